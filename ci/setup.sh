@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: a virtualenv with govern installed, and Kafka's jars fetched.
+# Sourced by ci/demo.sh and ci/test.sh; safe to run again (each step is skipped when done).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "govern: creating .venv" >&2
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.govern-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "govern: installing govern and its dependencies into .venv" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  touch "$stamp"
+fi

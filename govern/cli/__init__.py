@@ -1,0 +1,1 @@
+"""The `govern` command line: thin typer commands over the library."""
