@@ -1,0 +1,74 @@
+"""Project configuration with one precedence order (DESIGN §3).
+
+flags > environment (GOVERN_REGISTRY_URL, KAFKA_BOOTSTRAP_SERVERS) > govern.toml or
+pyproject.toml's [tool.govern] > defaults. Commands call `load_config(root, **flags)` once.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from govern.errors import InputError
+
+ENVIRONMENT = {"registry_url": "GOVERN_REGISTRY_URL", "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where a project's schemas, contracts, registry and Kafka cluster are."""
+
+    root: Path = Path(".")
+    schemas_dir: str = "schemas"
+    contracts_dir: str = "contracts"
+    # None means "the embedded default": a local registry / broker that govern starts itself.
+    registry_url: str | None = None
+    bootstrap_servers: str | None = None
+    default_compatibility: str = "BACKWARD"
+
+    @property
+    def schemas_path(self) -> Path:
+        return self.root / self.schemas_dir
+
+    @property
+    def contracts_path(self) -> Path:
+        return self.root / self.contracts_dir
+
+
+_KEYS = {f.name for f in fields(Config)} - {"root"}
+
+
+def _read_file_settings(root: Path) -> dict[str, Any]:
+    """Settings from govern.toml, or else from pyproject.toml's [tool.govern]."""
+    for name, section in (("govern.toml", None), ("pyproject.toml", ("tool", "govern"))):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise InputError(f"{path}: invalid TOML: {error}", hint="fix the file's syntax") from error
+        for key in section or ():
+            data = data.get(key, {})
+        if section and not data:
+            continue
+        unknown = sorted(set(data) - _KEYS)
+        if unknown:
+            raise InputError(
+                f"{path}: unknown setting {unknown[0]!r}",
+                hint=f"known settings: {', '.join(sorted(_KEYS))}",
+            )
+        return dict(data)
+    return {}
+
+
+def load_config(root: Path | str = ".", **flags: Any) -> Config:
+    """Resolve the configuration for the project at `root`; flags set to None do not override."""
+    root = Path(root)
+    config = replace(Config(root=root), **_read_file_settings(root))
+    from_env = {key: os.environ[var] for key, var in ENVIRONMENT.items() if os.environ.get(var)}
+    config = replace(config, **from_env)
+    return replace(config, **{key: value for key, value in flags.items() if value is not None})
