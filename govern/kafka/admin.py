@@ -1,0 +1,237 @@
+"""Admin helpers over confluent_kafka: readiness, topics, end offsets and bounded reads.
+
+Every wait here has a deadline: a broker that dies must fail the caller with a clear error, never
+hang it. librdkafka's own log lines go to the `govern.kafka.librdkafka` logger instead of stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from govern.errors import EnvironmentProblem
+
+READY_POLL_S = 0.25
+"""Pause between two metadata requests while waiting for a cluster to answer."""
+
+ADMIN_TIMEOUT_S = 30.0
+"""Default deadline for one admin operation (create, delete, offsets) against a live cluster."""
+
+CONSUME_TIMEOUT_S = 30.0
+"""Default deadline for `consume()` to gather the records it was asked for."""
+
+LIBRDKAFKA_LOGGER = logging.getLogger("govern.kafka.librdkafka")
+"""Where librdkafka's log lines go (e.g. `FAIL ... Connection refused`), instead of stderr."""
+
+
+def client_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
+    """A confluent_kafka config for `bootstrap` whose librdkafka logs go to Python logging.
+
+    Keys in `overrides` use librdkafka's dotted names; pass them as a dict splat, e.g.
+    `client_config(b, **{"group.id": "g"})`.
+    """
+    return {"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOGGER, **overrides}
+
+
+def wait_for_cluster(
+    bootstrap: str,
+    timeout: float,
+    *,
+    check_alive: Callable[[], None] | None = None,
+) -> None:
+    """Block until `bootstrap` answers a real metadata request listing at least one broker.
+
+    `check_alive` is called between attempts and raises when the process behind the cluster is gone,
+    so a crashed broker fails at once instead of at the deadline. Raises EnvironmentProblem on timeout.
+    """
+    admin = AdminClient(client_config(bootstrap))
+    deadline = time.monotonic() + timeout
+    last_error = "no answer"
+    while True:
+        if check_alive is not None:
+            check_alive()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise EnvironmentProblem(
+                f"Kafka at {bootstrap} did not answer a metadata request within {timeout:g} s ({last_error})",
+                hint="check that the cluster runs and that the address is reachable from here",
+            )
+        try:
+            metadata = admin.list_topics(timeout=min(2.0, max(remaining, 0.1)))
+            if metadata.brokers:
+                return
+            last_error = "metadata listed no broker"
+        except KafkaException as error:
+            last_error = str(error.args[0]) if error.args else str(error)
+        time.sleep(min(READY_POLL_S, max(deadline - time.monotonic(), 0)))
+
+
+def is_reachable(bootstrap: str, timeout: float = 5.0) -> bool:
+    """True when `bootstrap` answers a metadata request within `timeout` seconds."""
+    try:
+        wait_for_cluster(bootstrap, timeout)
+    except EnvironmentProblem:
+        return False
+    return True
+
+
+class KafkaAdmin:
+    """Topic administration for tests and tools: create and wait, delete, end offsets, bounded reads."""
+
+    def __init__(self, bootstrap: str, *, timeout: float = ADMIN_TIMEOUT_S) -> None:
+        self.bootstrap = bootstrap
+        self.timeout = timeout
+        self._admin = AdminClient(client_config(bootstrap))
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        config: dict[str, str] | None = None,
+        *,
+        replication_factor: int = 1,
+    ) -> str:
+        """Create `name` and wait until every partition has a leader; returns the name.
+
+        Waiting matters: a producer racing topic creation gets UNKNOWN_TOPIC_OR_PART otherwise.
+        """
+        topic = NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            config=dict(config or {}),
+        )
+        futures = self._admin.create_topics(
+            [topic], operation_timeout=self.timeout, request_timeout=self.timeout
+        )
+        _result(futures[name], self.timeout, f"create topic {name!r}")
+        self._wait(
+            lambda: self._partitions_with_leader(name) == partitions,
+            f"topic {name!r} to have a leader for all {partitions} partition(s)",
+        )
+        return name
+
+    def delete_topic(self, name: str) -> None:
+        """Delete `name` and wait until metadata no longer lists it."""
+        futures = self._admin.delete_topics(
+            [name], operation_timeout=self.timeout, request_timeout=self.timeout
+        )
+        _result(futures[name], self.timeout, f"delete topic {name!r}")
+        self._wait(lambda: name not in self.list_topics(), f"topic {name!r} to disappear")
+
+    def list_topics(self) -> set[str]:
+        """Names of the cluster's topics, internal ones included."""
+        return set(self._admin.list_topics(timeout=self.timeout).topics)
+
+    def partitions(self, name: str) -> int:
+        """How many partitions `name` has (0 when it does not exist)."""
+        topic = self._admin.list_topics(topic=name, timeout=self.timeout).topics.get(name)
+        return 0 if topic is None or topic.error is not None else len(topic.partitions)
+
+    def end_offsets(self, name: str) -> dict[int, int]:
+        """The high watermark of every partition of `name` (the offset the next record will get)."""
+        consumer = Consumer(client_config(self.bootstrap, **{"group.id": "govern-end-offsets"}))
+        try:
+            result = {}
+            for partition in range(self.partitions(name)):
+                _, high = consumer.get_watermark_offsets(
+                    TopicPartition(name, partition), timeout=self.timeout
+                )
+                result[partition] = high
+            return result
+        finally:
+            consumer.close()
+
+    def consume(
+        self,
+        name: str,
+        count: int,
+        *,
+        timeout: float = CONSUME_TIMEOUT_S,
+        config: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """Read `count` records of `name` from the beginning, failing after `timeout` seconds."""
+        return consume(self.bootstrap, name, count, timeout=timeout, config=config)
+
+    def close(self) -> None:
+        """Nothing to release today; kept so callers can treat the admin as a resource."""
+
+    def _partitions_with_leader(self, name: str) -> int:
+        topic = self._admin.list_topics(topic=name, timeout=self.timeout).topics.get(name)
+        if topic is None or topic.error is not None:
+            return -1
+        return sum(1 for partition in topic.partitions.values() if partition.leader >= 0)
+
+    def _wait(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise EnvironmentProblem(
+                    f"timed out after {self.timeout:g} s waiting for {what} on {self.bootstrap}",
+                    hint="the broker may be down or overloaded; see its log (`govern broker status`)",
+                )
+            time.sleep(0.05)
+
+
+def consume(
+    bootstrap: str,
+    topic: str | Iterable[str],
+    count: int,
+    *,
+    timeout: float = CONSUME_TIMEOUT_S,
+    config: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Read exactly `count` records from the start of `topic` with a throwaway consumer group.
+
+    Raises EnvironmentProblem naming how many arrived when the deadline passes, so tests fail
+    loudly (and in bounded time) when the broker dies or the records never come.
+    """
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    settings = {
+        "group.id": f"govern-consume-{time.monotonic_ns()}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        **(config or {}),
+    }
+    consumer = Consumer(client_config(bootstrap, **settings))
+    records: list[Any] = []
+    try:
+        consumer.subscribe(topics)
+        deadline = time.monotonic() + timeout
+        while len(records) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise EnvironmentProblem(
+                    f"read {len(records)} of {count} record(s) from {', '.join(topics)} within {timeout:g} s",
+                    hint="the broker may be down, or fewer records were written than expected",
+                )
+            message = consumer.poll(min(remaining, 0.5))
+            if message is None:
+                continue
+            if message.error() is not None:
+                if message.error().fatal():
+                    raise EnvironmentProblem(f"consumer failed: {message.error()}")
+                continue
+            records.append(message)
+        return records
+    finally:
+        consumer.close()
+
+
+def _result(future: Any, timeout: float, what: str) -> Any:
+    try:
+        return future.result(timeout=timeout)
+    except KafkaException as error:
+        raise EnvironmentProblem(
+            f"could not {what}: {error.args[0] if error.args else error}",
+            hint="check the broker log (`govern broker status` prints its path)",
+        ) from error
+    except TimeoutError as error:
+        raise EnvironmentProblem(
+            f"could not {what} within {timeout:g} s", hint="is the broker still up?"
+        ) from error

@@ -1,0 +1,440 @@
+"""One Apache Kafka node (KRaft broker + controller) run from its Maven Central jars under the JVM.
+
+Start: render server.properties and a log4j2 config into a work folder, format fresh storage with
+`kafka.tools.StorageTool`, launch `kafka.Kafka` detached (own session, stdin closed, output to a log
+file) and wait until it answers a real metadata request. Stop: SIGTERM (Kafka's controlled
+shutdown), then SIGKILL after a deadline. Failures carry the last lines of the broker log.
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govern.errors import EnvironmentProblem
+from govern.kafka.admin import wait_for_cluster
+from govern.kafka.distribution import KAFKA_VERSION, KafkaDistribution, fetch_kafka, find_java
+
+BROKER_STARTUP_TIMEOUT_S = 90.0
+"""How long a fresh broker may take to answer metadata (about 3 s warm on 2 cores; slow CI needs more)."""
+
+BROKER_STOP_TIMEOUT_S = 20.0
+"""How long a broker gets for its controlled shutdown after SIGTERM before it is SIGKILLed."""
+
+FORMAT_TIMEOUT_S = 60.0
+"""Upper bound for formatting the storage folder (a short-lived JVM)."""
+
+LOG_TAIL_LINES = 20
+"""How many lines of the broker log an error message carries."""
+
+JVM_OPTIONS: tuple[str, ...] = (
+    "-Xmx768m",  # the cap the team agreed on for a test broker
+    "-Xms64m",
+    "-XX:+UseSerialGC",  # no parallel GC threads to start on a 2-core machine
+    "-XX:TieredStopAtLevel=1",  # C1 only: faster start, plenty for test traffic
+    "-XX:MaxMetaspaceSize=256m",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
+"""JVM flags for the broker and the storage tool: bounded heap, lean start."""
+
+_SERVER_MAIN = "kafka.Kafka"
+_STORAGE_MAIN = "kafka.tools.StorageTool"
+_PR_SET_PDEATHSIG = 1
+
+
+class BrokerStartError(EnvironmentProblem):
+    """The local broker did not come up; carries the log path and its last lines for the user."""
+
+    def __init__(self, message: str, *, log_path: Path, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or f"full log: {log_path}")
+        self.log_path = log_path
+        self.log_tail = log_tail(log_path)
+
+    def __str__(self) -> str:
+        tail = "\n".join(f"  | {line}" for line in self.log_tail) or "  | (log is empty)"
+        return f"{self.message}\nlast lines of {self.log_path}:\n{tail}"
+
+
+@dataclass
+class LocalBroker:
+    """A local broker started by govern: what `govern broker status/down` need to find it again."""
+
+    pid: int
+    bootstrap: str
+    controller_port: int
+    log_path: Path
+    data_dir: Path
+    workdir: Path
+    version: str
+    started_at: float
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (paths as strings), without the in-process handle."""
+        data = asdict(self)
+        data.pop("_process")
+        return {key: str(value) if isinstance(value, Path) else value for key, value in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LocalBroker:
+        """Rebuild from `to_dict()` output (raises KeyError/TypeError/ValueError on a malformed dict)."""
+        return cls(
+            pid=int(data["pid"]),
+            bootstrap=str(data["bootstrap"]),
+            controller_port=int(data["controller_port"]),
+            log_path=Path(data["log_path"]),
+            data_dir=Path(data["data_dir"]),
+            workdir=Path(data["workdir"]),
+            version=str(data["version"]),
+            started_at=float(data["started_at"]),
+        )
+
+    @property
+    def properties_path(self) -> Path:
+        """The server.properties this broker was started with (also how its process is recognised)."""
+        return self.workdir / "server.properties"
+
+    def is_running(self) -> bool:
+        """True while the pid is alive and is this broker (not a recycled pid of something else)."""
+        if self._process is not None:
+            return self._process.poll() is None
+        return process_alive(self.pid, marker=str(self.properties_path))
+
+    def check_alive(self) -> None:
+        """Raise BrokerStartError (with the log tail) when the broker process has exited."""
+        if not self.is_running():
+            code = self._process.returncode if self._process is not None else None
+            status = f" with code {code}" if code is not None else ""
+            raise BrokerStartError(
+                f"the Kafka broker (pid {self.pid}) at {self.bootstrap} exited{status}",
+                log_path=self.log_path,
+            )
+
+    def stop(self, timeout: float = BROKER_STOP_TIMEOUT_S) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL); True when it was running."""
+        process = self._process
+        if process is None:
+            return stop_process(self.pid, timeout=timeout, marker=str(self.properties_path))
+        if process.poll() is not None:
+            return False
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10.0)
+        return True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `random-uuid` prints)."""
+    return base64.urlsafe_b64encode(os.urandom(16)).decode("ascii").rstrip("=")
+
+
+def render_server_properties(
+    *,
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    node_id: int = 1,
+    auto_create_topics: bool = True,
+) -> str:
+    """server.properties for one KRaft node on 127.0.0.1 with single-replica internal topics.
+
+    Internal topics get one partition each (not 50) so the first group or transaction is quick;
+    the log cleaner's buffer is small because the heap is capped.
+    """
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": str(node_id),
+        "controller.quorum.voters": f"{node_id}@127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "auto.create.topics.enable": "true" if auto_create_topics else "false",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "min.insync.replicas": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+    }
+    lines = ["# Generated by govern: one Kafka KRaft node (broker + controller) for local use."]
+    lines += [f"{key}={value}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def render_log4j2_properties() -> str:
+    """log4j2 config: INFO to stdout (which govern redirects to the log file), noisy config dumps off."""
+    return "\n".join(
+        [
+            "# Generated by govern: Kafka logs to stdout, which govern redirects into broker.log.",
+            "status = warn",
+            "appender.out.type = Console",
+            "appender.out.name = STDOUT",
+            "appender.out.layout.type = PatternLayout",
+            "appender.out.layout.pattern = [%d] %p %m (%c)%n",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.out.ref = STDOUT",
+            "logger.config.name = org.apache.kafka.common.config.AbstractConfig",
+            "logger.config.level = WARN",
+            "logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser",
+            "logger.appinfo.level = WARN",
+            "",
+        ]
+    )
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last `lines` lines of a log file ([] when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            text = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    return text.splitlines()[-lines:]
+
+
+def start_local_broker(
+    workdir: Path,
+    *,
+    version: str = KAFKA_VERSION,
+    timeout: float = BROKER_STARTUP_TIMEOUT_S,
+    die_with_parent: bool = False,
+) -> LocalBroker:
+    """Start a fresh one-node Kafka under `workdir` and return once it answers metadata.
+
+    The storage folder (`workdir/data`) is wiped and formatted anew. With `die_with_parent`, Linux
+    SIGTERMs the broker when this process dies (used by the pytest fixture so a killed test run
+    leaves no java behind). On failure the process is stopped and BrokerStartError carries the log.
+    """
+    distribution = fetch_kafka(version)
+    java = find_java()
+    workdir = workdir.resolve()
+    data_dir = workdir / "data"
+    log_path = workdir / "broker.log"
+    properties = workdir / "server.properties"
+    log4j = workdir / "log4j2.properties"
+    workdir.mkdir(parents=True, exist_ok=True)
+    _remove_tree(data_dir)
+    data_dir.mkdir()
+    port, controller_port = _two_free_ports()
+    properties.write_text(
+        render_server_properties(data_dir=data_dir, port=port, controller_port=controller_port),
+        encoding="utf-8",
+    )
+    log4j.write_text(render_log4j2_properties(), encoding="utf-8")
+    log_path.write_bytes(b"")
+    _format_storage(java, distribution, properties, log4j, log_path)
+
+    command = [
+        java,
+        *JVM_OPTIONS,
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        distribution.classpath,
+        _SERVER_MAIN,
+        str(properties),
+    ]
+    with open(log_path, "ab") as log:
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_parent_death_signal() if die_with_parent else None,
+            )
+        except OSError as error:
+            raise EnvironmentProblem(
+                f"could not start java ({java}): {error.strerror}",
+                hint="set GOVERN_JAVA to a working Java 17+",
+            ) from error
+    broker = LocalBroker(
+        pid=process.pid,
+        bootstrap=f"127.0.0.1:{port}",
+        controller_port=controller_port,
+        log_path=log_path,
+        data_dir=data_dir,
+        workdir=workdir,
+        version=version,
+        started_at=time.time(),
+        _process=process,
+    )
+    try:
+        wait_for_cluster(broker.bootstrap, timeout, check_alive=broker.check_alive)
+    except BrokerStartError:
+        broker.stop()
+        raise
+    except EnvironmentProblem as error:
+        broker.stop()
+        raise BrokerStartError(
+            f"the Kafka broker did not answer at {broker.bootstrap} within {timeout:g} s", log_path=log_path
+        ) from error
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
+def process_alive(pid: int, *, marker: str | None = None) -> bool:
+    """True when `pid` runs (not a zombie) and, if `marker` is given, its command line contains it."""
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    proc = Path("/proc") / str(pid)
+    if not proc.is_dir():
+        return sys.platform != "linux"
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            return False
+        if marker is not None:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", errors="replace")
+            return marker in cmdline
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return True
+
+
+def stop_process(pid: int, *, timeout: float = BROKER_STOP_TIMEOUT_S, marker: str | None = None) -> bool:
+    """SIGTERM `pid`, SIGKILL it if still alive after `timeout`; True when it was running."""
+    if not process_alive(pid, marker=marker):
+        return False
+    _signal(pid, signal.SIGTERM)
+    if _wait_gone(pid, timeout):
+        return True
+    _signal(pid, signal.SIGKILL)
+    if not _wait_gone(pid, 10.0):
+        raise EnvironmentProblem(
+            f"process {pid} survived SIGKILL", hint=f"check `ps -p {pid}` and stop it by hand"
+        )
+    return True
+
+
+def _format_storage(
+    java: str, distribution: KafkaDistribution, properties: Path, log4j: Path, log_path: Path
+) -> None:
+    command = [
+        java,
+        *JVM_OPTIONS,
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        distribution.classpath,
+        _STORAGE_MAIN,
+        "format",
+        "--cluster-id",
+        new_cluster_id(),
+        "--config",
+        str(properties),
+    ]
+    with open(log_path, "ab") as log:
+        try:
+            done = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=FORMAT_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise BrokerStartError(
+                f"formatting Kafka storage took over {FORMAT_TIMEOUT_S:g} s", log_path=log_path
+            ) from error
+        except OSError as error:
+            raise EnvironmentProblem(
+                f"could not run java ({java}): {error.strerror}", hint="set GOVERN_JAVA to a working Java 17+"
+            ) from error
+    if done.returncode != 0:
+        raise BrokerStartError(
+            f"formatting Kafka storage failed (exit {done.returncode})",
+            log_path=log_path,
+            hint="Kafka 4.x needs Java 17+; see the log lines above",
+        )
+
+
+def _two_free_ports() -> tuple[int, int]:
+    first = free_port()
+    second = free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
+def _parent_death_signal() -> Any:
+    """A preexec_fn asking Linux to SIGTERM the child when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return arm
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not process_alive(pid)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
