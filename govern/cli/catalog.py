@@ -1,0 +1,67 @@
+"""`govern catalog`: the topic table of contracts/ and schemas/, as a rich table or JSON."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govern.catalog import Catalog, catalog_to_dict, load_catalog
+from govern.cli.app import app
+
+
+class OutputFormat(StrEnum):
+    """Output formats of `govern catalog`."""
+
+    text = "text"
+    json = "json"
+
+
+def _table(catalog: Catalog) -> Table:
+    table = Table(title=f"Topics ({len(catalog.topics)}) in {catalog.root}", title_justify="left")
+    table.add_column("topic", no_wrap=True)
+    table.add_column("key")
+    table.add_column("value schema", no_wrap=True)
+    for column in ("producers", "consumers"):
+        table.add_column(column)
+    table.add_column("compat", no_wrap=True)
+    table.add_column("parts", justify="right")
+    table.add_column("cleanup", no_wrap=True)
+    for topic in catalog.topics:
+        name = f"{topic.name}\n[dim](internal)[/]" if topic.internal else topic.name
+        table.add_row(
+            name,
+            topic.key,
+            f"{topic.value_schema.name}\n[dim]{topic.value_schema.file.as_posix()}[/]",
+            ", ".join(topic.producers),
+            ", ".join(topic.consumers) or "[dim]-[/]",
+            topic.compatibility,
+            str(topic.partitions),
+            topic.cleanup_policy,
+        )
+    return table
+
+
+@app.command("catalog")
+def catalog_command(
+    root: Annotated[
+        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
+    ] = Path("."),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text (a table) or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """List the topics: key, value schema, producers, consumers, compatibility and settings."""
+    catalog = load_catalog(root)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
+        return
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+        console = Console(highlight=False, width=max(console.width, 160))
+    console.print(_table(catalog))
