@@ -1,1 +1,2 @@
 """Imports every command module so that each registers its commands on the app."""
+from govern.cli import catalog  # noqa: F401  (govern catalog)
