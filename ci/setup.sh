@@ -15,3 +15,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
+.venv/bin/govern broker fetch >&2  # Apache Kafka jars from Maven Central, once (cached by version)

@@ -1,2 +1,3 @@
 """Imports every command module so that each registers its commands on the app."""
 from govern.cli import catalog  # noqa: F401  (govern catalog)
+from govern.cli import broker  # noqa: F401  (govern broker)
