@@ -379,3 +379,29 @@ def test_missing_reader_schema(tree: Path) -> None:
     )
     error = fails(tree)
     assert_at(error, wallet, line_of(wallet, "reader_schema"))
+
+
+def test_missing_schemas_dir(tree: Path) -> None:
+    shutil.rmtree(tree / "schemas")
+    assert "schema directory not found" in fails(tree).message
+
+
+def test_circular_reference_across_files(tree: Path) -> None:
+    address = tree / "schemas" / "io.govern.exchange.Address.avsc"
+    edit(
+        address,
+        '{"name": "country", "type": "string"',
+        '{"name": "owner", "type": ["null", "io.govern.exchange.Account"], "default": null, "doc": "x"},\n'
+        '    {"name": "country", "type": "string"',
+    )
+    error = fails(tree)
+    assert "circular reference" in error.message
+
+
+def test_cleanup_policy_list_is_normalised(tree: Path) -> None:
+    edit(
+        tree / "contracts" / "topics.yaml",
+        "    cleanup_policy: compact\n",
+        "    cleanup_policy: delete, compact\n",
+    )
+    assert load_catalog(tree).topic("account").cleanup_policy == "compact,delete"
