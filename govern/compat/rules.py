@@ -1,0 +1,317 @@
+"""The reader/writer walk: Apache Avro Java 1.12 ``SchemaCompatibility``, rule for rule.
+
+One recursive walk over (reader, writer) node pairs. Results are memoised per pair of node
+identities; a pair met again while still being computed (a recursive type) counts as compatible
+("compatible unless proven otherwise"). The location is a stack of path tokens pushed and
+popped while descending; union sub-checks start from a fresh stack, as in Java, and their
+nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
+exception is ``CheckFailed`` for what Avro Java itself throws on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from govern.avro.model import Node
+
+_IN_PROGRESS: Any = object()
+COMPATIBLE: tuple[Incompatibility, ...] = ()
+
+# reader type -> writer types it can read besides its own (Avro promotions)
+PROMOTIONS: dict[str, frozenset[str]] = {
+    "long": frozenset({"int"}),
+    "float": frozenset({"int", "long"}),
+    "double": frozenset({"int", "long", "float"}),
+    "bytes": frozenset({"string"}),
+    "string": frozenset({"bytes"}),
+}
+PRIMITIVE_TYPES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+class Incompatibility(NamedTuple):
+    """One raw incompatibility: Avro's type, location and message, the nodes and pointers involved."""
+
+    rule: str
+    location: str
+    message: str
+    reader_pointer: str
+    writer_pointer: str
+    reader_node: Node
+    writer_node: Node
+    context: dict[str, Any]
+
+
+class CheckFailed(Exception):
+    """What Avro Java raises (an ``AvroRuntimeException``); Confluent reports it as incompatible."""
+
+
+def _location(tokens: list[str]) -> str:
+    return "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[1:])
+
+
+def _join(pointer: str, token: str) -> str:
+    return f"{pointer}/{token}"
+
+
+class Checker:
+    """A ``ReaderWriterCompatibilityChecker``: one per top-level check (the memo is per check)."""
+
+    __slots__ = ("memo", "tokens")
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple[int, int], Any] = {}
+        self.tokens: list[str] = [""]
+
+    # -- entry points ---------------------------------------------------------------------------
+    def check(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """All incompatibilities of reading data written with ``writer`` using ``reader``."""
+        return self.fresh(reader, writer)
+
+    def fresh(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """Java's 2-argument ``getCompatibility``: a new location stack rooted at ``""``."""
+        saved = self.tokens
+        self.tokens = [""]
+        try:
+            return self.compat(reader, writer)
+        finally:
+            self.tokens = saved
+
+    def at(self, token: str, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """Descend one location token, check, and come back up."""
+        self.tokens.append(token)
+        try:
+            return self.compat(reader, writer)
+        finally:
+            self.tokens.pop()
+
+    def compat(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """Memoised check of one pair at the current location."""
+        key = (id(reader), id(writer))
+        result = self.memo.get(key)
+        if result is not None:
+            return COMPATIBLE if result is _IN_PROGRESS else result
+        self.memo[key] = _IN_PROGRESS
+        result = self.calculate(reader, writer)
+        self.memo[key] = result
+        return result
+
+    # -- the rules ------------------------------------------------------------------------------
+    def incompatible(
+        self,
+        rule: str,
+        message: str,
+        reader: Node,
+        writer: Node,
+        reader_pointer: str,
+        writer_pointer: str,
+        **context: Any,
+    ) -> Incompatibility:
+        return Incompatibility(
+            rule, _location(self.tokens), message, reader_pointer, writer_pointer, reader, writer, context
+        )
+
+    def type_mismatch(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        return (
+            self.incompatible(
+                "TYPE_MISMATCH",
+                f"reader type: {reader.upper} not compatible with writer type: {writer.upper}",
+                reader,
+                writer,
+                reader.pointer,
+                writer.pointer,
+                reader_type=reader.type,
+                writer_type=writer.type,
+            ),
+        )
+
+    def calculate(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        rtype = reader.type
+        wtype = writer.type
+        if rtype == wtype:
+            if rtype in PRIMITIVE_TYPES:
+                return COMPATIBLE
+            if rtype == "record":
+                return self.names(reader, writer) + self.record_fields(reader, writer)
+            if rtype == "array":
+                return self.at("items", reader.items, writer.items)  # type: ignore[arg-type]
+            if rtype == "map":
+                return self.at("values", reader.values, writer.values)  # type: ignore[arg-type]
+            if rtype == "enum":
+                return self.names(reader, writer) + self.enum_symbols(reader, writer)
+            if rtype == "fixed":
+                return self.names(reader, writer) + self.fixed_size(reader, writer)
+            return self.union_union(reader, writer)
+        if wtype == "union":
+            # a non-union reader must read every writer branch; nested reasons are kept and,
+            # since Avro 1.12 (AVRO-3612), located under the writer branch index
+            result: tuple[Incompatibility, ...] = COMPATIBLE
+            for index, branch in enumerate(writer.branches):
+                found = self.at(str(index), reader, branch)
+                if found:
+                    result += found
+            return result
+        if rtype == "union":
+            for branch in reader.branches:
+                if not self.fresh(branch, writer):
+                    return COMPATIBLE
+            return (
+                self.incompatible(
+                    "MISSING_UNION_BRANCH",
+                    f"reader union lacking writer type: {writer.upper}",
+                    reader,
+                    writer,
+                    reader.pointer,
+                    writer.pointer,
+                    writer_type=writer.upper,
+                    writer_type_lower=writer.fullname or writer.type,
+                ),
+            )
+        if wtype in PROMOTIONS.get(rtype, ()):
+            return COMPATIBLE
+        return self.type_mismatch(reader, writer)
+
+    def union_union(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        result: tuple[Incompatibility, ...] = COMPATIBLE
+        for index, branch in enumerate(writer.branches):
+            self.tokens.append(str(index))
+            if self.fresh(reader, branch):
+                result += (
+                    self.incompatible(
+                        "MISSING_UNION_BRANCH",
+                        f"reader union lacking writer type: {branch.upper}",
+                        reader,
+                        writer,
+                        reader.pointer,
+                        branch.pointer,
+                        writer_type=branch.upper,
+                        writer_type_lower=branch.fullname or branch.type,
+                    ),
+                )
+            self.tokens.pop()
+        return result
+
+    def names(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """``schemaNameEquals``: same short name, or a reader alias equal to the writer's full name."""
+        if reader.name == writer.name or writer.fullname in reader.aliases:
+            return COMPATIBLE
+        self.tokens.append("name")
+        try:
+            return (
+                self.incompatible(
+                    "NAME_MISMATCH",
+                    f"expected: {writer.fullname}",
+                    reader,
+                    writer,
+                    _join(reader.pointer, "name"),
+                    _join(writer.pointer, "name"),
+                    kind=reader.type,
+                    reader_name=reader.fullname,
+                    writer_name=writer.fullname,
+                    writer_short=writer.name,
+                ),
+            )
+        finally:
+            self.tokens.pop()
+
+    def fixed_size(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        if reader.size == writer.size:
+            return COMPATIBLE
+        self.tokens.append("size")
+        try:
+            return (
+                self.incompatible(
+                    "FIXED_SIZE_MISMATCH",
+                    f"expected: {writer.size}, found: {reader.size}",
+                    reader,
+                    writer,
+                    _join(reader.pointer, "size"),
+                    _join(writer.pointer, "size"),
+                    name=reader.fullname,
+                    reader_size=reader.size,
+                    writer_size=writer.size,
+                ),
+            )
+        finally:
+            self.tokens.pop()
+
+    def enum_symbols(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        missing = [s for s in writer.symbols if s not in reader.symbol_set]
+        if not missing:
+            return COMPATIBLE
+        if reader.enum_default is not None and reader.enum_default in reader.symbol_set:
+            return COMPATIBLE
+        missing.sort()  # Java TreeSet order (symbols are ASCII names, so code-point order agrees)
+        self.tokens.append("symbols")
+        try:
+            return (
+                self.incompatible(
+                    "MISSING_ENUM_SYMBOLS",
+                    "[" + ", ".join(missing) + "]",
+                    reader,
+                    writer,
+                    _join(reader.pointer, "symbols"),
+                    _join(writer.pointer, "symbols"),
+                    name=reader.fullname,
+                    symbols=missing,
+                    symbols_text=("symbol " if len(missing) == 1 else "symbols ")
+                    + ", ".join(f"`{s}`" for s in missing),
+                    symbols_hint=("symbol " if len(missing) == 1 else "symbols ")
+                    + ", ".join(f"`{s}`" for s in missing),
+                ),
+            )
+        finally:
+            self.tokens.pop()
+
+    def record_fields(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        result: tuple[Incompatibility, ...] = COMPATIBLE
+        tokens = self.tokens
+        tokens.append("fields")
+        wmap = writer.field_map
+        for rfield in reader.fields:
+            tokens.append(str(rfield.pos))
+            wfield = wmap.get(rfield.name)
+            if rfield.aliases:
+                matches = [wfield] if wfield is not None else []
+                for alias in rfield.aliases:
+                    other = wmap.get(alias)
+                    if other is not None:
+                        matches.append(other)
+                if len(matches) > 1:
+                    from govern.avro.writer import java_string
+
+                    raise CheckFailed(
+                        f"Reader record field {rfield.name} type:{rfield.type.upper} pos:{rfield.pos} "
+                        f"matches multiple fields in writer record schema {java_string(writer)}"
+                    )
+                wfield = matches[0] if matches else None
+            if wfield is not None:
+                found = self.at("type", rfield.type, wfield.type)
+                if found:
+                    result += found
+            elif not rfield.has_default:
+                ftype = rfield.type
+                if ftype.type == "enum" and ftype.enum_default is not None:
+                    # Java quirk: compares the enum with the writer *record* -> TYPE_MISMATCH
+                    found = self.at("type", ftype, writer)
+                    if found:
+                        result += found
+                else:
+                    result += (
+                        self.incompatible(
+                            "READER_FIELD_MISSING_DEFAULT_VALUE",
+                            rfield.name,
+                            reader,
+                            writer,
+                            rfield.pointer,
+                            writer.pointer,
+                            field=rfield.name,
+                        ),
+                    )
+            tokens.pop()
+        tokens.pop()
+        return result
+
+
+def check_nodes(reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+    """Run one top-level reader/writer check (fresh memo); may raise ``CheckFailed``."""
+    return Checker().check(reader, writer)
