@@ -1,3 +1,4 @@
 """Imports every command module so that each registers its commands on the app."""
 from govern.cli import catalog  # noqa: F401  (govern catalog)
 from govern.cli import broker  # noqa: F401  (govern broker)
+from govern.cli import release_plan  # noqa: F401  (govern release-plan)
