@@ -1,0 +1,676 @@
+"""The registry's logic (Confluent semantics), independent of HTTP and of the storage engine.
+
+Routers turn requests into calls here and results into JSON; every method runs its reads and
+writes inside one store unit of work, so each REST operation is atomic. Error classes and
+messages follow Confluent's (`shared/reference/confluent-schema-registry.md` §3).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from govern.registry.errors import (
+    BadRequest,
+    IdMismatch,
+    IncompatibleSchema,
+    InvalidCompatibilityLevel,
+    InvalidMode,
+    InvalidSchema,
+    InvalidSubject,
+    InvalidVersion,
+    OperationNotPermitted,
+    ReferenceExists,
+    SchemaNotFound,
+    SchemaTooLarge,
+    SubjectConfigNotFound,
+    SubjectModeNotFound,
+    SubjectNotFound,
+    SubjectNotSoftDeleted,
+    SubjectSoftDeleted,
+    VersionNotFound,
+    VersionNotSoftDeleted,
+    VersionSoftDeleted,
+)
+from govern.registry.server.parsing import ParsedSchema, SchemaParser
+from govern.registry.store import GLOBAL, Reference, Store, StoreTx, VersionRecord
+
+LEVELS = (
+    "NONE",
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+)
+MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT")
+SCHEMA_TYPES = ("AVRO",)
+CONTEXT = "."
+MAX_VERSION = 2**31 - 1
+LATEST = -1
+
+_LEVEL_MESSAGE = (
+    "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, "
+    "forward_transitive, and full_transitive"
+)
+_MODE_MESSAGE = "Invalid mode. Valid values are READWRITE, READONLY, IMPORT and FORWARD."
+
+
+def parse_version(raw: str) -> int:
+    """A version path parameter: `latest`/`-1` → LATEST, else an int in [1, 2^31-1] (42202)."""
+    text = raw.strip()
+    if text.lower() == "latest":
+        return LATEST
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == -1:
+        return LATEST
+    if not 1 <= value <= MAX_VERSION or not text.lstrip("-").isdigit():
+        raise InvalidVersion(
+            f"The specified version '{raw}' is not a valid version id. Allowed values are between "
+            '[1, 2^31-1] and the string "latest"'
+        )
+    return value
+
+
+def validate_subject(subject: str) -> None:
+    """Refuse names Confluent refuses (control characters, the reserved scopes) with 42208."""
+    if subject in ("__GLOBAL", "__EMPTY") or any(unicodedata.category(ch) == "Cc" for ch in subject):
+        raise InvalidSubject(f"The specified subject '{subject}' is not a valid.")
+
+
+def _read_only(subject: str) -> OperationNotPermitted:
+    return OperationNotPermitted(f"Subject {subject} in context {CONTEXT} is in read-only mode")
+
+
+class Registry:
+    """Confluent Schema Registry behaviour over a `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        default_level: str = "BACKWARD",
+        max_schema_bytes: int = 1024 * 1024,
+    ) -> None:
+        self.store = store
+        self.default_level = default_level.upper()
+        self.max_schema_bytes = max_schema_bytes
+        self.parser = SchemaParser()
+
+    # ---------------------------------------------------------------- helpers
+
+    def _effective_mode(self, tx: StoreTx, subject: str | None) -> str:
+        if subject is not None:
+            mode = tx.mode(subject)
+            if mode is not None:
+                return mode
+        return tx.mode(GLOBAL) or "READWRITE"
+
+    def _check_writable(self, tx: StoreTx, subject: str) -> None:
+        if self._effective_mode(tx, subject) in ("READONLY", "READONLY_OVERRIDE"):
+            raise _read_only(subject)
+
+    def _config_value(self, tx: StoreTx, subject: str | None, key: str) -> Any:
+        if subject is not None:
+            config = tx.config(subject)
+            if config and config.get(key) is not None:
+                return config[key]
+        config = tx.config(GLOBAL)
+        if config and config.get(key) is not None:
+            return config[key]
+        return None
+
+    def _level(self, tx: StoreTx, subject: str | None) -> str:
+        return str(self._config_value(tx, subject, "compatibilityLevel") or self.default_level)
+
+    def _reference_texts(self, tx: StoreTx, references: Sequence[Reference]) -> list[str]:
+        """Texts of every schema the references reach, dependencies first (each once)."""
+        texts: list[str] = []
+        seen: set[int] = set()
+
+        def visit(ref: Reference, depth: int) -> None:
+            if depth > 64:
+                raise InvalidSchema("Invalid schema: references nested too deeply")
+            version = self._find_reference(tx, ref)
+            if version.schema_id in seen:
+                return
+            seen.add(version.schema_id)
+            record = tx.schema(version.schema_id)
+            if record is None:  # pragma: no cover - store invariant
+                raise InvalidSchema(f"Invalid schema: reference {ref.name} has no schema")
+            for inner in record.references:
+                visit(inner, depth + 1)
+            texts.append(record.schema)
+
+        for ref in references:
+            visit(ref, 0)
+        return texts
+
+    def _find_reference(self, tx: StoreTx, ref: Reference) -> VersionRecord:
+        versions = tx.versions(ref.subject)
+        if ref.version == LATEST:
+            live = [v for v in versions if not v.deleted]
+            if live:
+                return live[-1]
+        for version in versions:
+            if version.version == ref.version:
+                return version
+        raise InvalidSchema(
+            f"Invalid schema: reference '{ref.name}' to subject '{ref.subject}' "
+            f"version {ref.version} not found"
+        )
+
+    def _parse_body(self, tx: StoreTx, body: Any, *, normalize: bool, strict: bool = True) -> ParsedSchema:
+        """Validate a RegisterSchemaRequest body and parse its schema (42201 for any schema problem)."""
+        schema_type, text, references = self._request_fields(body)
+        if not text:
+            raise InvalidSchema("Empty schema")
+        return self.parser.parse_submitted(
+            schema_type,
+            text,
+            references,
+            lambda: self._reference_texts(tx, references),
+            normalize=normalize,
+            strict=strict,
+        )
+
+    def _request_fields(self, body: Any) -> tuple[str, str, tuple[Reference, ...]]:
+        if not isinstance(body, dict):
+            raise BadRequest("Request body must be a JSON object")
+        schema_type = body.get("schemaType")
+        if schema_type is None:
+            schema_type = "AVRO"
+        if schema_type not in SCHEMA_TYPES:
+            raise InvalidSchema(f"Invalid schema type {schema_type}: this registry supports AVRO only")
+        text = body.get("schema")
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise InvalidSchema("Invalid schema: the 'schema' field must be a string holding the schema JSON")
+        if len(text.encode("utf-8", "surrogatepass")) > self.max_schema_bytes:
+            raise SchemaTooLarge(
+                f"Schema too large: {len(text.encode('utf-8', 'surrogatepass'))} bytes exceeds the limit of "
+                f"{self.max_schema_bytes} bytes"
+            )
+        raw_refs = body.get("references") or []
+        if not isinstance(raw_refs, list):
+            raise InvalidSchema("Invalid schema: 'references' must be a list")
+        references: list[Reference] = []
+        for raw in raw_refs:
+            if not (
+                isinstance(raw, dict)
+                and isinstance(raw.get("name"), str)
+                and isinstance(raw.get("subject"), str)
+                and isinstance(raw.get("version"), int)
+                and not isinstance(raw.get("version"), bool)
+            ):
+                raise InvalidSchema(
+                    "Invalid schema: each reference needs a string name, string subject and int version"
+                )
+            references.append(Reference(raw["name"], raw["subject"], raw["version"]))
+        return str(schema_type), text, tuple(references)
+
+    def _normalize(self, tx: StoreTx, subject: str, requested: bool) -> bool:
+        return requested or bool(self._config_value(tx, subject, "normalize"))
+
+    def _schema_json(self, tx: StoreTx, version: VersionRecord) -> dict[str, Any]:
+        record = tx.schema(version.schema_id)
+        assert record is not None
+        body: dict[str, Any] = {
+            "subject": version.subject,
+            "version": version.version,
+            "id": record.id,
+            "schemaType": record.schema_type,
+            "schema": record.schema,
+        }
+        if record.references:
+            body["references"] = [r.to_json() for r in record.references]
+        return body
+
+    def _history(self, tx: StoreTx, versions: Sequence[VersionRecord]) -> list[Any]:
+        history = []
+        for version in versions:
+            record = tx.schema(version.schema_id)
+            assert record is not None
+            history.append(
+                self.parser.parse_stored(
+                    record.id, record.schema, lambda r=record: self._reference_texts(tx, r.references)
+                )
+            )
+        return history
+
+    def _compatibility(
+        self, level: str, new: ParsedSchema, history: Sequence[Any], versions: Sequence[VersionRecord]
+    ) -> tuple[bool, list[str]]:
+        """Check `new` against the history at `level`; Confluent's verbose messages when incompatible."""
+        from govern.compat import check_level, confluent_messages
+
+        if level == "NONE" or not history:
+            return True, []
+        try:
+            result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
+        except RecursionError as error:  # Confluent: an exception in the checker means incompatible
+            return False, [f"Unexpected exception during compatibility check: {error}"]
+        if result.compatible:
+            return True, []
+        return False, confluent_messages(result)
+
+    # ---------------------------------------------------------------- subjects
+
+    def list_subjects(self, *, prefix: str | None, deleted: bool, deleted_only: bool) -> list[str]:
+        with self.store.read() as tx:
+            rows = tx.subjects()
+        if prefix in (None, "", ":*:"):
+            prefix = ""
+        names = []
+        for subject, live in rows:
+            if deleted_only:
+                keep = not live
+            else:
+                keep = live or deleted
+            if keep and subject.startswith(prefix or ""):
+                names.append(subject)
+        return names
+
+    def list_versions(
+        self, subject: str, *, deleted: bool, deleted_only: bool = False, deleted_as_negative: bool = False
+    ) -> list[int]:
+        with self.store.read() as tx:
+            versions = tx.versions(subject)
+        result = []
+        for v in versions:
+            if deleted_only and not v.deleted:
+                continue
+            if v.deleted and not (deleted or deleted_only or deleted_as_negative):
+                continue
+            result.append(-v.version if (v.deleted and deleted_as_negative) else v.version)
+        if not result:
+            raise SubjectNotFound(f"Subject '{subject}' not found.")
+        return result
+
+    def _resolve(self, tx: StoreTx, subject: str, version: int, *, deleted: bool) -> VersionRecord:
+        versions = tx.versions(subject)
+        visible = [v for v in versions if deleted or not v.deleted]
+        if not visible:
+            raise SubjectNotFound(f"Subject '{subject}' not found.")
+        if version == LATEST:
+            live = [v for v in versions if not v.deleted] or visible
+            return live[-1]
+        for v in visible:
+            if v.version == version:
+                return v
+        raise VersionNotFound(f"Version {version} not found.")
+
+    def get_version(self, subject: str, raw_version: str, *, deleted: bool) -> dict[str, Any]:
+        version = parse_version(raw_version)
+        with self.store.read() as tx:
+            return self._schema_json(tx, self._resolve(tx, subject, version, deleted=deleted))
+
+    def get_version_schema(self, subject: str, raw_version: str, *, deleted: bool) -> str:
+        return str(self.get_version(subject, raw_version, deleted=deleted)["schema"])
+
+    def referenced_by(self, subject: str, raw_version: str) -> list[int]:
+        version = parse_version(raw_version)
+        with self.store.read() as tx:
+            record = self._resolve(tx, subject, version, deleted=False)
+            return tx.referenced_by(subject, record.version)
+
+    def register(self, subject: str, body: Any, *, normalize: bool, force: bool) -> dict[str, Any]:
+        """Register a schema under a subject (Confluent §3.6): idempotent, checked, atomic."""
+        validate_subject(subject)
+        schema_type, text, references = self._request_fields(body)
+        explicit_id = body.get("id")
+        explicit_version = body.get("version")
+        for name, value in (("id", explicit_id), ("version", explicit_version)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise BadRequest(f"Invalid '{name}': must be a positive integer")
+        with self.store.read() as tx:
+            mode = self._effective_mode(tx, subject)
+            if mode in ("READONLY", "READONLY_OVERRIDE"):
+                raise _read_only(subject)
+            if explicit_id is not None and mode != "IMPORT":
+                raise OperationNotPermitted(f"Subject {subject} in context {CONTEXT} is not in import mode")
+            if explicit_id is None and mode == "IMPORT":
+                raise OperationNotPermitted(
+                    f"Subject {subject} in context {CONTEXT} is not in read-write mode"
+                )
+            normalize = self._normalize(tx, subject, normalize)
+            if not text:
+                live = [v for v in tx.versions(subject) if not v.deleted]
+                if not live:
+                    raise InvalidSchema("Empty schema")
+                previous = tx.schema(live[-1].schema_id)
+                assert previous is not None
+                text, references = previous.schema, previous.references
+            parsed = self.parser.parse_submitted(
+                schema_type,
+                text,
+                references,
+                lambda: self._reference_texts(tx, references),
+                normalize=normalize,
+                strict=explicit_id is None,
+            )
+        with self.store.write() as tx:
+            # Re-check the mode inside the write unit: it may have changed since the read.
+            self._check_writable(tx, subject)
+            versions = tx.versions(subject)
+            live = [v for v in versions if not v.deleted]
+            existing_id = tx.schema_id_for(parsed.identity)
+            if existing_id is not None:
+                same = [v for v in live if v.schema_id == existing_id]
+                if same and explicit_id in (None, existing_id):
+                    return self._register_answer(tx, same[-1])
+            if explicit_id is not None:
+                return self._import(tx, subject, parsed, existing_id, explicit_id, explicit_version, versions)
+            if not force:
+                level = self._level(tx, subject)
+                ok, messages = self._compatibility(level, parsed, self._history(tx, live), live)
+                if not ok:
+                    raise IncompatibleSchema(
+                        "Schema being registered is incompatible with an earlier schema for subject "
+                        f'"{subject}", '
+                        f"details: [{', '.join(messages)}]"
+                    )
+            next_version = (versions[-1].version + 1) if versions else 1
+            if existing_id is None:
+                schema_id = tx.add_schema(parsed.identity, parsed.schema_type, parsed.text, parsed.references)
+            else:
+                schema_id = existing_id
+                for old in versions:  # tombstone soft-deleted versions of the same schema
+                    if (
+                        old.deleted
+                        and old.schema_id == schema_id
+                        and not tx.referenced_by(subject, old.version)
+                    ):
+                        tx.remove_version(subject, old.version)
+            tx.add_version(subject, next_version, schema_id)
+            return self._register_answer(tx, VersionRecord(subject, next_version, schema_id, False))
+
+    def _import(
+        self,
+        tx: StoreTx,
+        subject: str,
+        parsed: ParsedSchema,
+        existing_id: int | None,
+        explicit_id: int,
+        explicit_version: int | None,
+        versions: list[VersionRecord],
+    ) -> dict[str, Any]:
+        if existing_id is not None and existing_id != explicit_id:
+            raise IdMismatch("The ID of an imported schema does not match the existing ID")
+        record = tx.schema(explicit_id)
+        if record is not None and existing_id != explicit_id:
+            raise OperationNotPermitted(
+                f"Overwrite new schema with id {explicit_id} in context {CONTEXT} is not permitted."
+            )
+        version = explicit_version or ((versions[-1].version + 1) if versions else 1)
+        if any(v.version == version for v in versions):
+            raise OperationNotPermitted(
+                f"Overwrite new schema with version {version} of subject {subject} is not permitted."
+            )
+        if record is None:
+            tx.add_schema_with_id(
+                explicit_id, parsed.identity, parsed.schema_type, parsed.text, parsed.references
+            )
+        tx.add_version(subject, version, explicit_id)
+        return self._register_answer(tx, VersionRecord(subject, version, explicit_id, False))
+
+    def _register_answer(self, tx: StoreTx, version: VersionRecord) -> dict[str, Any]:
+        body = self._schema_json(tx, version)
+        body.pop("subject")
+        return body
+
+    def lookup(self, subject: str, body: Any, *, normalize: bool, deleted: bool) -> dict[str, Any]:
+        """Find the version of a subject holding this schema (40401 / 40403 otherwise)."""
+        with self.store.read() as tx:
+            parsed = self._parse_body(
+                tx, body, normalize=self._normalize(tx, subject, normalize), strict=False
+            )
+            versions = [v for v in tx.versions(subject) if deleted or not v.deleted]
+            if not versions:
+                raise SubjectNotFound(f"Subject '{subject}' not found.")
+            schema_id = tx.schema_id_for(parsed.identity)
+            matches = [v for v in versions if v.schema_id == schema_id]
+            if not matches:
+                raise SchemaNotFound("Schema not found")
+            return self._schema_json(tx, matches[-1])
+
+    def delete_version(self, subject: str, raw_version: str, *, permanent: bool) -> int:
+        version = parse_version(raw_version)
+        with self.store.write() as tx:
+            self._check_writable(tx, subject)
+            versions = tx.versions(subject)
+            if not versions:
+                raise SubjectNotFound(f"Subject '{subject}' not found.")
+            if version == LATEST:
+                candidates = versions if permanent else [v for v in versions if not v.deleted]
+                if not candidates:
+                    raise SubjectNotFound(f"Subject '{subject}' not found.")
+                record = candidates[-1]
+            else:
+                found = [v for v in versions if v.version == version]
+                if not found:
+                    raise VersionNotFound(f"Version {version} not found.")
+                record = found[0]
+            if permanent and not record.deleted:
+                raise VersionNotSoftDeleted(
+                    f"Subject '{subject}' Version {record.version} was not deleted first before being "
+                    "permanently deleted"
+                )
+            if not permanent and record.deleted:
+                raise VersionSoftDeleted(
+                    f"Subject '{subject}' Version {record.version} was soft deleted.Set permanent=true to "
+                    "delete permanently"
+                )
+            self._refuse_if_referenced(tx, subject, [record.version])
+            if permanent:
+                tx.remove_version(subject, record.version)
+                if not tx.versions(subject):
+                    tx.delete_config(subject)
+                    tx.delete_mode(subject)
+            else:
+                tx.mark_deleted(subject, record.version)
+            return record.version
+
+    def _refuse_if_referenced(self, tx: StoreTx, subject: str, versions: Sequence[int]) -> None:
+        for version in versions:
+            if tx.referenced_by(subject, version):
+                raise ReferenceExists(
+                    "One or more references exist to the schema "
+                    f"{{magic=1,keytype=SCHEMA,subject={subject},version={version}}}."
+                )
+
+    def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        with self.store.write() as tx:
+            self._check_writable(tx, subject)
+            versions = tx.versions(subject)
+            if not versions:
+                raise SubjectNotFound(f"Subject '{subject}' not found.")
+            live = [v.version for v in versions if not v.deleted]
+            if permanent:
+                if live:
+                    raise SubjectNotSoftDeleted(
+                        f"Subject '{subject}' was not deleted first before being permanently deleted"
+                    )
+                all_versions = [v.version for v in versions]
+                self._refuse_if_referenced(tx, subject, all_versions)
+                for version in all_versions:
+                    tx.remove_version(subject, version)
+                tx.delete_config(subject)
+                tx.delete_mode(subject)
+                return all_versions
+            if not live:
+                raise SubjectSoftDeleted(
+                    f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"
+                )
+            self._refuse_if_referenced(tx, subject, live)
+            for version in live:
+                tx.mark_deleted(subject, version)
+            return live
+
+    # ---------------------------------------------------------------- schemas by id
+
+    def _schema_and_usages(self, tx: StoreTx, schema_id: int) -> tuple[Any, list[VersionRecord]]:
+        record = tx.schema(schema_id)
+        usages = tx.usages(schema_id) if record is not None else []
+        if record is None or not usages:
+            raise SchemaNotFound(f"Schema {schema_id} not found")
+        return record, usages
+
+    def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+        with self.store.read() as tx:
+            record, _ = self._schema_and_usages(tx, schema_id)
+        body: dict[str, Any] = {"schemaType": record.schema_type, "schema": record.schema}
+        if record.references:
+            body["references"] = [r.to_json() for r in record.references]
+        return body
+
+    def subjects_by_id(self, schema_id: int, *, deleted: bool) -> list[str]:
+        with self.store.read() as tx:
+            _, usages = self._schema_and_usages(tx, schema_id)
+        return sorted({u.subject for u in usages if deleted or not u.deleted})
+
+    def versions_by_id(self, schema_id: int, *, deleted: bool) -> list[dict[str, Any]]:
+        with self.store.read() as tx:
+            _, usages = self._schema_and_usages(tx, schema_id)
+        return [{"subject": u.subject, "version": u.version} for u in usages if deleted or not u.deleted]
+
+    # ---------------------------------------------------------------- compatibility
+
+    def check_compatibility(
+        self, subject: str, raw_version: str | None, body: Any, *, normalize: bool, verbose: bool
+    ) -> dict[str, Any]:
+        version = parse_version(raw_version) if raw_version is not None else None
+        with self.store.read() as tx:
+            try:
+                parsed = self._parse_body(tx, body, normalize=self._normalize(tx, subject, normalize))
+            except InvalidSchema as error:
+                if verbose:
+                    return {"is_compatible": False, "messages": [error.message]}
+                raise
+            versions = tx.versions(subject)
+            live = [v for v in versions if not v.deleted]
+            if version is None:
+                compared = live
+            elif version == LATEST:
+                compared = live[-1:]
+            else:
+                compared = [v for v in live if v.version == version]
+                if not compared:
+                    raise VersionNotFound(f"Version {version} not found.")
+            level = self._level(tx, subject)
+            ok, messages = self._compatibility(level, parsed, self._history(tx, compared), compared)
+        answer: dict[str, Any] = {"is_compatible": ok}
+        if verbose:
+            answer["messages"] = messages
+        return answer
+
+    # ---------------------------------------------------------------- config
+
+    @staticmethod
+    def _config_out(config: dict[str, Any], key: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if config.get("compatibilityLevel") is not None:
+            out[key] = config["compatibilityLevel"]
+        if config.get("normalize") is not None:
+            out["normalize"] = config["normalize"]
+        return out
+
+    def get_config(self, subject: str | None, *, default_to_global: bool) -> dict[str, Any]:
+        with self.store.read() as tx:
+            if subject is not None:
+                config = tx.config(subject)
+                if config is not None:
+                    return self._config_out(config, "compatibilityLevel")
+                if not default_to_global:
+                    raise SubjectConfigNotFound(
+                        f"Subject '{subject}' does not have subject-level compatibility configured"
+                    )
+            config = dict(tx.config(GLOBAL) or {})
+        config.setdefault("compatibilityLevel", self.default_level)
+        return self._config_out(config, "compatibilityLevel")
+
+    def set_config(self, subject: str | None, body: Any) -> dict[str, Any]:
+        if subject is not None:
+            validate_subject(subject)
+        if not isinstance(body, dict):
+            raise BadRequest("Request body must be a JSON object")
+        level = body.get("compatibility", body.get("compatibilityLevel"))
+        update: dict[str, Any] = {}
+        if level is not None:
+            if not isinstance(level, str) or level.upper() not in LEVELS:
+                raise InvalidCompatibilityLevel(_LEVEL_MESSAGE)
+            update["compatibilityLevel"] = level.upper()
+        normalize = body.get("normalize")
+        if normalize is not None:
+            if not isinstance(normalize, bool):
+                raise BadRequest("Invalid 'normalize': must be true or false")
+            update["normalize"] = normalize
+        scope = subject if subject is not None else GLOBAL
+        with self.store.write() as tx:
+            config = dict(tx.config(scope) or {})
+            config.update(update)
+            tx.set_config(scope, config)
+        return self._config_out(config, "compatibility")
+
+    def delete_config(self, subject: str | None) -> dict[str, Any]:
+        scope = subject if subject is not None else GLOBAL
+        with self.store.write() as tx:
+            config = tx.config(scope)
+            if config is None:
+                if subject is not None:
+                    raise SubjectNotFound(f"Subject '{subject}' not found.")
+                config = {}
+            tx.delete_config(scope)
+        if subject is None:
+            config = dict(config)
+            config.setdefault("compatibilityLevel", self.default_level)
+        return self._config_out(config, "compatibilityLevel")
+
+    # ---------------------------------------------------------------- mode
+
+    def get_mode(self, subject: str | None, *, default_to_global: bool) -> dict[str, str]:
+        with self.store.read() as tx:
+            if subject is not None:
+                mode = tx.mode(subject)
+                if mode is not None:
+                    return {"mode": mode}
+                if not default_to_global:
+                    raise SubjectModeNotFound(
+                        f"Subject '{subject}' does not have subject-level mode configured"
+                    )
+            return {"mode": tx.mode(GLOBAL) or "READWRITE"}
+
+    def set_mode(self, subject: str | None, body: Any, *, force: bool) -> dict[str, str]:
+        if subject is not None:
+            validate_subject(subject)
+        if not isinstance(body, dict):
+            raise BadRequest("Request body must be a JSON object")
+        mode = body.get("mode")
+        if not isinstance(mode, str) or mode.upper() not in MODES:
+            raise InvalidMode(_MODE_MESSAGE)
+        mode = mode.upper()
+        with self.store.write() as tx:
+            if mode == "IMPORT" and not force:
+                if subject is None:
+                    has_subjects = any(live for _, live in tx.subjects())
+                else:
+                    has_subjects = any(not v.deleted for v in tx.versions(subject))
+                if has_subjects:
+                    raise OperationNotPermitted("Cannot import since found existing subjects")
+            tx.set_mode(subject if subject is not None else GLOBAL, mode)
+        return {"mode": mode}
+
+    def delete_mode(self, subject: str | None) -> dict[str, str]:
+        scope = subject if subject is not None else GLOBAL
+        with self.store.write() as tx:
+            mode = tx.mode(scope)
+            if mode is None and subject is not None:
+                raise SubjectNotFound(f"Subject '{subject}' not found.")
+            tx.delete_mode(scope)
+        return {"mode": mode or "READWRITE"}

@@ -1,0 +1,87 @@
+"""Running the registry: in the foreground under uvicorn, or in a background thread for tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from govern.errors import EnvironmentProblem
+from govern.registry.server.app import create_app
+from govern.registry.server.auth import User
+from govern.registry.store import Store
+
+DEFAULT_STORE = Path(".govern") / "registry.sqlite"
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    store: Store | str | Path = DEFAULT_STORE,
+    users: dict[str, User] | str | Path | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serve the registry until interrupted (binds loopback unless told otherwise)."""
+    app = create_app(store, users=users)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    try:
+        sock = config.bind_socket()
+    except (OSError, SystemExit) as error:
+        raise EnvironmentProblem(
+            f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}",
+            hint="choose another --port or stop the process using it",
+        ) from None
+    server.run(sockets=[sock])
+
+
+def _free_socket(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+@contextmanager
+def serve_in_thread(
+    store: Store | str | Path | None = None,
+    *,
+    users: dict[str, User] | str | Path | None = None,
+    host: str = "127.0.0.1",
+    timeout_s: float = 10.0,
+) -> Iterator[str]:
+    """Run an embedded registry on a free loopback port; yields its base URL, stops it on exit.
+
+    `store` is a `Store`, a SQLite path, or None / ":memory:" for a throwaway in-memory store.
+    """
+    app = create_app(store, users=users)
+    sock = _free_socket(host)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"registry:{port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise EnvironmentProblem("the embedded registry did not start", hint="see the log above")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout_s)
+        sock.close()
+        app.state.registry.store.close()
