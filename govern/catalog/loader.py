@@ -147,7 +147,6 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     merged = dict(inherited)
     for key in _DEFAULT_KEYS:
         if key in mapping:
-            merged[key] = mapping[key]
             if key == "partitions":
                 merged[key] = _positive_int(file, mapping, key, mapping[key])
             elif key == "compatibility":
