@@ -61,7 +61,11 @@ def catalog_command(
     if output is OutputFormat.json:
         typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
         return
-    console = Console(highlight=False)
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+    render_table(Console(highlight=False), catalog)
+
+
+def render_table(console: Console, catalog: Catalog) -> None:
+    """Print the topic table; piped output is not squeezed into 80 columns."""
+    if not console.is_terminal:
         console = Console(highlight=False, width=max(console.width, 160))
     console.print(_table(catalog))

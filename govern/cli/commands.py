@@ -2,3 +2,4 @@
 from govern.cli import catalog  # noqa: F401  (govern catalog)
 from govern.cli import broker  # noqa: F401  (govern broker)
 from govern.cli import release_plan  # noqa: F401  (govern release-plan)
+from govern.cli import demo  # noqa: F401  (govern demo)
