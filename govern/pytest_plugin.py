@@ -1,13 +1,126 @@
-"""pytest plugin (entry point `pytest11: govern`): markers and fixtures for testing against real Kafka."""
+"""pytest plugin (entry point `pytest11: govern`): markers and fixtures for testing against real Kafka.
+
+Fixtures:
+- `kafka_cluster` (session): the bootstrap address of a real cluster: `KAFKA_BOOTSTRAP_SERVERS` when
+  set, else one local Apache Kafka started for the session (or testcontainers with
+  `GOVERN_KAFKA_PROVIDER=testcontainers`), stopped at the end even when tests fail.
+- `kafka_admin` (function): a `KafkaAdmin` that checks the broker is still alive before and after
+  the test (a dead broker fails the test with its log tail) and deletes the topics it created.
+- `unique_topic` (function): a factory of topic names unique to the test: `unique_topic("orders")`.
+
+Tests using `kafka_cluster` or `kafka_admin` get the `kafka` marker automatically, so
+`-m "not kafka"` deselects them; `docker` tests are skipped when no Docker engine answers.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from govern.kafka import KafkaAdmin, KafkaProvider
+
+KAFKA_FIXTURES = frozenset({"kafka_cluster", "kafka_admin"})
+"""Fixtures whose users need a broker, and so get the `kafka` marker."""
+
+TOPIC_NAME_MAX = 249
+"""Kafka's limit on topic name length."""
+
+_STARTUP_KEY = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in (
         "kafka: needs a real Apache Kafka broker (started by the kafka_cluster fixture)",
         "slow: takes more than a few seconds",
+        "docker: needs a reachable Docker engine (testcontainers); skipped when none answers",
     ):
         config.addinivalue_line("markers", line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark broker users `kafka` (before `-m` filtering runs) and skip `docker` tests without Docker."""
+    docker_items = []
+    for item in items:
+        if KAFKA_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
+        if item.get_closest_marker("docker") is not None:
+            docker_items.append(item)
+    if docker_items:
+        from govern.kafka import docker_available
+
+        if not docker_available():
+            skip = pytest.mark.skip(reason="no Docker engine answers (docker.from_env().ping() failed)")
+            for item in docker_items:
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which Kafka the session used and how long it took to start (startup time matters)."""
+    line = terminalreporter.config.stash.get(_STARTUP_KEY, None)
+    if line:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def kafka_provider(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KafkaProvider]:
+    """The session's cluster provider, started once; stopped at session end whatever happened."""
+    from govern.kafka import provider_from_env
+
+    provider = provider_from_env(tmp_path_factory.mktemp("kafka"))
+    started = time.monotonic()
+    try:
+        bootstrap = provider.start()
+        request.config.stash[_STARTUP_KEY] = (
+            f"govern: Kafka via {provider.name} at {bootstrap}, ready in {time.monotonic() - started:.1f} s"
+        )
+        provider.bootstrap = bootstrap  # type: ignore[attr-defined]
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster(kafka_provider: KafkaProvider) -> str:
+    """Bootstrap address (`host:port`) of a real Kafka cluster shared by the test session."""
+    return str(kafka_provider.bootstrap)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def kafka_admin(kafka_provider: KafkaProvider, kafka_cluster: str) -> Iterator[KafkaAdmin]:
+    """Topic admin for one test; fails it loudly (with the broker log) if the broker died."""
+    from govern.kafka import KafkaAdmin
+
+    kafka_provider.check_alive()
+    admin = KafkaAdmin(kafka_cluster)
+    yield admin
+    kafka_provider.check_alive()
+    admin.delete_created_topics()
+
+
+@pytest.fixture
+def unique_topic(request: pytest.FixtureRequest) -> Callable[..., str]:
+    """A factory of topic names unique to this test: `unique_topic()` or `unique_topic("orders")`."""
+    return lambda label="": topic_name_for(request.node.name, label)
+
+
+def topic_name_for(test_name: str, label: str = "") -> str:
+    """`<test name>[-<label>]-<8 hex>` with only [A-Za-z0-9-], within Kafka's 249 characters.
+
+    Dots and underscores are replaced because Kafka treats them as colliding in metric names.
+    """
+    suffix = secrets.token_hex(4)
+    stem = "-".join(part for part in (_clean(test_name), _clean(label)) if part) or "topic"
+    return f"{stem[: TOPIC_NAME_MAX - len(suffix) - 1]}-{suffix}"
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")

@@ -87,6 +87,7 @@ class KafkaAdmin:
         self.bootstrap = bootstrap
         self.timeout = timeout
         self._admin = AdminClient(client_config(bootstrap))
+        self.created: list[str] = []
 
     def create_topic(
         self,
@@ -114,6 +115,7 @@ class KafkaAdmin:
             lambda: self._partitions_with_leader(name) == partitions,
             f"topic {name!r} to have a leader for all {partitions} partition(s)",
         )
+        self.created.append(name)
         return name
 
     def delete_topic(self, name: str) -> None:
@@ -123,6 +125,13 @@ class KafkaAdmin:
         )
         _result(futures[name], self.timeout, f"delete topic {name!r}")
         self._wait(lambda: name not in self.list_topics(), f"topic {name!r} to disappear")
+        if name in self.created:
+            self.created.remove(name)
+
+    def delete_created_topics(self) -> None:
+        """Delete every topic this admin created and has not deleted yet (test clean-up)."""
+        for name in list(self.created):
+            self.delete_topic(name)
 
     def list_topics(self) -> set[str]:
         """Names of the cluster's topics, internal ones included."""

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from govern.config import load_config
 from govern.errors import EnvironmentProblem, InputError
 from govern.kafka.admin import wait_for_cluster
 from govern.kafka.broker import BROKER_STARTUP_TIMEOUT_S, LocalBroker, start_local_broker
@@ -163,14 +164,16 @@ def provider_from_env(workdir: Path | None = None) -> KafkaProvider:
 
 
 def resolve_bootstrap(project_dir: Path | None = None) -> str | None:
-    """The cluster to talk to: `KAFKA_BOOTSTRAP_SERVERS`, else the project's running `govern broker`.
+    """The cluster to talk to: `KAFKA_BOOTSTRAP_SERVERS`, else `bootstrap_servers` from the project
+    config (govern.toml / [tool.govern]), else the project's running `govern broker`.
 
-    Returns None when neither exists; callers decide whether that is an error.
+    Returns None when none exists; callers decide whether that is an error.
     """
-    bootstrap = os.environ.get(BOOTSTRAP_ENV, "").strip()
+    root = project_dir or Path.cwd()
+    bootstrap = os.environ.get(BOOTSTRAP_ENV, "").strip() or load_config(root).bootstrap_servers
     if bootstrap:
         return bootstrap
-    broker = read_state(project_dir or Path.cwd())
+    broker = read_state(root)
     if broker is not None and broker.is_running():
         return broker.bootstrap
     return None

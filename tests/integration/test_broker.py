@@ -1,0 +1,217 @@
+"""The broker the kafka_cluster fixture gives is a real Kafka: idempotence, groups, transactions.
+
+Each behaviour is one a fake broker (librdkafka's mock cluster, an in-memory stub) would not show
+faithfully; each test also checks the opposite case so it could fail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+from govern.errors import EnvironmentProblem
+from govern.kafka import BrokerStartError, JvmKafka, KafkaAdmin, client_config, consume
+
+pytestmark = pytest.mark.kafka
+
+FLUSH_TIMEOUT_S = 30.0
+"""Deadline for a producer to get every delivery report."""
+
+TRANSACTION_TIMEOUT_S = 30.0
+"""Deadline for init/commit/abort of a transaction."""
+
+REBALANCE_TIMEOUT_S = 45.0
+"""Deadline for a consumer group to settle on a new assignment."""
+
+
+def _produce(producer: Producer, topic: str, values: list[str], *, key: str = "k") -> None:
+    errors: list[KafkaError] = []
+    for value in values:
+        producer.produce(
+            topic, key=key, value=value, on_delivery=lambda err, _msg: err and errors.append(err)
+        )
+    remaining = producer.flush(FLUSH_TIMEOUT_S)
+    assert remaining == 0, f"{remaining} record(s) undelivered after {FLUSH_TIMEOUT_S} s"
+    assert errors == []
+
+
+def _read_to_end(consumer: Consumer, topic: str, *, timeout: float = 30.0) -> list[str]:
+    """Values read from partition 0 until the consumer's position reaches the end (bounded)."""
+    values: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, f"did not reach the end of {topic} within {timeout} s"
+        message = consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            values.append(message.value().decode())
+        assignment = consumer.assignment()
+        if not assignment:
+            continue
+        _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)
+        position = consumer.position([TopicPartition(topic, 0)])[0].offset
+        if message is None and position >= 0 and position >= high:
+            return values
+
+
+def test_idempotent_producer_and_group_resumes_after_committed_offset(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, unique_topic: Callable[..., str]
+) -> None:
+    topic = kafka_admin.create_topic(unique_topic())
+    group = unique_topic("group")
+    producer = Producer(client_config(kafka_cluster, **{"enable.idempotence": True, "acks": "all"}))
+    _produce(producer, topic, [f"v{i}" for i in range(10)])
+    assert kafka_admin.end_offsets(topic) == {0: 10}
+
+    settings = {"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    first = Consumer(client_config(kafka_cluster, **settings))
+    first.subscribe([topic])
+    seen: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(seen) < 4:
+        assert time.monotonic() < deadline, f"first consumer read only {seen}"
+        message = first.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append(message.value().decode())
+            first.commit(message=message, asynchronous=False)
+    first.close()
+    assert seen == ["v0", "v1", "v2", "v3"]
+
+    second = Consumer(client_config(kafka_cluster, **settings))
+    try:
+        committed = second.committed([TopicPartition(topic, 0)], timeout=10)
+        assert committed[0].offset == 4
+        second.subscribe([topic])
+        rest: list[tuple[int, str]] = []
+        deadline = time.monotonic() + 30
+        while len(rest) < 6:
+            assert time.monotonic() < deadline, f"second consumer read only {rest}"
+            message = second.poll(0.5)
+            if message is not None and message.error() is None:
+                rest.append((message.offset(), message.value().decode()))
+    finally:
+        second.close()
+    assert rest == [(offset, f"v{offset}") for offset in range(4, 10)]
+
+
+def test_read_committed_consumer_sees_only_committed_transactions(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, unique_topic: Callable[..., str]
+) -> None:
+    topic = kafka_admin.create_topic(unique_topic())
+    producer = Producer(client_config(kafka_cluster, **{"transactional.id": unique_topic("tx")}))
+    producer.init_transactions(TRANSACTION_TIMEOUT_S)
+
+    producer.begin_transaction()
+    _produce(producer, topic, ["committed-1", "committed-2"])
+    producer.commit_transaction(TRANSACTION_TIMEOUT_S)
+
+    producer.begin_transaction()
+    _produce(producer, topic, ["aborted-1", "aborted-2"])
+    producer.abort_transaction(TRANSACTION_TIMEOUT_S)
+
+    producer.begin_transaction()
+    _produce(producer, topic, ["committed-3"])
+    producer.commit_transaction(TRANSACTION_TIMEOUT_S)
+
+    def read(isolation: str) -> list[str]:
+        consumer = Consumer(
+            client_config(
+                kafka_cluster,
+                **{
+                    "group.id": unique_topic(isolation),
+                    "auto.offset.reset": "earliest",
+                    "isolation.level": isolation,
+                    "enable.auto.commit": False,
+                },
+            )
+        )
+        try:
+            consumer.subscribe([topic])
+            return _read_to_end(consumer, topic)
+        finally:
+            consumer.close()
+
+    assert read("read_committed") == ["committed-1", "committed-2", "committed-3"]
+    # The aborted records are really in the log: a read_uncommitted consumer sees them.
+    assert read("read_uncommitted") == ["committed-1", "committed-2", "aborted-1", "aborted-2", "committed-3"]
+
+
+@pytest.mark.parametrize("protocol", ["classic", "consumer"])
+def test_group_rebalances_partitions_between_two_consumers_and_back(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, unique_topic: Callable[..., str], protocol: str
+) -> None:
+    """Two members split four partitions; when one leaves the other owns all of them.
+
+    `consumer` is the KIP-848 group protocol (new in Kafka 4), `classic` the join/sync one.
+    """
+    partitions = 4
+    topic = kafka_admin.create_topic(unique_topic(), partitions=partitions)
+    settings = {
+        "group.id": unique_topic("group"),
+        "auto.offset.reset": "earliest",
+        "group.protocol": protocol,
+    }
+    if protocol == "classic":
+        settings["session.timeout.ms"] = 10_000
+    one = Consumer(client_config(kafka_cluster, **settings))
+    two = Consumer(client_config(kafka_cluster, **settings))
+    try:
+        one.subscribe([topic])
+        _poll_until(lambda: len(one.assignment()) == partitions, [one], "first member to own all partitions")
+
+        two.subscribe([topic])
+        _poll_until(
+            lambda: (
+                len(one.assignment()) >= 1
+                and len(two.assignment()) >= 1
+                and len(one.assignment()) + len(two.assignment()) == partitions
+            ),
+            [one, two],
+            "both members to share the partitions",
+        )
+        owned_one = {tp.partition for tp in one.assignment()}
+        owned_two = {tp.partition for tp in two.assignment()}
+        assert owned_one.isdisjoint(owned_two)
+        assert owned_one | owned_two == set(range(partitions))
+
+        two.close()
+        _poll_until(
+            lambda: len(one.assignment()) == partitions, [one], "the remaining member to own everything"
+        )
+    finally:
+        one.close()
+        two.close()
+
+
+def _poll_until(condition: Callable[[], bool], consumers: list[Consumer], what: str) -> None:
+    deadline = time.monotonic() + REBALANCE_TIMEOUT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {REBALANCE_TIMEOUT_S} s waiting for {what}"
+        for consumer in consumers:
+            consumer.poll(0.1)
+
+
+@pytest.mark.slow
+def test_a_broker_that_dies_fails_fast_with_its_log(tmp_path: Path) -> None:
+    """A second, private broker is killed; liveness checks and reads fail loudly within their bounds."""
+    provider = JvmKafka(tmp_path / "kafka")
+    bootstrap = provider.start()
+    try:
+        assert provider.broker is not None
+        provider.check_alive()
+        provider.broker._process.kill()  # type: ignore[union-attr]
+        provider.broker._process.wait(10)  # type: ignore[union-attr]
+        with pytest.raises(BrokerStartError) as raised:
+            provider.check_alive()
+        assert "exited" in raised.value.message
+        assert raised.value.log_tail, "the error must carry the broker log's last lines"
+        assert str(raised.value.log_path) in str(raised.value)
+        started = time.monotonic()
+        with pytest.raises(EnvironmentProblem, match="read 0 of 1 record"):
+            consume(bootstrap, "anything", 1, timeout=3)
+        assert time.monotonic() - started < 15
+    finally:
+        provider.stop()
