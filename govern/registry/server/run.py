@@ -32,20 +32,25 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     try:
-        sock = config.bind_socket()
-    except (OSError, SystemExit) as error:
+        sock = _listen(host, port)
+    except OSError as error:
         raise EnvironmentProblem(
-            f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}",
+            f"cannot listen on {host}:{port}: {error.strerror or error}",
             hint="choose another --port or stop the process using it",
         ) from None
     server.run(sockets=[sock])
 
 
-def _free_socket(host: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.listen(1024)
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
 
@@ -63,7 +68,7 @@ def serve_in_thread(
     `store` is a `Store`, a SQLite path, or None / ":memory:" for a throwaway in-memory store.
     """
     app = create_app(store, users=users)
-    sock = _free_socket(host)
+    sock = _listen(host, 0)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

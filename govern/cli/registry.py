@@ -1,0 +1,87 @@
+"""`govern registry serve|add-user`: run the embedded Confluent-compatible schema registry.
+
+Thin commands over govern.registry: `serve` runs the ASGI app under uvicorn (loopback by
+default, a SQLite store under `.govern/` by default); `add-user` appends a scrypt-hashed user
+to a users file for `serve --users`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govern.cli.app import app
+from govern.errors import InputError
+
+registry_app = typer.Typer(
+    name="registry",
+    help="Run a Confluent-compatible schema registry (REST API v1, Avro) backed by SQLite.",
+    no_args_is_help=True,
+)
+app.add_typer(registry_app)
+
+
+@registry_app.command("serve")
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8081,
+    store: Annotated[
+        str, typer.Option(help="SQLite file, or ':memory:' for a throwaway store.")
+    ] = ".govern/registry.sqlite",
+    users: Annotated[
+        Path | None,
+        typer.Option(help="Users file (name:role:scrypt-hash lines) to require basic auth."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve the registry in the foreground until interrupted (Ctrl-C or SIGTERM)."""
+    from govern.registry.server import serve as run
+    from govern.registry.server.auth import load_users
+
+    loaded = load_users(users) if users is not None else None
+    if store != ":memory:" and Path(store).is_dir():
+        raise InputError(
+            f"--store {store} is a directory", hint="give a file path, e.g. .govern/registry.sqlite"
+        )
+    typer.echo(f"govern registry: serving http://{host}:{port} (store: {store})", err=True)
+    run(host=host, port=port, store=store, users=loaded, log_level=log_level)
+
+
+@registry_app.command("add-user")
+def add_user(
+    users_file: Annotated[Path, typer.Argument(help="Users file to append to (created if missing).")],
+    name: Annotated[str, typer.Argument(help="User name (no ':' or spaces).")],
+    role: Annotated[
+        str, typer.Option(help="read (GET, lookups, compatibility checks) or write (everything).")
+    ] = "read",
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input instead of a prompt."),
+    ] = False,
+) -> None:
+    """Append a user with a scrypt-hashed password to a users file for `serve --users`."""
+    from govern.registry.server.auth import format_user, load_users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {name}: ")
+    if not password:
+        raise InputError("empty password", hint="give a non-empty password")
+    if users_file.exists() and name in load_users(users_file):
+        raise InputError(
+            f"user {name} already exists in {users_file}", hint="remove its line first to replace it"
+        )
+    line = format_user(name, role, password)
+    users_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(users_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    typer.echo(f"added {role} user {name} to {users_file}", err=True)

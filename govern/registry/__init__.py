@@ -1,0 +1,82 @@
+"""Schema registry: a client for any Confluent-compatible registry and our own embedded server.
+
+Public surface: `Client` and its result types, the error classes (one per Confluent
+`error_code`), `create_app` / `serve` / `serve_in_thread` for the server, and the store types.
+"""
+
+from govern.registry.client import (
+    Client,
+    CompatibilityResult,
+    Config,
+    RegisteredSchema,
+    Schema,
+)
+from govern.registry.errors import (
+    BadRequest,
+    Forbidden,
+    IncompatibleSchema,
+    InvalidCompatibilityLevel,
+    InvalidMode,
+    InvalidSchema,
+    InvalidSubject,
+    InvalidVersion,
+    NotFound,
+    OperationNotPermitted,
+    ReferenceExists,
+    RegistryError,
+    RegistryUnreachable,
+    SchemaNotFound,
+    SchemaTooLarge,
+    ServerError,
+    SubjectConfigNotFound,
+    SubjectModeNotFound,
+    SubjectNotFound,
+    SubjectNotSoftDeleted,
+    SubjectSoftDeleted,
+    Unauthorized,
+    VersionNotFound,
+    VersionNotSoftDeleted,
+    VersionSoftDeleted,
+)
+from govern.registry.server import create_app, serve, serve_in_thread
+from govern.registry.store import Reference, SqliteStore, Store, StoreTx
+
+__all__ = [
+    "BadRequest",
+    "Client",
+    "CompatibilityResult",
+    "Config",
+    "Forbidden",
+    "IncompatibleSchema",
+    "InvalidCompatibilityLevel",
+    "InvalidMode",
+    "InvalidSchema",
+    "InvalidSubject",
+    "InvalidVersion",
+    "NotFound",
+    "OperationNotPermitted",
+    "Reference",
+    "ReferenceExists",
+    "RegisteredSchema",
+    "RegistryError",
+    "RegistryUnreachable",
+    "Schema",
+    "SchemaNotFound",
+    "SchemaTooLarge",
+    "ServerError",
+    "SqliteStore",
+    "Store",
+    "StoreTx",
+    "SubjectConfigNotFound",
+    "SubjectModeNotFound",
+    "SubjectNotFound",
+    "SubjectNotSoftDeleted",
+    "SubjectSoftDeleted",
+    "Unauthorized",
+    "VersionNotFound",
+    "VersionNotSoftDeleted",
+    "VersionSoftDeleted",
+    "create_app",
+    "serve",
+    "serve_in_thread",
+]
