@@ -17,15 +17,18 @@ class SchemaParseError(InputError):
         self,
         reason: str,
         *,
-        pointer: str = "",
+        pointer: str | None = "",
         position: Position | None = None,
         file: str | None = None,
         hint: str | None = None,
     ) -> None:
         where = str(position) if position else (file or "")
         prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}invalid Avro schema at {pointer or '/'}: {reason}", hint=hint)
+        if pointer is None:  # not about a place in the schema (e.g. the file cannot be read)
+            super().__init__(f"{prefix}{reason}", hint=hint)
+        else:
+            super().__init__(f"{prefix}invalid Avro schema at {pointer or '/'}: {reason}", hint=hint)
         self.reason = reason
-        self.pointer = pointer
+        self.pointer = pointer or ""
         self.position = position
         self.file = file

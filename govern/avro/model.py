@@ -45,6 +45,7 @@ class Node:
         "props",
         "logical_type",
         "is_error",
+        "sig",
     )
 
     def __init__(self, type_: str, pointer: str, origin: object = None) -> None:
@@ -69,6 +70,7 @@ class Node:
         self.props: dict[str, Any] = {}
         self.logical_type: str | None = None
         self.is_error = False
+        self.sig: str | None = None  # self-contained text of the subtree, computed on demand
 
     def __repr__(self) -> str:
         label = self.fullname or self.type

@@ -63,10 +63,11 @@ def read_source(source: str | Path | Any) -> SchemaSource:
             text = source.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise SchemaParseError(
-                "file not found", file=str(source), hint="check the path to the .avsc file"
+                "file not found", pointer=None, file=str(source), hint="check the path to the .avsc file"
             ) from None
         except (OSError, UnicodeDecodeError) as err:
-            raise SchemaParseError(f"cannot read file: {err}", file=str(source)) from None
+            reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else err.strerror or str(err)
+            raise SchemaParseError(f"cannot read file: {reason}", pointer=None, file=str(source)) from None
         return _decode(text, str(source))
     if isinstance(source, str):
         return _decode(source, None)
@@ -74,6 +75,7 @@ def read_source(source: str | Path | Any) -> SchemaSource:
         return SchemaSource(source)
     raise SchemaParseError(
         f"unsupported schema source of type {type(source).__name__}",
+        pointer=None,
         hint="pass JSON text (str), a pathlib.Path, a dict/list or an AvroSchema",
     )
 

@@ -18,7 +18,7 @@ from govern.avro.writer import canonical_form, fingerprint64, java_string
 
 SchemaInput = Union[str, Path, dict, list, "AvroSchema"]
 
-CACHE_SIZE = 4096
+CACHE_SIZE = 512  # bounded: memory stays flat over any number of checks
 
 
 class AvroSchema:

@@ -45,6 +45,13 @@ class CheckFailed(Exception):
     """What Avro Java raises (an ``AvroRuntimeException``); Confluent reports it as incompatible."""
 
 
+def _signature(node: Node) -> str:
+    from govern.avro.writer import java_string
+
+    node.sig = sig = java_string(node)
+    return sig
+
+
 def _location(tokens: list[str]) -> str:
     return "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[1:])
 
@@ -85,7 +92,19 @@ class Checker:
             self.tokens.pop()
 
     def compat(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-        """Memoised check of one pair at the current location."""
+        """Memoised check of one pair at the current location.
+
+        Short-cut: structurally identical subtrees (same self-contained text) are compatible,
+        as Avro Java would also find; this skips most of an evolved schema's unchanged fields.
+        """
+        if reader is writer:
+            return COMPATIBLE
+        if reader.type == writer.type:
+            if reader.type in PRIMITIVE_TYPES:
+                return COMPATIBLE
+            rsig = reader.sig or _signature(reader)
+            if rsig == (writer.sig or _signature(writer)):
+                return COMPATIBLE
         key = (id(reader), id(writer))
         result = self.memo.get(key)
         if result is not None:
