@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ KAFKA_VERSION = "4.4.0"
 
 LOG4J_VERSION = "2.25.5"
 """log4j2 as Kafka 4.4.0 depends on it; we add its slf4j binding, which Kafka's pom leaves out."""
+
+DEPENDENCY_PLUGIN_VERSION = "3.8.1"
+"""maven-dependency-plugin pinned in the pom (Maven 3.8 would otherwise pick the old 2.8)."""
 
 FETCH_TIMEOUT_S = 900
 """Upper bound for one `mvn copy-dependencies` run (about 45 MB on a cold Maven cache)."""
@@ -43,6 +47,7 @@ _POM_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
   <properties>
     <kafka.version>{kafka_version}</kafka.version>
     <log4j.version>{log4j_version}</log4j.version>
+    <dependency.plugin.version>{dependency_plugin_version}</dependency.plugin.version>
   </properties>
   <dependencies>
     <dependency>
@@ -56,6 +61,17 @@ _POM_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
       <version>${{log4j.version}}</version>
     </dependency>
   </dependencies>
+  <build>
+    <pluginManagement>
+      <plugins>
+        <plugin>
+          <groupId>org.apache.maven.plugins</groupId>
+          <artifactId>maven-dependency-plugin</artifactId>
+          <version>${{dependency.plugin.version}}</version>
+        </plugin>
+      </plugins>
+    </pluginManagement>
+  </build>
 </project>
 """
 
@@ -166,7 +182,11 @@ def fetch_kafka(version: str = KAFKA_VERSION) -> KafkaDistribution:
 
 def render_pom(version: str = KAFKA_VERSION) -> str:
     """The pom that pins `version` (used when govern runs outside a checkout with ci/kafka/pom.xml)."""
-    return _POM_TEMPLATE.format(kafka_version=version, log4j_version=LOG4J_VERSION)
+    return _POM_TEMPLATE.format(
+        kafka_version=version,
+        log4j_version=LOG4J_VERSION,
+        dependency_plugin_version=DEPENDENCY_PLUGIN_VERSION,
+    )
 
 
 def _pom_for(version: str, home: Path) -> Path:
@@ -186,7 +206,7 @@ def _run_mvn(mvn: str, java: str, pom: Path, output: Path, version: str) -> None
         "-f",
         str(pom),
         f"-Dkafka.version={version}",
-        "dependency:copy-dependencies",
+        f"org.apache.maven.plugins:maven-dependency-plugin:{DEPENDENCY_PLUGIN_VERSION}:copy-dependencies",
         f"-DoutputDirectory={output}",
     ]
     env = dict(os.environ)
@@ -222,10 +242,15 @@ def _run_mvn(mvn: str, java: str, pom: Path, output: Path, version: str) -> None
 
 
 def _last_error_line(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    """mvn's first meaningful [ERROR] line (ANSI colour codes removed), else its last line."""
+    plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]|\[0m", "", output)
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("[ERROR]") and len(line) > len("[ERROR] ")]
     chosen = errors[0] if errors else (lines[-1] if lines else "no output")
-    return chosen.removeprefix("[ERROR] ")[:300]
+    # Square brackets become parentheses: CLI messages are rendered as rich markup.
+    chosen = chosen.removeprefix("[ERROR] ").replace("[", "(").replace("]", ")")
+    # Keep both ends: the artifact at the start, the cause (e.g. "Connection refused") at the end.
+    return chosen if len(chosen) <= 300 else f"{chosen[:150]} … {chosen[-140:]}"
 
 
 def _is_executable(path: str) -> bool:
