@@ -33,7 +33,12 @@ from govern.plan.pairs import PairChecker
 
 @dataclass(frozen=True)
 class Link:
-    """One binary safety condition between a consumer and a producer on a topic."""
+    """One binary safety condition between a consumer and a producer on a topic.
+
+    `retained` links stand for the records the producer wrote before the change; only their new
+    reader matters (the old reader against old records is the live link's (old, old) pair, so a
+    source declaring a retained link declares the live one too).
+    """
 
     topic: str
     reader: str
@@ -60,6 +65,14 @@ class Violation:
     issues: tuple[Issue, ...]
     reader_changed: bool = True
     writer_changed: bool = True
+
+    def key(self) -> tuple[object, ...]:
+        """Identity of the failing combination; the side of an unchanged service does not matter."""
+        return (
+            self.link,
+            self.reader_side if self.reader_changed else "*",
+            self.writer_side if self.writer_changed and not self.link.retained else "*",
+        )
 
     def sentence(self) -> str:
         """E.g. "wallet's old reader of transaction-success (…) cannot read transaction's new writer (…):
@@ -246,6 +259,8 @@ def derive(change: Change, links: Iterable[Link], checker: PairChecker) -> Deriv
         base = link.check(change, checker, "old", "old")
         if base:
             result.blockers.append(Blocker("base", base))
+        if not (reader_changed or writer_changed):
+            continue  # (new, new) is (old, old): already reported as the base's problem
         head = link.check(change, checker, "new", "new")
         if head:
             result.blockers.append(Blocker("head", head))

@@ -53,16 +53,17 @@ def resolve_ref(root: Path, ref: str) -> str:
 def materialise(root: Path, commit: str, dest: Path) -> Path:
     """Write the commit's contracts/ and schemas/ (as seen from `root`) under `dest`; return that root."""
     prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.strip())  # pathspecs below are from the top
     paths = []
     for name in PLANNED_DIRS:
-        listed = _git(root, "ls-tree", "-d", "--name-only", commit, "--", f"{prefix}{name}")
+        listed = _git(top, "ls-tree", "-d", "--name-only", commit, "--", f"{prefix}{name}")
         if listed.returncode == 0 and listed.stdout.strip():
             paths.append(f"{prefix}{name}")
     base_root = dest / prefix if prefix else dest
     base_root.mkdir(parents=True, exist_ok=True)
     if not paths:
         return base_root
-    archive = _git(root, "archive", "--format=tar", commit, "--", *paths, binary=True)
+    archive = _git(top, "archive", "--format=tar", commit, "--", *paths, binary=True)
     if archive.returncode != 0:
         message = archive.stderr.decode(errors="replace").strip().splitlines()
         raise EnvironmentProblem(

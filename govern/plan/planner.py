@@ -228,12 +228,11 @@ def make_plan(
     ]
 
     proof = prove(change, links, checker, [stage.units for stage in stages])
-    explained = {(b.violation.link, b.violation.reader_side, b.violation.writer_side) for b in blockers}
+    explained = {b.violation.key() for b in blockers}
     for failure in proof.failures:
-        v = failure.violation
-        if (v.link, v.reader_side, v.writer_side) not in explained:
-            blockers.append(Blocker("proof", v))
-            explained.add((v.link, v.reader_side, v.writer_side))
+        if failure.violation.key() not in explained:
+            blockers.append(Blocker("proof", failure.violation))
+            explained.add(failure.violation.key())
 
     return Plan(
         before=change.before.label,
@@ -252,7 +251,7 @@ def _dedupe(blockers: list[Blocker]) -> list[Blocker]:
     seen: set[tuple[object, ...]] = set()
     kept = []
     for b in blockers:
-        key = (b.kind, b.violation.link, b.violation.reader_side, b.violation.writer_side)
+        key = (b.kind, *b.violation.key())
         if key not in seen:
             seen.add(key)
             kept.append(b)

@@ -1,0 +1,96 @@
+"""The four renderers of a plan: text, json (the documented shape), mermaid, markdown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from govern.plan import FORMATS, Change, SchemaRef, ServiceView, Snapshot, make_plan, render
+
+
+def rec(*fields: tuple) -> SchemaRef:
+    body = [{"name": f[0], "type": f[1], **({"default": f[2]} if len(f) > 2 else {})} for f in fields]
+    return SchemaRef.of({"type": "record", "name": "Transaction", "fields": body}, label="Transaction")
+
+
+V1 = rec(("id", "string"), ("amount", "long"))
+V2 = rec(("id", "string"))  # amount dropped: consumers first
+
+
+def plan_for(after_schema: SchemaRef, drained: frozenset[str] = frozenset()):
+    def side(schema: SchemaRef, label: str) -> Snapshot:
+        return Snapshot.of(
+            [
+                ServiceView("transaction", {"transaction-success": schema}),
+                ServiceView("wallet", {}, {"transaction-success": schema}),
+                ServiceView("rate", {"exchange-rate": V1}),
+            ],
+            label,
+        )
+
+    return make_plan(Change(side(V1, "main"), side(after_schema, "worktree"), drained))
+
+
+@pytest.fixture(scope="module")
+def safe_plan():
+    return plan_for(V2)
+
+
+@pytest.fixture(scope="module")
+def blocked_plan():
+    return plan_for(rec(("id", "int"), ("amount", "long")))
+
+
+def test_text_is_a_stages_table_with_reasons(safe_plan) -> None:
+    text = render(safe_plan, "text")
+    assert text.startswith("Release plan main -> worktree: SAFE")
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("stage"))
+    assert lines[header + 1].split()[:2] == ["1", "wallet"]
+    assert "wallet before transaction: wallet's old reader of transaction-success" in lines[header + 1]
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE at /fields/1" in lines[header + 1]
+    assert any(line.split()[:2] == ["2", "transaction"] for line in lines)
+    assert "Not deployed (unchanged, still constrain the plan): rate" in text
+    assert "Proof: 3 states simulated" in text
+
+
+def test_json_has_the_documented_shape(safe_plan, blocked_plan) -> None:
+    data = json.loads(render(safe_plan, "json"))
+    assert data["safe"] is True
+    assert [s["services"] for s in data["stages"]] == [["wallet"], ["transaction"]]
+    assert data["stages"][0]["reasons"][0].startswith("wallet before transaction:")
+    assert data["groups"] == [] and data["blocking"] == []
+    assert {"states", "pairs"} <= set(data["proof"])
+    blocked = json.loads(render(blocked_plan, "json"))
+    assert blocked["safe"] is False
+    assert blocked["groups"][0]["services"] == ["transaction", "wallet"]
+    kinds = {b["kind"] for b in blocked["blocking"]}
+    assert kinds == {"cycle", "migration"}
+    first = blocked["blocking"][0]
+    assert first["findings"][0]["rule"] == "TYPE_MISMATCH" and first["hint"]
+    assert first["reader"]["service"] == "wallet" and first["writer"]["service"] == "transaction"
+
+
+def test_mermaid_draws_stages_and_constraints(safe_plan, blocked_plan) -> None:
+    graph = render(safe_plan, "mermaid")
+    assert graph.startswith("flowchart LR\n")
+    assert 'subgraph stage1["Stage 1"]' in graph and "stage1 ==> stage2" in graph
+    assert 's_wallet -->|"transaction-success: READER_FIELD_MISSING_DEFAULT_VALUE"| s_transaction' in graph
+    assert 'subgraph group_transaction_wallet["deploy together"]' in render(blocked_plan, "mermaid")
+
+
+def test_markdown_is_a_pr_comment(safe_plan, blocked_plan) -> None:
+    md = render(safe_plan, "markdown")
+    assert md.startswith("### ✅ Release plan: safe")
+    assert "| 1 | `wallet` | wallet before transaction:" in md
+    assert "```mermaid" in md
+    blocked = render(blocked_plan, "markdown")
+    assert blocked.startswith("### ❌ Release plan: not safe")
+    assert "**Blocking**" in blocked and "_fix:_" in blocked and "> **Warning:**" in blocked
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_renders_an_empty_plan(fmt: str) -> None:
+    same = Snapshot.of([ServiceView("p", {"t": V1})], "main")
+    assert render(make_plan(Change(same, same)), fmt)
