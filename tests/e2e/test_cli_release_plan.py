@@ -1,0 +1,179 @@
+"""`govern release-plan` end to end on the exchange: a temporary git repo holding a copy of
+contracts/ and schemas/, one schema change in the working tree, the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def govern(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govern", "release-plan", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """The exchange's contracts/ and schemas/, committed as the base."""
+    for name in ("contracts", "schemas"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "base")
+    return tmp_path
+
+
+def edit_transaction(repo: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
+    path = repo / TRANSACTION
+    schema = json.loads(path.read_text())
+    change(schema["fields"])
+    path.write_text(json.dumps(schema, indent=2) + "\n")
+
+
+def field(fields: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(f for f in fields if f["name"] == name)
+
+
+def plan_json(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    result = govern(repo, "--against", "HEAD", "--format", "json", *args)
+    assert result.stderr == "", result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_removing_a_field_without_default_deploys_consumers_before_the_producer(repo: Path) -> None:
+    # processed_at has no default: new readers ignore it, old readers need it (backward, not forward).
+    edit_transaction(repo, lambda fields: fields.remove(field(fields, "processed_at")))
+    code, plan = plan_json(repo)
+    assert code == 0 and plan["safe"] is True
+    assert [s["services"] for s in plan["stages"]] == [["ui", "wallet"], ["transaction"]]
+    assert any(
+        r.startswith("wallet before transaction: wallet's old reader of transaction-success")
+        and "READER_FIELD_MISSING_DEFAULT_VALUE" in r
+        for r in plan["stages"][0]["reasons"]
+    )
+    assert plan["unchanged"] == ["account", "rate"]
+    assert plan["proof"]["states"] == 5 and plan["proof"]["pairs"] > 0
+
+    text = govern(repo, "--against", "HEAD")
+    assert text.returncode == 0
+    assert text.stdout.startswith("Release plan HEAD -> worktree: SAFE")
+    assert "Not deployed (unchanged, still constrain the plan): account, rate" in text.stdout
+
+
+def test_adding_a_field_with_a_default_is_one_stage_in_any_order(repo: Path) -> None:
+    edit_transaction(
+        repo,
+        lambda fields: fields.append({"name": "channel", "type": "string", "default": "web", "doc": "x"}),
+    )
+    code, plan = plan_json(repo)
+    assert code == 0 and plan["safe"] is True
+    assert [s["services"] for s in plan["stages"]] == [["transaction", "ui", "wallet"]]
+    assert plan["proof"]["states"] == 1 + 7
+
+
+def test_adding_a_field_without_default_is_producer_first_and_needs_old_records_gone(repo: Path) -> None:
+    edit_transaction(repo, lambda fields: fields.append({"name": "channel", "type": "string", "doc": "x"}))
+    code, plan = plan_json(repo)
+    assert code == 1 and plan["safe"] is False
+    assert [s["services"] for s in plan["stages"]] == [["transaction"], ["ui", "wallet"]]
+    migrations = {(b["kind"], b["reader"]["service"]) for b in plan["blocking"]}
+    assert migrations == {("migration", "ui"), ("migration", "wallet")}
+    assert all(b["writer"]["retained_records"] for b in plan["blocking"])
+    assert "--drained transaction-success" in plan["blocking"][0]["hint"]
+
+    # Once the old records are gone (expired or migrated), the same plan is proven safe.
+    code, drained = plan_json(repo, "--drained", "transaction-success")
+    assert code == 0 and drained["safe"] is True
+    assert [s["services"] for s in drained["stages"]] == [["transaction"], ["ui", "wallet"]]
+
+
+def test_changing_a_field_type_blocks_with_the_pair_and_the_rule(repo: Path) -> None:
+    edit_transaction(repo, lambda fields: field(fields, "account_id").update(type="int"))
+    result = govern(repo, "--against", "HEAD")
+    assert result.returncode == 1
+    assert "NOT SAFE" in result.stdout.splitlines()[0]
+    assert (
+        "wallet's old reader of transaction-success (Transaction@HEAD) cannot read transaction's new writer "
+        "(Transaction@worktree): TYPE_MISMATCH at /fields/1/type" in result.stdout
+    )
+    assert "hint:" in result.stdout and "two phases" in result.stdout
+    code, plan = plan_json(repo)
+    assert code == 1
+    assert plan["groups"][0]["services"] == ["transaction", "ui", "wallet"]
+    assert {b["findings"][0]["rule"] for b in plan["blocking"]} == {"TYPE_MISMATCH"}
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "markdown"])
+def test_graph_and_pr_comment_formats(repo: Path, fmt: str) -> None:
+    edit_transaction(repo, lambda fields: fields.remove(field(fields, "processed_at")))
+    result = govern(repo, "--format", fmt)
+    assert result.returncode == 0
+    expected = "flowchart LR" if fmt == "mermaid" else "### ✅ Release plan: safe"
+    assert result.stdout.startswith(expected)
+    assert "s_wallet" in result.stdout
+
+
+def bad(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""  # never a plan printed from partial data
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def test_a_contract_naming_an_unknown_topic(repo: Path) -> None:
+    path = repo / "contracts/wallet.yaml"
+    path.write_text(path.read_text().replace("- topic: transaction-success", "- topic: transaction-sucess"))
+    bad(govern(repo), "contracts/wallet.yaml:10:", "unknown topic 'transaction-sucess'")
+
+
+def test_a_contract_naming_an_unknown_schema(repo: Path) -> None:
+    path = repo / "contracts/topics.yaml"
+    path.write_text(
+        path.read_text().replace("io.govern.exchange.Transaction.avsc", "io.govern.exchange.Nope.avsc")
+    )
+    bad(govern(repo), "contracts/topics.yaml:", "io.govern.exchange.Nope.avsc", "not found")
+
+
+def test_a_schema_that_does_not_parse(repo: Path) -> None:
+    (repo / TRANSACTION).write_text('{"type": "record", "name": "Transaction", "fields": [\n')
+    bad(govern(repo), f"{TRANSACTION}:2:", "invalid JSON")
+
+
+def test_a_ref_that_does_not_exist(repo: Path) -> None:
+    bad(govern(repo, "--against", "release-41"), "unknown git ref 'release-41'", "hint:")
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    for name in ("contracts", "schemas"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    bad(govern(tmp_path), "not a git repository")
+
+
+def test_an_unknown_drained_topic(repo: Path) -> None:
+    bad(govern(repo, "--drained", "transactions"), "--drained 'transactions'")
