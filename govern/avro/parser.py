@@ -161,9 +161,9 @@ class Parser:
                 join_pointer(pointer, "name") if name is not None else pointer,
                 hint='give the named type a "name"',
             )
-        if "namespace" in obj:
-            ns = obj["namespace"]
-            if ns is not None and not isinstance(ns, str):
+        ns = obj.get("namespace")
+        if ns is not None:  # JSON null inherits, as in Java; "" means the null namespace
+            if not isinstance(ns, str):
                 raise self.fail("namespace must be a string", join_pointer(pointer, "namespace"))
             space = ns or None
         if "." in name:

@@ -41,9 +41,7 @@ def test_vector_file_has_242_cases() -> None:
     assert sum("level" in case for case in VECTORS) == 81
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(case, id=_case_id(i, case)) for i, case in enumerate(VECTORS)]
-)
+@pytest.mark.parametrize("case", [pytest.param(case, id=_case_id(i, case)) for i, case in enumerate(VECTORS)])
 def test_vector(case: dict[str, Any]) -> None:
     if "level" in case:
         result = check_level(case["level"], json.dumps(case["new"]), [json.dumps(h) for h in case["history"]])
