@@ -215,3 +215,20 @@ def test_a_broker_that_dies_fails_fast_with_its_log(tmp_path: Path) -> None:
         assert time.monotonic() - started < 15
     finally:
         provider.stop()
+
+
+@pytest.mark.docker
+def test_testcontainers_provider_gives_a_working_kafka() -> None:
+    """Only where a Docker engine answers (skipped otherwise by the govern plugin)."""
+    from govern.kafka import TestcontainersKafka
+
+    provider = TestcontainersKafka()
+    bootstrap = provider.start()
+    try:
+        admin = KafkaAdmin(bootstrap)
+        topic = admin.create_topic(f"govern-docker-{time.monotonic_ns()}")
+        producer = Producer(client_config(bootstrap))
+        _produce(producer, topic, ["hello"])
+        assert [record.value() for record in consume(bootstrap, topic, 1)] == [b"hello"]
+    finally:
+        provider.stop()
