@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -38,7 +39,17 @@ def serve(
             f"cannot listen on {host}:{port}: {error.strerror or error}",
             hint="choose another --port or stop the process using it",
         ) from None
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully, then re-raises the signal: make both Ctrl-C and SIGTERM exit 0.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _listen(host: str, port: int) -> socket.socket:
