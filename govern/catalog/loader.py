@@ -21,6 +21,8 @@ from govern.errors import InputError
 CONTRACTS_DIR = "contracts"
 SCHEMAS_DIR = "schemas"
 TOPICS_FILE = "topics.yaml"
+#: contracts/ files that are not service contracts (accepted-breaks.yaml: see govern.check.accepted)
+NOT_SERVICES = (TOPICS_FILE, "accepted-breaks.yaml")
 FORMAT_VERSION = 1
 
 _TOP_KEYS = ("version", "defaults", "topics")
@@ -285,7 +287,7 @@ def load_catalog(root: Path) -> Catalog:
 
     services: dict[str, Service] = {}
     for path in sorted((root / CONTRACTS_DIR).glob("*.y*ml")):
-        if path.name == TOPICS_FILE or path.suffix not in (".yaml", ".yml"):
+        if path.name in NOT_SERVICES or path.suffix not in (".yaml", ".yml"):
             continue
         service = _load_service(root, path, by_name, index, resolver)
         if service.name in services:

@@ -1,0 +1,166 @@
+"""Read contracts/ and schemas/ as they are in git: refs, changed paths, file history, blobs.
+
+One small helper shared by everything that compares the working tree with a git ref (`govern
+check --against`, the release planner). Git is run as a subprocess; blobs are read through one
+long-lived `git cat-file --batch` so that reading a thousand file versions costs one process.
+Errors: git missing is an `EnvironmentProblem` (exit 3); a bad ref or not a repository is an
+`InputError` (exit 2); a shallow clone that lacks the history asked for is an
+`EnvironmentProblem` whose hint says how to deepen it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from govern.errors import EnvironmentProblem, InputError
+
+DEEPEN_HINT = (
+    "this checkout is shallow: run `git fetch --unshallow` (or `git fetch origin <branch>`), "
+    "or in GitHub Actions set `fetch-depth: 0` on actions/checkout"
+)
+
+
+def _git_binary() -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise EnvironmentProblem("git not found on PATH", hint="install git; this command reads history")
+    return git
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One commit's change to one path: status letter (A, M, D, R) and, for a rename, the old path."""
+
+    commit: str
+    status: str
+    path: str
+    old_path: str | None = None
+
+
+class Repo:
+    """A git work tree seen from `root` (which may be a subdirectory of it).
+
+    Paths given to and returned by this class are relative to `root`, as contracts name them.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._git = _git_binary()
+        top = self.run("rev-parse", "--show-prefix", check=False)
+        if top.returncode != 0:
+            raise InputError(
+                f"{self.root.resolve()}: not a git repository",
+                hint="run inside the project's git checkout, or pass --registry instead of --against",
+            )
+        self.prefix = top.stdout.strip()  # "" at the top level, else "sub/dir/"
+        self._batch: subprocess.Popen[bytes] | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run one git command in `root`; on failure (with `check`) raise naming its last line."""
+        done = subprocess.run(
+            [self._git, "-C", str(self.root), *args], capture_output=True, text=True, check=False
+        )
+        if check and done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            raise EnvironmentProblem(
+                f"git {args[0]} failed: {lines[-1] if lines else 'exit ' + str(done.returncode)}",
+                hint="check that the repository is readable",
+            )
+        return done
+
+    def close(self) -> None:
+        """Stop the cat-file process, if one was started."""
+        if self._batch is not None:
+            self._batch.stdin.close()  # type: ignore[union-attr]
+            self._batch.wait(timeout=10)
+            self._batch = None
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _full(self, path: str) -> str:
+        return f"{self.prefix}{path}"
+
+    def _rel(self, path: str) -> str | None:
+        return path[len(self.prefix) :] if path.startswith(self.prefix) else None
+
+    # -- questions ------------------------------------------------------------------------------
+    def is_shallow(self) -> bool:
+        """Whether this is a shallow clone (history cut off, as CI checkouts are by default)."""
+        return self.run("rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true"
+
+    def resolve(self, ref: str) -> str:
+        """The commit id `ref` names (branch, remote branch, tag, commit); works on a detached HEAD."""
+        found = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if found.returncode != 0 or not found.stdout.strip():
+            if self.is_shallow():
+                raise EnvironmentProblem(f"git ref {ref!r} is not in this shallow clone", hint=DEEPEN_HINT)
+            hint = "pass a branch, tag or commit that exists (see `git log --oneline`)"
+            if "/" in ref:
+                hint += f"; for a remote branch fetch it first: `git fetch {ref.split('/', 1)[0]}`"
+            raise InputError(f"unknown git ref {ref!r}", hint=hint)
+        return found.stdout.strip()
+
+    def changed_paths(self, commit: str, paths: Iterable[str]) -> set[str]:
+        """Paths under `paths` that differ between `commit` and the working tree, untracked ones included."""
+        specs = [self._full(p) for p in paths]
+        diff = self.run("diff", "--name-only", "--no-renames", commit, "--", *specs)
+        untracked = self.run("ls-files", "--others", "--exclude-standard", "--", *specs)
+        # ls-files prints paths relative to the current directory (-C root); diff relative to the top.
+        out = {p for p in (self._rel(line) for line in diff.stdout.splitlines()) if p is not None}
+        return out | set(untracked.stdout.splitlines())
+
+    def history(self, commit: str, paths: Iterable[str]) -> list[tuple[str, list[Touch]]]:
+        """Commits reachable from `commit` touching `paths`, oldest first, with what each changed.
+
+        Renames are detected (`-M`), so a file's history can be followed across a move.
+        """
+        specs = [self._full(p) for p in paths]
+        out = self.run(
+            "log", "--format=%x00%H", "--name-status", "-M", "--no-merges", "--reverse", commit, "--", *specs
+        ).stdout
+        commits: list[tuple[str, list[Touch]]] = []
+        for chunk in out.split("\x00")[1:]:
+            lines = [line for line in chunk.splitlines() if line.strip()]
+            sha, touches = lines[0].strip(), []
+            for line in lines[1:]:
+                parts = line.split("\t")
+                status = parts[0][:1]
+                if status == "R" and len(parts) == 3:
+                    old, new = self._rel(parts[1]), self._rel(parts[2])
+                    if new is not None:
+                        touches.append(Touch(sha, "R", new, old))
+                elif len(parts) >= 2 and (rel := self._rel(parts[-1])) is not None:
+                    touches.append(Touch(sha, status, rel))
+            commits.append((sha, touches))
+        return commits
+
+    def list_files(self, commit: str, directory: str) -> list[str]:
+        """Files directly in `directory` at `commit` (relative to root); empty if it did not exist."""
+        listed = self.run("ls-tree", "--name-only", commit, "--", self._full(directory) + "/", check=False)
+        return [p for p in (self._rel(line) for line in listed.stdout.splitlines()) if p is not None]
+
+    def show(self, commit: str, path: str) -> str | None:
+        """The text of `path` at `commit`, or None when it does not exist there."""
+        if self._batch is None:
+            self._batch = subprocess.Popen(
+                [self._git, "-C", str(self.root), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        assert self._batch.stdin is not None and self._batch.stdout is not None
+        self._batch.stdin.write(f"{commit}:{self._full(path)}\n".encode())
+        self._batch.stdin.flush()
+        header = self._batch.stdout.readline().decode().split()
+        if len(header) != 3 or header[1] != "blob":
+            return None
+        data = self._batch.stdout.read(int(header[2]) + 1)[:-1]
+        return data.decode("utf-8", errors="replace")

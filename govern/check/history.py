@@ -1,0 +1,144 @@
+"""Schema versions from git history: each version of a file, parsed with its references as of that commit.
+
+The versions are written under a temporary directory as `<commit12>/<path>` and parsed from there,
+so findings keep file:line:col in old versions too; `display` turns such a path back into
+`<commit12>:<path>`, which is how users name a file at a commit.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from govern.avro import AvroSchema, SchemaParseError, parse_schema
+from govern.catalog._schemas import _walk  # the one walker that finds the names a schema uses
+from govern.catalog.git import Repo, Touch
+
+SCHEMAS_DIR = "schemas"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One distinct version of a subject's schema in git: its number (1 = oldest), commit, file, schema."""
+
+    number: int
+    commit: str
+    path: str
+    schema: AvroSchema
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number} ({self.commit[:12]}:{self.path})"
+
+
+class GitVersions:
+    """Reads schema files at commits and parses them with their references (memoised per blob)."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._tmp = tempfile.TemporaryDirectory(prefix="govern-check-")
+        self.base = Path(self._tmp.name)
+        self._parsed: dict[tuple[str, str], AvroSchema | None] = {}
+        self._log: list[tuple[str, list[Touch]]] | None = None
+        self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def display(self, file: str) -> str:
+        """`<commit12>:<path>` for a file written here; other paths unchanged."""
+        prefix = str(self.base) + "/"
+        if file.startswith(prefix):
+            commit, _, rest = file[len(prefix) :].partition("/")
+            return f"{commit}:{rest}"
+        return file
+
+    def _write(self, commit: str, path: str, text: str) -> Path:
+        target = self.base / commit[:12] / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def parse(self, commit: str, path: str, stack: tuple[str, ...] = ()) -> AvroSchema | None:
+        """The schema in `path` at `commit` with the types it names from other files there; None if absent."""
+        key = (commit, path)
+        if key in self._parsed:
+            return self._parsed[key]
+        text = self.repo.show(commit, path)
+        schema: AvroSchema | None = None
+        if text is not None:
+            try:
+                value = json.loads(text)
+                names: list[str] = []
+                _walk(value, None, set(), names)
+                refs = []
+                for name in names:
+                    ref_path = f"{SCHEMAS_DIR}/{name}.avsc"
+                    if ref_path == path or ref_path in stack:
+                        continue
+                    ref = self.parse(commit, ref_path, (*stack, path))
+                    if ref is not None:
+                        refs.append(ref)
+                schema = parse_schema(self._write(commit, path, text), references=refs, strict=False)
+            except (ValueError, SchemaParseError) as error:
+                self.skipped.append(f"{commit[:12]}:{path}: not a valid schema there ({error}); skipped")
+                schema = None
+        self._parsed[key] = schema
+        return schema
+
+    def log(self) -> list[tuple[str, list[Touch]]]:
+        """Every commit touching schemas/ reachable from the repository's refs asked so far (cached)."""
+        if self._log is None:
+            raise RuntimeError("call load_log(commit) first")
+        return self._log
+
+    def load_log(self, commit: str) -> None:
+        if self._log is None:
+            self._log = self.repo.history(commit, [SCHEMAS_DIR])
+
+    def versions(self, commit: str, path: str) -> list[Version]:
+        """Distinct versions of the schema in `path` up to `commit`, oldest first, following renames.
+
+        A commit counts when it touches the file or a file it references (an enum it uses may
+        have gained a symbol); consecutive identical versions are one version.
+        """
+        self.load_log(commit)
+        latest = self.parse(commit, path)
+        if latest is None:
+            return []
+        tracked = {path} | {f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)}
+        current = path
+        picked: list[tuple[str, str]] = []
+        for sha, touches in reversed(self.log()):
+            hit = False
+            for touch in touches:
+                if touch.path in tracked:
+                    hit = True
+                    if touch.path == current and touch.status == "R" and touch.old_path:
+                        tracked.add(touch.old_path)
+                        picked.append((sha, current))
+                        current = touch.old_path
+                        hit = False
+                        break
+            if hit:
+                picked.append((sha, current))
+        out: list[Version] = []
+        for sha, file in reversed(picked):
+            schema = self.parse(sha, file)
+            if schema is None or (out and out[-1].schema == schema):
+                continue
+            out.append(Version(len(out) + 1, sha, file, schema))
+        if not out or out[-1].schema != latest:  # the file as of `commit` is always the newest version
+            out.append(Version(len(out) + 1, commit, path, latest))
+        return out
+
+    def latest(self, commit: str, path: str) -> Version | None:
+        """Only the version at `commit` (what non-transitive levels compare with)."""
+        schema = self.parse(commit, path)
+        return None if schema is None else Version(1, commit, path, schema)
+
+
+def _ref_names(schema: AvroSchema) -> list[str]:
+    return [f"{r.name}.avsc" for r in schema.references]

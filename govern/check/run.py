@@ -1,0 +1,57 @@
+"""`run_check`: load the catalog, pick the subjects, check against git or a registry, apply the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from govern.catalog import load_catalog
+from govern.check.accepted import apply_ledger, load_ledger
+from govern.check.model import Report
+from govern.check.subjects import declared_subjects, select
+from govern.errors import InputError
+
+
+def run_check(
+    root: Path,
+    *,
+    against: str | None = None,
+    registry_url: str | None = None,
+    subjects: Iterable[str] = (),
+    all_subjects: bool = False,
+    ask_registry: bool = False,
+    today: dt.date | None = None,
+) -> Report:
+    """Check the working tree at `root` against the git ref `against`, else the registry at `registry_url`.
+
+    Raises InputError (exit 2) for bad contracts, schemas, ledger or subject names, and
+    EnvironmentProblem (exit 3) when git or the registry cannot answer.
+    """
+    catalog = load_catalog(Path(root))
+    declared = declared_subjects(catalog)
+    wanted = list(subjects)
+    chosen = select(declared, wanted)
+    ledger = load_ledger(catalog.root, [s.name for s in declared])
+    if against is not None:
+        from govern.check.from_git import check_against_git
+
+        report = check_against_git(
+            catalog, chosen, against, all_subjects=all_subjects, include_removed=not wanted
+        )
+    elif registry_url:
+        from govern.check.from_registry import check_against_registry
+        from govern.registry import Client
+
+        with Client(registry_url, retries=1, timeout=10.0) as client:
+            report = check_against_registry(
+                catalog, chosen, client, all_subjects=all_subjects, ask_registry=ask_registry
+            )
+    else:
+        raise InputError(
+            "nothing to check against",
+            hint="pass --against REF (a git branch, tag or commit) or --registry URL "
+            "(or set GOVERN_REGISTRY_URL)",
+        )
+    apply_ledger(report, ledger, today)
+    return report

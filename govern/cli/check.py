@@ -1,0 +1,106 @@
+"""`govern check`: is the working tree's schema change compatible with history and consumers?"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govern.cli.app import app
+from govern.errors import ExitCode, InputError
+
+
+class CheckFormat(StrEnum):
+    """Output formats of `govern check`."""
+
+    text = "text"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
+
+
+@app.command("check")
+def check_command(
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Git ref to compare with (main, origin/main, a tag, a commit); no registry needed.",
+            show_default=False,
+        ),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Registry URL to compare with (default: GOVERN_REGISTRY_URL / govern.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    subject: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--subject",
+            help="Check only this subject (repeat for several); must be declared.",
+            show_default=False,
+        ),
+    ] = None,
+    all_subjects: Annotated[
+        bool, typer.Option("--all", help="Check every subject, not only changed ones.")
+    ] = False,
+    ask_registry: Annotated[
+        bool,
+        typer.Option("--ask-registry", help="Also ask the registry's own verdict and report disagreements."),
+    ] = False,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", help="text, json, junit, sarif or github.")
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Write the report to this file instead of stdout.", show_default=False),
+    ] = None,
+    root: Annotated[
+        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
+    ] = Path("."),
+) -> None:
+    """Check changed subjects against a git ref (--against) or a registry, and each consumer's reader schema.
+
+    Exit 0 when everything is compatible (accepted breaks included), 1 for findings (or an expired
+    accepted break), 2 for bad input (invalid schema or contract, undeclared subject), 3 when git
+    history or the registry cannot answer.
+    """
+    from govern.check import render, run_check
+    from govern.config import load_config
+
+    if against is not None and registry is not None:
+        raise InputError("--against and --registry are exclusive", hint="check against one thing per run")
+    if ask_registry and against is not None:
+        raise InputError("--ask-registry needs a registry, not --against", hint="drop one of the two options")
+    registry_url = None
+    if against is None:
+        registry_url = load_config(root, registry_url=registry).registry_url
+    report = run_check(
+        root,
+        against=against,
+        registry_url=registry_url,
+        subjects=subject or (),
+        all_subjects=all_subjects,
+        ask_registry=ask_registry,
+    )
+    color = output is None and fmt is CheckFormat.text and sys.stdout.isatty()
+    text = render(report, fmt.value, color=color)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InputError(
+                f"--output {output}: cannot write: {error.strerror}", hint="check the path"
+            ) from None
+    else:
+        typer.echo(text, nl=False)
+    if not report.compatible:
+        raise typer.Exit(int(ExitCode.FINDINGS))
