@@ -1,0 +1,182 @@
+"""Registry benchmark (not a test): read throughput against the stack's ceiling, and registration cost.
+
+Starts `govern registry serve` in a subprocess on loopback (SQLite store in a temp dir), then:
+
+1. With N concurrent keep-alive clients (default 16) for D seconds each, measures requests/s and
+   p50/p99 latency of `GET /schemas/ids/{id}` and lookup `POST /subjects/{s}`, beside the same
+   server stack's trivial endpoint `GET /` (the ceiling), and prints each one's ratio to it.
+   The load generator is a minimal asyncio HTTP/1.1 client so it costs far less than the server.
+2. Under BACKWARD_TRANSITIVE, registers schemas over many subjects (default 10,000 over 1,000:
+   10 "deep" subjects get 100 versions, the rest 10 or fewer), and prints the mean time per
+   registration at versions 1, 50 and 100 of the deep subjects.
+
+    .venv/bin/python bench/registry.py            # full run (about a minute or two)
+    .venv/bin/python bench/registry.py --quick    # scaled down: 2 s per endpoint, 1,000 registrations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(store: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govern", "registry", "serve", "--port", str(port), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the registry did not start")
+
+
+async def _worker(port: int, request: bytes, until: float, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head[9:12]
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if status != b"200":
+                raise RuntimeError(f"unexpected status {status!r}")
+            latencies.append(time.perf_counter() - start)
+    finally:
+        writer.close()
+
+
+def load(
+    port: int, method: str, path: str, body: bytes | None, clients: int, seconds: float
+) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) for one endpoint under `clients` concurrent connections."""
+    headers = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/vnd.schemaregistry.v1+json\r\n"
+    )
+    if body is not None:
+        headers += f"Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {len(body)}\r\n"
+    request = (headers + "\r\n").encode() + (body or b"")
+
+    async def run(duration: float) -> list[float]:
+        latencies: list[float] = []
+        until = time.perf_counter() + duration
+        await asyncio.gather(*(_worker(port, request, until, latencies) for _ in range(clients)))
+        return latencies
+
+    asyncio.run(run(min(1.0, seconds / 4)))  # warm-up
+    started = time.perf_counter()
+    latencies = asyncio.run(run(seconds))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+
+
+def schema_version(subject_index: int, version: int) -> str:
+    fields = [{"name": "id", "type": "string"}]
+    fields += [{"name": f"f{i}", "type": "long", "default": i} for i in range(1, version)]
+    return json.dumps({"type": "record", "name": f"S{subject_index}", "namespace": "bench", "fields": fields})
+
+
+def registrations(url: str, subjects: int, deep: int, deep_versions: int, shallow_versions: int) -> None:
+    with httpx.Client(base_url=url, timeout=60) as http:
+        http.put("/config", json={"compatibility": "BACKWARD_TRANSITIVE"}).raise_for_status()
+        timings: dict[int, list[float]] = {1: [], 50: [], 100: []}
+        count = 0
+        started = time.perf_counter()
+        for version in range(1, max(deep_versions, shallow_versions) + 1):
+            for subject in range(subjects):
+                limit = deep_versions if subject < deep else shallow_versions
+                if version > limit:
+                    continue
+                body = {"schema": schema_version(subject, version)}
+                t0 = time.perf_counter()
+                response = http.post(f"/subjects/bench-{subject}/versions", json=body)
+                elapsed = time.perf_counter() - t0
+                if response.status_code != 200 or response.json()["version"] != version:
+                    raise SystemExit(f"registration failed: {response.status_code} {response.text[:200]}")
+                count += 1
+                if subject < deep and version in timings:
+                    timings[version].append(elapsed)
+        total = time.perf_counter() - started
+    print(
+        f"\nregistrations under BACKWARD_TRANSITIVE: {count} over {subjects} subjects in {total:.1f} s "
+        f"({count / total:.0f}/s overall)"
+    )
+    for version, values in timings.items():
+        if values:
+            print(
+                f"  version {version:>3}: {statistics.mean(values) * 1000:7.2f} ms per registration "
+                f"(mean of {len(values)} deep subjects)"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="scaled-down run for a smoke check")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=None, help="per endpoint (default 8, quick 2)")
+    parser.add_argument("--subjects", type=int, default=None, help="default 1000 (quick 100)")
+    args = parser.parse_args()
+    seconds = args.seconds or (2.0 if args.quick else 8.0)
+    subjects = args.subjects or (100 if args.quick else 1000)
+    deep = max(1, subjects // 100)
+    print(f"govern registry benchmark: {args.clients} clients, {seconds:g} s/endpoint, {os.cpu_count()} CPUs")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        server = start_server(Path(tmp) / "bench.sqlite", port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            schema = schema_version(0, 3)
+            registered = httpx.post(f"{url}/subjects/read-bench/versions", json={"schema": schema}).json()
+            lookup_body = json.dumps({"schema": schema}).encode()
+            rows = [
+                ("GET / (ceiling)", "GET", "/", None),
+                ("GET /schemas/ids/{id}", "GET", f"/schemas/ids/{registered['id']}", None),
+                ("POST /subjects/{s} (lookup)", "POST", "/subjects/read-bench", lookup_body),
+            ]
+            print(f"\n{'endpoint':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs ceiling':>12}")
+            ceiling = None
+            for label, method, path, body in rows:
+                rps, p50, p99 = load(port, method, path, body, args.clients, seconds)
+                ceiling = ceiling or rps
+                print(f"{label:<30}{rps:>10.0f}{p50:>10.2f}{p99:>10.2f}{rps / ceiling:>11.0%}")
+            registrations(url, subjects, deep, 100, 9)
+        finally:
+            server.terminate()
+            server.wait(15)
+
+
+if __name__ == "__main__":
+    main()
