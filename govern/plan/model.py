@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 Side = Literal["old", "new"]
@@ -131,16 +132,22 @@ class Change:
         snapshot = self.before if side == "old" else self.after
         return snapshot.services.get(service) or ServiceView(service)
 
+    @cached_property
+    def _changed(self) -> frozenset[str]:
+        changed = set()
+        for service in self.service_names():
+            before = self.before.services.get(service)
+            after = self.after.services.get(service)
+            if before is None or after is None or before.identity() != after.identity():
+                changed.add(service)
+        return frozenset(changed)
+
     def is_changed(self, service: str) -> bool:
         """True when the service needs a deploy (new, removed, or any schema or contract changed)."""
-        before = self.before.services.get(service)
-        after = self.after.services.get(service)
-        if before is None or after is None:
-            return before is not after
-        return before.identity() != after.identity()
+        return service in self._changed
 
     def changed(self) -> list[str]:
-        return [s for s in self.service_names() if self.is_changed(s)]
+        return sorted(self._changed)
 
     def topics(self) -> list[str]:
         names: set[str] = set()

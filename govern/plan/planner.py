@@ -175,21 +175,19 @@ def layer(units: Sequence[tuple[str, ...]], constraints: Sequence[Constraint]) -
     return stages
 
 
-def _reasons(units: Sequence[tuple[str, ...]], constraints: Sequence[Constraint]) -> tuple[str, ...]:
+def _reasons(units: Sequence[tuple[str, ...]], touching: dict[str, list[Constraint]]) -> tuple[str, ...]:
     """Why this stage holds what it holds: every constraint touching it, or "no constraint"."""
-    members = {s for unit in units for s in unit}
-    texts: list[str] = []
-    for c in constraints:
-        if c.first in members or c.then in members:
-            text = c.text()
-            if text not in texts:
-                texts.append(text)
+    members = sorted(s for unit in units for s in unit)
+    texts: dict[str, None] = {}
+    for service in members:
+        for c in touching.get(service, ()):
+            texts.setdefault(c.text())
     for unit in units:
         if len(unit) > 1:
-            texts.append(f"deploy together ({', '.join(unit)}): their constraints form a cycle")
-    free = [s for s in sorted(members) if not any(s in (c.first, c.then) for c in constraints)]
+            texts.setdefault(f"deploy together ({', '.join(unit)}): their constraints form a cycle")
+    free = [s for s in members if s not in touching]
     if free:
-        texts.append(f"{', '.join(free)}: no ordering constraint (any order)")
+        texts.setdefault(f"{', '.join(free)}: no ordering constraint (any order)")
     return tuple(texts)
 
 
@@ -211,6 +209,7 @@ def make_plan(
     derived = derive(change, links, checker)
 
     changed = change.changed()
+    set_changed = set(changed)
     edges: dict[str, set[str]] = {}
     for c in derived.constraints:
         edges.setdefault(c.first, set()).add(c.then)
@@ -223,9 +222,11 @@ def make_plan(
             groups.append(Group(unit, inside))
             blockers.extend(Blocker("cycle", c.because) for c in inside)
     layered = layer(units, derived.constraints)
-    stages = [
-        Stage(i + 1, tuple(units_), _reasons(units_, derived.constraints)) for i, units_ in enumerate(layered)
-    ]
+    touching: dict[str, list[Constraint]] = {}
+    for c in derived.constraints:
+        touching.setdefault(c.first, []).append(c)
+        touching.setdefault(c.then, []).append(c)
+    stages = [Stage(i + 1, tuple(units_), _reasons(units_, touching)) for i, units_ in enumerate(layered)]
 
     proof = prove(change, links, checker, [stage.units for stage in stages])
     explained = {b.violation.key() for b in blockers}
@@ -241,7 +242,7 @@ def make_plan(
         groups=groups,
         constraints=derived.constraints,
         blockers=_dedupe(blockers),
-        unchanged=[s for s in change.service_names() if s not in set(changed)],
+        unchanged=[s for s in change.service_names() if s not in set_changed],
         proof=proof,
         drained=sorted(change.drained),
     )
