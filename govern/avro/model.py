@@ -12,7 +12,7 @@ from typing import Any
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 NAMED = frozenset({"record", "error", "enum", "fixed"})
 
-_NO_DEFAULT: Any = object()
+_UPPER = {t: t.upper() for t in PRIMITIVES | NAMED | {"array", "map", "union"}}
 
 
 class Node:
@@ -23,54 +23,31 @@ class Node:
     for fixed, ``items``/``values`` for arrays/maps and ``branches`` for unions.
     """
 
-    __slots__ = (
-        "type",
-        "upper",
-        "pointer",
-        "origin",
-        "name",
-        "namespace",
-        "fullname",
-        "aliases",
-        "doc",
-        "fields",
-        "field_map",
-        "symbols",
-        "symbol_set",
-        "enum_default",
-        "size",
-        "items",
-        "values",
-        "branches",
-        "props",
-        "logical_type",
-        "is_error",
-        "sig",
-    )
+    # Class-level defaults keep construction cheap: an instance stores only what its type sets.
+    name: str | None = None
+    namespace: str | None = None
+    fullname: str | None = None
+    aliases: tuple[str, ...] = ()  # resolved full names, in declaration order
+    doc: str | None = None
+    fields: list[Field] = []  # replaced per instance, never mutated here
+    field_map: dict[str, Field] = {}
+    symbols: list[str] = []
+    symbol_set: frozenset[str] = frozenset()
+    enum_default: str | None = None
+    size: int = 0
+    items: Node | None = None
+    values: Node | None = None
+    branches: list[Node] = []
+    props: dict[str, Any] = {}
+    logical_type: str | None = None
+    is_error: bool = False
+    sig: str | None = None  # self-contained text of the subtree, computed on demand
 
     def __init__(self, type_: str, pointer: str, origin: object = None) -> None:
         self.type = type_
-        self.upper = type_.upper()
+        self.upper = _UPPER.get(type_) or type_.upper()
         self.pointer = pointer
         self.origin = origin  # the SchemaSource this node was defined in (for positions)
-        self.name: str | None = None
-        self.namespace: str | None = None
-        self.fullname: str | None = None
-        self.aliases: tuple[str, ...] = ()  # resolved full names, in declaration order
-        self.doc: str | None = None
-        self.fields: list[Field] = []
-        self.field_map: dict[str, Field] = {}
-        self.symbols: list[str] = []
-        self.symbol_set: frozenset[str] = frozenset()
-        self.enum_default: str | None = None
-        self.size: int = 0
-        self.items: Node | None = None
-        self.values: Node | None = None
-        self.branches: list[Node] = []
-        self.props: dict[str, Any] = {}
-        self.logical_type: str | None = None
-        self.is_error = False
-        self.sig: str | None = None  # self-contained text of the subtree, computed on demand
 
     def __repr__(self) -> str:
         label = self.fullname or self.type

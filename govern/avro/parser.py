@@ -158,18 +158,18 @@ class Parser:
         if not isinstance(name, str):
             raise self.fail(
                 "No name in schema" if name is None else "name must be a string",
-                join_pointer(pointer, "name") if name is not None else pointer,
+                f"{pointer}/name" if name is not None else pointer,
                 hint='give the named type a "name"',
             )
         ns = obj.get("namespace")
         if ns is not None:  # JSON null inherits, as in Java; "" means the null namespace
             if not isinstance(ns, str):
-                raise self.fail("namespace must be a string", join_pointer(pointer, "namespace"))
+                raise self.fail("namespace must be a string", f"{pointer}/namespace")
             space = ns or None
         if "." in name:
             space, name = name.rsplit(".", 1)
             space = space or None
-        self.check_name(name, join_pointer(pointer, "name"))
+        self.check_name(name, f"{pointer}/name")
         if space:
             for part in space.split("."):
                 self.check_name(
@@ -181,13 +181,11 @@ class Parser:
         """Register a named type; Avro forbids redefinition and primitive names."""
         full = node.fullname or ""
         if full in PRIMITIVES:
-            raise self.fail(
-                f"Schemas may not be named after primitives: {full}", join_pointer(pointer, "name")
-            )
+            raise self.fail(f"Schemas may not be named after primitives: {full}", f"{pointer}/name")
         if full in self.names.types:
             raise self.fail(
                 f"Can't redefine: {full}",
-                join_pointer(pointer, "name"),
+                f"{pointer}/name",
                 hint="define each named type once and refer to it by name afterwards",
             )
         self.names.types[full] = node
@@ -214,9 +212,10 @@ class Parser:
 
     def parse_union(self, value: list[Any], pointer: str, space: str | None) -> Node:
         node = Node("union", pointer, self.src)
+        node.branches = []
         seen: dict[str, int] = {}
         for index, item in enumerate(value):
-            item_ptr = join_pointer(pointer, index)
+            item_ptr = f"{pointer}/{index}"
             branch = self.parse(item, item_ptr, space)
             if branch.type == "union":
                 raise self.fail("Nested union: a union may not directly contain a union", item_ptr)
@@ -235,7 +234,7 @@ class Parser:
         if "type" not in obj:
             raise self.fail("No type", pointer, hint='every schema object needs a "type"')
         kind = obj["type"]
-        type_ptr = join_pointer(pointer, "type")
+        type_ptr = f"{pointer}/type"
         if not isinstance(kind, str):
             raise self.fail(f'No type: "type" must be a string, not {json.dumps(kind)}', type_ptr)
         if kind in PRIMITIVES:
@@ -248,14 +247,14 @@ class Parser:
             if "items" not in obj:
                 raise self.fail("Array has no items type", pointer, hint='add "items"')
             node = Node("array", pointer, self.src)
-            node.items = self.parse(obj["items"], join_pointer(pointer, "items"), space)
+            node.items = self.parse(obj["items"], f"{pointer}/items", space)
             self.props(node, obj, SCHEMA_RESERVED)
             return node
         if kind == "map":
             if "values" not in obj:
                 raise self.fail("Map has no values type", pointer, hint='add "values"')
             node = Node("map", pointer, self.src)
-            node.values = self.parse(obj["values"], join_pointer(pointer, "values"), space)
+            node.values = self.parse(obj["values"], f"{pointer}/values", space)
             self.props(node, obj, SCHEMA_RESERVED)
             return node
         found = self.names.lookup(kind, space)
@@ -285,11 +284,11 @@ class Parser:
             if not isinstance(size, int) or isinstance(size, bool) or not _INT_MIN <= size <= _INT_MAX:
                 raise self.fail(
                     "Invalid or no size",
-                    join_pointer(pointer, "size") if "size" in obj else pointer,
+                    f"{pointer}/size" if "size" in obj else pointer,
                     hint='give the fixed type an integer "size"',
                 )
             if size < 0:
-                raise self.fail(f"Invalid fixed size: {size}", join_pointer(pointer, "size"))
+                raise self.fail(f"Invalid fixed size: {size}", f"{pointer}/size")
             node.size = size
             self.define(node, pointer)
             self.props(node, obj, SCHEMA_RESERVED)
@@ -303,7 +302,7 @@ class Parser:
         raw = obj.get("aliases")
         if raw is None:
             return ()
-        ptr = join_pointer(pointer, "aliases")
+        ptr = f"{pointer}/aliases"
         if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
             raise self.fail("aliases must be an array of strings", ptr)
         out: list[str] = []
@@ -315,7 +314,7 @@ class Parser:
 
     def parse_enum(self, node: Node, obj: dict[str, Any], pointer: str) -> None:
         symbols = obj.get("symbols")
-        sym_ptr = join_pointer(pointer, "symbols")
+        sym_ptr = f"{pointer}/symbols"
         if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
             raise self.fail(
                 "Enum symbols must be an array of strings",
@@ -324,15 +323,15 @@ class Parser:
             )
         seen: set[str] = set()
         for index, symbol in enumerate(symbols):
-            self.check_name(symbol, join_pointer(sym_ptr, index), "symbol")
+            self.check_name(symbol, f"{sym_ptr}/{index}", "symbol")
             if symbol in seen:
-                raise self.fail(f"Duplicate enum symbol: {symbol}", join_pointer(sym_ptr, index))
+                raise self.fail(f"Duplicate enum symbol: {symbol}", f"{sym_ptr}/{index}")
             seen.add(symbol)
         node.symbols = list(symbols)
         node.symbol_set = frozenset(symbols)
         if "default" in obj:
             default = obj["default"]
-            def_ptr = join_pointer(pointer, "default")
+            def_ptr = f"{pointer}/default"
             if not isinstance(default, str):
                 raise self.fail("Enum default must be a string", def_ptr)
             if default not in seen:
@@ -345,7 +344,9 @@ class Parser:
 
     def parse_fields(self, node: Node, obj: dict[str, Any], pointer: str, ns: str | None) -> None:
         fields = obj.get("fields")
-        fields_ptr = join_pointer(pointer, "fields")
+        fields_ptr = f"{pointer}/fields"
+        node.fields = []
+        node.field_map = {}
         if not isinstance(fields, list):
             raise self.fail(
                 "Record has no fields",
@@ -353,32 +354,28 @@ class Parser:
                 hint='give the record a "fields" array',
             )
         for index, raw in enumerate(fields):
-            f_ptr = join_pointer(fields_ptr, index)
+            f_ptr = f"{fields_ptr}/{index}"
             if not isinstance(raw, dict):
                 raise self.fail("A field must be an object", f_ptr)
             name = raw.get("name")
             if not isinstance(name, str):
                 raise self.fail("No field name", f_ptr, hint='give the field a "name"')
-            self.check_name(name, join_pointer(f_ptr, "name"), "field name")
+            self.check_name(name, f"{f_ptr}/name", "field name")
             if "type" not in raw:
                 raise self.fail(f"No field type for field {name}", f_ptr, hint='give the field a "type"')
-            field = Field(name, self.parse(raw["type"], join_pointer(f_ptr, "type"), ns), index, f_ptr)
+            field = Field(name, self.parse(raw["type"], f"{f_ptr}/type", ns), index, f_ptr)
             if name in node.field_map:
-                raise self.fail(
-                    f"Duplicate field {name} in record {node.fullname}", join_pointer(f_ptr, "name")
-                )
+                raise self.fail(f"Duplicate field {name} in record {node.fullname}", f"{f_ptr}/name")
             doc = raw.get("doc")
             field.doc = doc if isinstance(doc, str) else None
             order = raw.get("order", "ascending")
             if order not in ("ascending", "descending", "ignore"):
-                raise self.fail(f"Invalid field order: {order}", join_pointer(f_ptr, "order"))
+                raise self.fail(f"Invalid field order: {order}", f"{f_ptr}/order")
             field.order = order
             aliases = raw.get("aliases")
             if aliases is not None:
                 if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-                    raise self.fail(
-                        "field aliases must be an array of strings", join_pointer(f_ptr, "aliases")
-                    )
+                    raise self.fail("field aliases must be an array of strings", f"{f_ptr}/aliases")
                 field.aliases = list(dict.fromkeys(aliases))
             field.props = {k: v for k, v in raw.items() if k not in FIELD_RESERVED}
             if "default" in raw:
@@ -404,7 +401,7 @@ class Parser:
             raise self.fail(
                 f"Invalid default for field {field.name}: {json.dumps(field.default, ensure_ascii=False)} "
                 f"not a {java_string(field.type)}",
-                join_pointer(pointer, "default"),
+                f"{pointer}/default",
                 hint=f"make the default of field `{field.name}` a value of its type "
                 "(for a union, of one of its branches)",
             )

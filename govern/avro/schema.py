@@ -176,7 +176,10 @@ def parse_schema(
         hit = _cache.get(cache_key)
         if hit is not None:
             return hit
-    refs = tuple(parse_schema(ref, strict=False) for ref in references)
+    parsed: list[AvroSchema] = []
+    for ref in references:  # in order: a later reference may use types of the earlier ones
+        parsed.append(parse_schema(ref, references=tuple(parsed), strict=False))
+    refs = tuple(parsed)
     src = source._src if isinstance(source, AvroSchema) else read_source(source)
     names = Names()
     for ref in refs:

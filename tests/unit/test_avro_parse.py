@@ -289,3 +289,16 @@ def test_positions_of_values_and_keys() -> None:
     assert schema.position("/fields/1/type", key=True).column == 24
     assert schema.line(7).strip() == '{"name": "amount", "type": "long"},'
     assert parse_schema({"type": "int"}).position("") is None
+
+
+def test_later_references_may_use_earlier_ones() -> None:
+    a = '{"type":"record","name":"A","fields":[]}'
+    b = '{"type":"record","name":"B","fields":[{"name":"a","type":"A"}]}'
+    main = '{"type":"record","name":"M","fields":[{"name":"b","type":"B"},{"name":"a","type":"A"}]}'
+    schema = parse_schema(main, references=[a, b])
+    assert sorted(schema.named_types) == ["A", "B", "M"]
+    assert (
+        schema.text
+        == '{"type":"record","name":"M","fields":[{"name":"b","type":"B"},{"name":"a","type":"A"}]}'
+    )
+    assert _error(main, references=[b]).reason == 'Undefined name: "A"'
