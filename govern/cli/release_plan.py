@@ -44,9 +44,8 @@ def release_plan_command(
 ) -> None:
     """Order the deploys of the changed services so every reader can always read every writer.
 
-    Exit 0 when the plan is proven safe, 1 when no safe rolling plan exists (the blocking pairs
-    are printed), 2 for bad input (unknown ref, invalid contract or schema).
-    """
+    Exit 0 when the plan is proven safe, 1 when no safe rolling plan exists (blocking pairs printed), 2 for bad input (unknown ref, invalid contract or schema).
+    """  # noqa: E501  (one line: typer keeps docstring line breaks in --help)
     from govern.plan import load_change, make_plan, render
 
     change = load_change(root, against, drained or ())

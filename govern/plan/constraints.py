@@ -65,6 +65,8 @@ class Violation:
     issues: tuple[Issue, ...]
     reader_changed: bool = True
     writer_changed: bool = True
+    reader_file: str = ""
+    writer_file: str = ""
 
     def key(self) -> tuple[object, ...]:
         """Identity of the failing combination; the side of an unchanged service does not matter."""
@@ -95,11 +97,17 @@ class Violation:
         """The JSON shape of a blocking pair."""
         return {
             "topic": self.link.topic,
-            "reader": {"service": self.link.reader, "side": self.reader_side, "schema": self.reader_label},
+            "reader": {
+                "service": self.link.reader,
+                "side": self.reader_side,
+                "schema": self.reader_label,
+                "file": self.reader_file or None,
+            },
             "writer": {
                 "service": self.link.writer,
                 "side": "old" if self.link.retained else self.writer_side,
                 "schema": self.writer_label,
+                "file": self.writer_file or None,
                 "retained_records": self.link.retained,
             },
             "findings": [
@@ -225,6 +233,8 @@ class AvroPairs:
             issues,
             reader_changed=change.is_changed(link.reader),
             writer_changed=change.is_changed(link.writer),
+            reader_file=reader.file,
+            writer_file=writer.file,
         )
 
 

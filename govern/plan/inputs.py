@@ -75,12 +75,13 @@ def materialise(root: Path, commit: str, dest: Path) -> Path:
     return base_root
 
 
-def _schema(ref: CatalogSchema, side: str) -> SchemaRef:
+def _schema(ref: CatalogSchema, side: str, in_git: bool) -> SchemaRef:
     short = ref.name.rsplit(".", 1)[-1]
-    return SchemaRef.of(ref.expanded, label=f"{short}@{side}", key=canonical_key(ref.expanded))
+    file = f"{side}:{ref.file.as_posix()}" if in_git else ref.file.as_posix()
+    return SchemaRef.of(ref.expanded, label=f"{short}@{side}", key=canonical_key(ref.expanded), file=file)
 
 
-def snapshot(catalog: Catalog | None, label: str) -> Snapshot:
+def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snapshot:
     """Every service's writer schema per produced topic and reader schema per consumed topic.
 
     A consumer reads with the topic's value schema unless its contract pins a `reader_schema`.
@@ -93,9 +94,9 @@ def snapshot(catalog: Catalog | None, label: str) -> Snapshot:
     for service in catalog.services:
         contract = catalog.root / service.file
         fingerprint = hashlib.sha256(contract.read_bytes()).hexdigest() if contract.is_file() else ""
-        writes = {t: _schema(topics[t].value_schema, label) for t in service.produces}
+        writes = {t: _schema(topics[t].value_schema, label, in_git) for t in service.produces}
         reads = {
-            t: _schema(service.reader_schemas.get(t) or topics[t].value_schema, label)
+            t: _schema(service.reader_schemas.get(t) or topics[t].value_schema, label, in_git)
             for t in service.consumes
         }
         views.append(ServiceView(service.name, writes, reads, fingerprint))
@@ -122,7 +123,7 @@ def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change
     with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
         base_root = materialise(root, commit, Path(tmp))
         before_catalog = _load_base(base_root, against, Path(tmp))
-        before = snapshot(before_catalog, against)
+        before = snapshot(before_catalog, against, in_git=True)
     after = snapshot(after_catalog, WORKTREE)
     drained = frozenset(drained)
     known = {t.name for t in after_catalog.topics} | (

@@ -63,17 +63,18 @@ class SchemaRef:
     """A schema as the planner sees it: a canonical key, a label for people, the value compat takes.
 
     `value` is whatever the compatibility function accepts (JSON text, dict, parsed schema);
-    `label` says where it comes from, e.g. ``Transaction (schemas/Transaction.avsc@HEAD)``.
+    `label` names it for people (``Transaction@HEAD``), `file` says where it was read from.
     """
 
     key: str
     label: str
     value: Any = field(compare=False, hash=False, repr=False)
+    file: str = field(default="", compare=False)  #: e.g. HEAD:schemas/io.govern.exchange.Transaction.avsc
 
     @classmethod
-    def of(cls, value: Any, label: str = "", key: str | None = None) -> SchemaRef:
+    def of(cls, value: Any, label: str = "", key: str | None = None, file: str = "") -> SchemaRef:
         """Wrap a JSON-like schema, computing its canonical key unless one is given."""
-        return cls(key=key if key is not None else canonical_key(value), label=label, value=value)
+        return cls(key=key if key is not None else canonical_key(value), label=label, value=value, file=file)
 
 
 @dataclass(frozen=True)

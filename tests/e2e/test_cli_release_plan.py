@@ -127,6 +127,8 @@ def test_changing_a_field_type_blocks_with_the_pair_and_the_rule(repo: Path) -> 
     assert code == 1
     assert plan["groups"][0]["services"] == ["transaction", "ui", "wallet"]
     assert {b["findings"][0]["rule"] for b in plan["blocking"]} == {"TYPE_MISMATCH"}
+    files = {(b["reader"]["file"], b["writer"]["file"]) for b in plan["blocking"]}
+    assert (TRANSACTION, f"HEAD:{TRANSACTION}") in files
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "markdown"])
