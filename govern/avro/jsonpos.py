@@ -166,10 +166,24 @@ class JsonSyntaxError(ValueError):
         self.pointer = pointer
 
 
+class _NonStandardConstant(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> object:
+    raise _NonStandardConstant(name)  # NaN / Infinity: Python accepts them, JSON (and Jackson) do not
+
+
 def loads(text: str, file: str | None = None) -> object:
     """Decode JSON text; on error raise ``JsonSyntaxError`` naming line:col and JSON pointer."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
+    except _NonStandardConstant as err:
+        positions = PositionMap(text, file)
+        scan_error = positions.error or _ScanError(0, "")
+        raise JsonSyntaxError(
+            f"{err.args[0]} is not valid JSON", positions.position(scan_error.offset), scan_error.pointer
+        ) from None
     except json.JSONDecodeError as err:
         positions = PositionMap(text, file)
         pointer = positions.error.pointer if positions.error else ""

@@ -302,3 +302,11 @@ def test_later_references_may_use_earlier_ones() -> None:
         == '{"type":"record","name":"M","fields":[{"name":"b","type":"B"},{"name":"a","type":"A"}]}'
     )
     assert _error(main, references=[b]).reason == 'Undefined name: "A"'
+
+
+def test_non_standard_json_constants_are_rejected_with_position() -> None:
+    err = _error('{"type":"record","name":"R","fields":[{"name":"a","type":"double",\n"default": NaN}]}')
+    assert (
+        err.message
+        == "<text>:2:12: invalid Avro schema at /fields/0/default: invalid JSON: NaN is not valid JSON"
+    )
