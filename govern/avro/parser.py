@@ -60,7 +60,7 @@ def read_source(source: str | Path | Any) -> SchemaSource:
     """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``."""
     if isinstance(source, Path):
         try:
-            text = source.read_text(encoding="utf-8")
+            text = source.read_text(encoding="utf-8-sig")  # a BOM is not part of the JSON
         except FileNotFoundError:
             raise SchemaParseError(
                 "file not found", pointer=None, file=str(source), hint="check the path to the .avsc file"

@@ -310,3 +310,9 @@ def test_non_standard_json_constants_are_rejected_with_position() -> None:
         err.message
         == "<text>:2:12: invalid Avro schema at /fields/0/default: invalid JSON: NaN is not valid JSON"
     )
+
+
+def test_files_with_a_byte_order_mark_parse(tmp_path: Path) -> None:
+    path = tmp_path / "bom.avsc"
+    path.write_bytes(b'\xef\xbb\xbf{"type": "fixed", "name": "F", "size": 2}')
+    assert parse_schema(path).name == "F"
