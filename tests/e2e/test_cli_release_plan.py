@@ -179,3 +179,40 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
 
 def test_an_unknown_drained_topic(repo: Path) -> None:
     bad(govern(repo, "--drained", "transactions"), "--drained 'transactions'")
+
+
+def pin_wallet_reader(repo: Path) -> None:
+    """wallet pins its own copy of today's Transaction as its reader (committed in the base)."""
+    pinned = "contracts/readers/wallet/io.govern.exchange.Transaction.avsc"
+    (repo / pinned).parent.mkdir(parents=True)
+    shutil.copy(repo / TRANSACTION, repo / pinned)
+    contract = repo / "contracts/wallet.yaml"
+    contract.write_text(
+        contract.read_text().replace(
+            "  - topic: transaction-success\n",
+            f"  - topic: transaction-success\n    reader_schema: {pinned}\n",
+        )
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "wallet pins its reader")
+
+
+def test_a_consumer_pinning_its_reader_is_not_deployed_but_still_constrains(repo: Path) -> None:
+    pin_wallet_reader(repo)
+    edit_transaction(
+        repo,
+        lambda fields: fields.append({"name": "channel", "type": "string", "default": "web", "doc": "x"}),
+    )
+    code, plan = plan_json(repo)
+    assert code == 0 and [s["services"] for s in plan["stages"]] == [["transaction", "ui"]]
+    assert "wallet" in plan["unchanged"]
+
+    # Dropping processed_at instead: wallet's pinned reader needs it and wallet is not changing.
+    git(repo, "checkout", "--", TRANSACTION)
+    edit_transaction(repo, lambda fields: fields.remove(field(fields, "processed_at")))
+    code, plan = plan_json(repo)
+    assert code == 1 and "wallet" in plan["unchanged"]
+    [blocker] = plan["blocking"]
+    assert blocker["kind"] == "head" and blocker["reader"]["service"] == "wallet"
+    assert blocker["reader"]["file"] == "contracts/readers/wallet/io.govern.exchange.Transaction.avsc"
+    assert blocker["findings"][0]["rule"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
