@@ -83,6 +83,21 @@ def validate_subject(subject: str) -> None:
         raise InvalidSubject(f"The specified subject '{subject}' is not a valid.")
 
 
+def _is_int_in(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_text(value: object) -> bool:
+    """A str that can be stored as UTF-8 (JSON may carry lone surrogates, SQLite cannot)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _read_only(subject: str) -> OperationNotPermitted:
     return OperationNotPermitted(f"Subject {subject} in context {CONTEXT} is in read-only mode")
 
@@ -192,6 +207,8 @@ class Registry:
             text = ""
         if not isinstance(text, str):
             raise InvalidSchema("Invalid schema: the 'schema' field must be a string holding the schema JSON")
+        if not _is_text(text):
+            raise InvalidSchema("Invalid schema: contains a lone UTF-16 surrogate (not valid Unicode)")
         if len(text.encode("utf-8", "surrogatepass")) > self.max_schema_bytes:
             raise SchemaTooLarge(
                 f"Schema too large: {len(text.encode('utf-8', 'surrogatepass'))} bytes exceeds the limit of "
@@ -204,10 +221,9 @@ class Registry:
         for raw in raw_refs:
             if not (
                 isinstance(raw, dict)
-                and isinstance(raw.get("name"), str)
-                and isinstance(raw.get("subject"), str)
-                and isinstance(raw.get("version"), int)
-                and not isinstance(raw.get("version"), bool)
+                and _is_text(raw.get("name"))
+                and _is_text(raw.get("subject"))
+                and (_is_int_in(raw.get("version"), 1, MAX_VERSION) or raw.get("version") == LATEST)
             ):
                 raise InvalidSchema(
                     "Invalid schema: each reference needs a string name, string subject and int version"
@@ -237,11 +253,13 @@ class Registry:
         for version in versions:
             record = tx.schema(version.schema_id)
             assert record is not None
-            history.append(
-                self.parser.parse_stored(
+            try:
+                parsed = self.parser.parse_stored(
                     record.id, record.schema, lambda r=record: self._reference_texts(tx, r.references)
                 )
-            )
+            except Exception:  # noqa: BLE001 - let the checker fail on it: "incompatible", never a 500
+                parsed = record.schema
+            history.append(parsed)
         return history
 
     def _compatibility(
@@ -254,7 +272,7 @@ class Registry:
             return True, []
         try:
             result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
-        except RecursionError as error:  # Confluent: an exception in the checker means incompatible
+        except Exception as error:  # noqa: BLE001 - Confluent: an exception in the checker means incompatible
             return False, [f"Unexpected exception during compatibility check: {error}"]
         if result.compatible:
             return True, []
@@ -327,8 +345,8 @@ class Registry:
         explicit_id = body.get("id")
         explicit_version = body.get("version")
         for name, value in (("id", explicit_id), ("version", explicit_version)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise BadRequest(f"Invalid '{name}': must be a positive integer")
+            if value is not None and not _is_int_in(value, 1, MAX_VERSION):
+                raise InvalidSchema(f"Invalid '{name}': must be an integer in [1, 2^31-1]")
         with self.store.read() as tx:
             mode = self._effective_mode(tx, subject)
             if mode in ("READONLY", "READONLY_OVERRIDE"):

@@ -42,11 +42,12 @@ def media_type(request: Request) -> str:
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-        status_code=status,
-        media_type=media_type(request),
-    )
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        content = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it
+        content = json.dumps(body, separators=(",", ":")).encode()
+    return Response(content, status_code=status, media_type=media_type(request))
 
 
 def error_response(request: Request, error: RegistryError) -> Response:

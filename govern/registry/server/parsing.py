@@ -97,23 +97,27 @@ class SchemaParser:
         from govern.avro import SchemaParseError, parse_schema
 
         try:
-            json.loads(text)
-        except ValueError as error:
-            raise InvalidSchema(f"Invalid schema: not valid JSON: {error}") from None
+            try:
+                json.loads(text)
+            except ValueError as error:
+                raise InvalidSchema(f"Invalid schema: not valid JSON: {error}") from None
+            try:
+                avro = parse_schema(text, references=reference_texts(), strict=strict)
+            except SchemaParseError as error:
+                raise InvalidSchema(f"Invalid schema: {error.reason} (at {error.pointer or '/'})") from None
+            except (ValueError, TypeError, KeyError) as error:  # an engine bug is still about the input
+                raise InvalidSchema(f"Invalid schema: {error}") from None
+            stored = avro.text  # Avro Java Schema.toString(), as Confluent stores it
+            if normalize:
+                stored = _compact(json.loads(stored), normalize=True)
+        except RecursionError:
+            raise InvalidSchema("Invalid schema: nested too deeply") from None
         try:
-            avro = parse_schema(text, references=reference_texts(), strict=strict)
-        except SchemaParseError as error:
-            raise InvalidSchema(f"Invalid schema: {error.reason} (at {error.pointer or '/'})") from None
-        except (
-            RecursionError,
-            ValueError,
-            TypeError,
-            KeyError,
-        ) as error:  # engine bug: still the client's input
-            raise InvalidSchema(f"Invalid schema: {error}") from None
-        stored = avro.text  # Avro Java Schema.toString(), as Confluent stores it
-        if normalize:
-            stored = _compact(json.loads(stored), normalize=True)
+            stored.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidSchema(
+                "Invalid schema: contains a lone UTF-16 surrogate (not valid Unicode)"
+            ) from None
         parsed = ParsedSchema(
             schema_type, stored, identity_of(schema_type, stored, references), references, avro
         )
