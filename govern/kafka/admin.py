@@ -27,6 +27,7 @@ CONSUME_TIMEOUT_S = 30.0
 
 LIBRDKAFKA_LOGGER = logging.getLogger("govern.kafka.librdkafka")
 """Where librdkafka's log lines go (e.g. `FAIL ... Connection refused`), instead of stderr."""
+LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())  # silent unless the application configures logging
 
 
 def client_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:

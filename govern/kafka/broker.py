@@ -23,6 +23,7 @@ from typing import Any
 
 from govern.errors import EnvironmentProblem
 from govern.kafka.admin import wait_for_cluster
+from govern.kafka.cds import archive_for, promote
 from govern.kafka.distribution import KAFKA_VERSION, KafkaDistribution, fetch_kafka, find_java
 
 BROKER_STARTUP_TIMEOUT_S = 90.0
@@ -78,6 +79,7 @@ class LocalBroker:
     workdir: Path
     version: str
     started_at: float
+    cds_pending: str | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +99,7 @@ class LocalBroker:
             workdir=Path(data["workdir"]),
             version=str(data["version"]),
             started_at=float(data["started_at"]),
+            cds_pending=data.get("cds_pending"),
         )
 
     @property
@@ -124,16 +127,20 @@ class LocalBroker:
         """Stop the broker (SIGTERM, then SIGKILL); True when it was running."""
         process = self._process
         if process is None:
-            return stop_process(self.pid, timeout=timeout, marker=str(self.properties_path))
-        if process.poll() is not None:
-            return False
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10.0)
-        return True
+            was_running = stop_process(self.pid, timeout=timeout, marker=str(self.properties_path))
+        elif process.poll() is not None:
+            was_running = False
+        else:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10.0)
+            was_running = True
+        promote(self.cds_pending)  # the JVM wrote its class archive on the way out
+        self.cds_pending = None
+        return was_running
 
 
 def free_port() -> int:
@@ -183,6 +190,9 @@ def render_server_properties(
         "share.coordinator.state.topic.min.isr": "1",
         "min.insync.replicas": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # KIP-848 (`group.protocol=consumer`) groups: heartbeat every 1 s, not 5 s, so they settle fast.
+        "group.consumer.min.heartbeat.interval.ms": "500",
+        "group.consumer.heartbeat.interval.ms": "1000",
         "num.network.threads": "2",
         "num.io.threads": "4",
         "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
@@ -258,9 +268,11 @@ def start_local_broker(
     log_path.write_bytes(b"")
     _format_storage(java, distribution, properties, log4j, log_path)
 
+    archive = archive_for(distribution.libs, java, "server")
     command = [
         java,
         *JVM_OPTIONS,
+        *archive.flags,
         f"-Dlog4j2.configurationFile={log4j}",
         "-cp",
         distribution.classpath,
@@ -292,6 +304,7 @@ def start_local_broker(
         workdir=workdir,
         version=version,
         started_at=time.time(),
+        cds_pending=str(archive.pending) if archive.pending else None,
         _process=process,
     )
     try:
@@ -352,9 +365,11 @@ def stop_process(pid: int, *, timeout: float = BROKER_STOP_TIMEOUT_S, marker: st
 def _format_storage(
     java: str, distribution: KafkaDistribution, properties: Path, log4j: Path, log_path: Path
 ) -> None:
+    archive = archive_for(distribution.libs, java, "storage-tool")
     command = [
         java,
         *JVM_OPTIONS,
+        *archive.flags,
         f"-Dlog4j2.configurationFile={log4j}",
         "-cp",
         distribution.classpath,
@@ -382,6 +397,8 @@ def _format_storage(
             raise EnvironmentProblem(
                 f"could not run java ({java}): {error.strerror}", hint="set GOVERN_JAVA to a working Java 17+"
             ) from error
+        finally:
+            promote(archive.pending)
     if done.returncode != 0:
         raise BrokerStartError(
             f"formatting Kafka storage failed (exit {done.returncode})",

@@ -168,6 +168,7 @@ def fetch_kafka(version: str = KAFKA_VERSION) -> KafkaDistribution:
         scratch = home / "libs.partial"
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(libs, ignore_errors=True)
+        shutil.rmtree(home / "cds", ignore_errors=True)  # class archives of the old jars
         pom = _pom_for(version, home)
         _run_mvn(mvn, java, pom, scratch, version)
         if not any(scratch.glob("kafka_2.13-*.jar")):
