@@ -320,3 +320,34 @@ def test_report_files_in_every_format(repo: Path) -> None:
             assert f"::error file={WALLET},line={line},col=5," in text
         elif fmt == "text":
             assert "READER_FIELD_MISSING_DEFAULT_VALUE" in text and f"{WALLET}:{line}:5" in text
+
+
+@pytest.mark.slow
+def test_pre_commit_hook_runs_govern_check(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`pre-commit try-repo` installs govern from this repository's committed HEAD and runs the hook."""
+    pytest.importorskip("pre_commit", reason="pre-commit is a dev dependency: bash ci/setup.sh installs it")
+    if not (ROOT / ".git").exists():
+        pytest.skip("govern's own checkout is not a git repository")
+    # A clean clone, so only committed files count (as for any user of the hook).
+    hook_repo = tmp_path_factory.mktemp("hook") / "govern"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(hook_repo)], check=True, capture_output=True)
+    home = tmp_path_factory.mktemp("pre-commit-home")
+
+    def try_repo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "govern-check", "--all-files"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)},
+        )
+
+    ok = try_repo()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "govern check" in ok.stdout and "Passed" in ok.stdout
+    insert_field(repo, WALLET, '{"name": "fee", "type": "int", "doc": "x"}')
+    git(repo, "add", "-A")
+    bad = try_repo()
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE" in bad.stdout
