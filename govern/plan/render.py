@@ -34,6 +34,16 @@ def _verdict(plan: Plan) -> str:
     return "NOT SAFE"
 
 
+def _migration_note(plan: Plan) -> str | None:
+    """When only retained records block, the stages are right: say what makes them safe."""
+    if not plan.blockers or any(b.kind != "migration" for b in plan.blockers) or plan.groups:
+        return None
+    topics = sorted({b.violation.link.topic for b in plan.blockers})
+    flags = " ".join(f"--drained {t}" for t in topics)
+    lead = "The stages above are safe once the old records are gone (expired or migrated)"
+    return f"{lead}: then plan with {flags}."
+
+
 def render_text(plan: Plan) -> str:
     """A stages table with, per stage, why each service is where it is; then blockers and proof."""
     lines = [f"Release plan {plan.before} -> {plan.after}: {_verdict(plan)}"]
@@ -63,6 +73,8 @@ def render_text(plan: Plan) -> str:
         for b in plan.blockers:
             lines.append(f"  x {b.text()}")
             lines.append(f"    hint: {b.hint}")
+        if note := _migration_note(plan):
+            lines.append(note)
     lines.append("")
     lines.append(_proof_line(plan))
     return "\n".join(lines) + "\n"
@@ -152,6 +164,8 @@ def render_markdown(plan: Plan) -> str:
         for b in plan.blockers:
             lines.append(f"- {b.text()}  ")
             lines.append(f"  _fix:_ {b.hint}")
+        if note := _migration_note(plan):
+            lines += ["", note]
     lines += [
         "",
         f"<sub>{_proof_line(plan)}</sub>",

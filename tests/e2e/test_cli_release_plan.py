@@ -107,6 +107,12 @@ def test_adding_a_field_without_default_is_producer_first_and_needs_old_records_
     assert all(b["writer"]["retained_records"] for b in plan["blocking"])
     assert "--drained transaction-success" in plan["blocking"][0]["hint"]
 
+    text = govern(repo, "--against", "HEAD").stdout
+    assert (
+        "needs the old records to expire or be migrated: wallet's new reader of transaction-success" in text
+    )
+    assert "safe once the old records are gone (expired or migrated): then plan with --drained" in text
+
     # Once the old records are gone (expired or migrated), the same plan is proven safe.
     code, drained = plan_json(repo, "--drained", "transaction-success")
     assert code == 0 and drained["safe"] is True
