@@ -41,6 +41,8 @@ def resolve_ref(root: Path, ref: str) -> str:
         raise InputError(
             f"{root.resolve()}: not a git repository", hint="run inside the project's git checkout"
         )
+    if not ref or ref.startswith("-"):
+        raise InputError(f"invalid git ref {ref!r}", hint="pass a branch, tag or commit, e.g. --against main")
     found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0 or not found.stdout.strip():
         raise InputError(

@@ -1,6 +1,19 @@
 """Printers for a `Plan`: text (terminal), json (machines), mermaid (a graph), markdown (a PR comment).
 
 Renderers only read the plan; they decide nothing. Each returns one string.
+
+JSON (version 1), for scripts::
+
+    {"version": 1, "safe": bool, "before": "<ref>", "after": "worktree",
+     "stages": [{"services": [...], "groups": [[...]], "reasons": ["a before b: ..."]}],
+     "groups": [{"services": [...], "warning": str, "suggestion": str, "reasons": [...]}],
+     "constraints": [{"first": svc, "then": svc, "reason": str}],
+     "blocking": [{"kind": "base|head|migration|cycle|proof", "text", "hint", "topic",
+                   "reader": {"service", "side", "schema", "file"},
+                   "writer": {"service", "side", "schema", "file", "retained_records"},
+                   "findings": [{"rule", "location", "message", "hint"}]}],
+     "unchanged": [...], "drained": [...],
+     "proof": {"states", "pairs", "distinct_pairs", "reduced_stages", "ok", "failures"}}
 """
 
 from __future__ import annotations

@@ -70,6 +70,11 @@ def test_an_unknown_ref_is_bad_input(repo: Path) -> None:
     assert caught.value.exit_code == ExitCode.BAD_INPUT and caught.value.hint
 
 
+def test_a_ref_that_looks_like_an_option_is_refused(repo: Path) -> None:
+    with pytest.raises(InputError, match="invalid git ref '--output=x'"):
+        load_change(repo, "--output=x")
+
+
 def test_outside_a_git_repository_is_bad_input(tmp_path: Path) -> None:
     project(tmp_path)
     with pytest.raises(InputError, match="not a git repository"):
