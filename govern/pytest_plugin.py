@@ -82,7 +82,6 @@ def kafka_provider(
         request.config.stash[_STARTUP_KEY] = (
             f"govern: Kafka via {provider.name} at {bootstrap}, ready in {time.monotonic() - started:.1f} s"
         )
-        provider.bootstrap = bootstrap  # type: ignore[attr-defined]
         yield provider
     finally:
         provider.stop()
@@ -91,7 +90,8 @@ def kafka_provider(
 @pytest.fixture(scope="session")
 def kafka_cluster(kafka_provider: KafkaProvider) -> str:
     """Bootstrap address (`host:port`) of a real Kafka cluster shared by the test session."""
-    return str(kafka_provider.bootstrap)  # type: ignore[attr-defined]
+    assert kafka_provider.bootstrap is not None
+    return kafka_provider.bootstrap
 
 
 @pytest.fixture

@@ -41,6 +41,8 @@ class KafkaProvider(Protocol):
     """Something that gives a reachable cluster for a while: start it, check it, stop it."""
 
     name: str
+    bootstrap: str | None
+    """The bootstrap address once `start` returned (None before)."""
 
     def start(self) -> str:
         """Make the cluster available and return its bootstrap address once it answers metadata."""
@@ -61,10 +63,11 @@ class ExternalKafka:
     name = "external"
 
     def __init__(self, bootstrap: str, *, timeout: float = EXTERNAL_READY_TIMEOUT_S) -> None:
-        self.bootstrap = bootstrap
+        self.bootstrap: str | None = bootstrap
         self.timeout = timeout
 
     def start(self) -> str:
+        assert self.bootstrap is not None
         wait_for_cluster(self.bootstrap, self.timeout)
         return self.bootstrap
 
@@ -91,6 +94,7 @@ class JvmKafka:
         self.version = version
         self.timeout = timeout
         self.broker: LocalBroker | None = None
+        self.bootstrap: str | None = None
         self._scratch: Path | None = None
 
     def start(self) -> str:
@@ -100,7 +104,8 @@ class JvmKafka:
         self.broker = start_local_broker(
             workdir, version=self.version, timeout=self.timeout, die_with_parent=True
         )
-        return self.broker.bootstrap
+        self.bootstrap = self.broker.bootstrap
+        return self.bootstrap
 
     def check_alive(self) -> None:
         if self.broker is not None:
@@ -123,6 +128,7 @@ class TestcontainersKafka:
     def __init__(self, image: str | None = None) -> None:
         self.image = image or os.environ.get(IMAGE_ENV) or TESTCONTAINERS_IMAGE
         self.container: Any = None
+        self.bootstrap: str | None = None
 
     def start(self) -> str:
         if not docker_available():
@@ -136,6 +142,7 @@ class TestcontainersKafka:
         self.container.start()
         bootstrap = str(self.container.get_bootstrap_server())
         wait_for_cluster(bootstrap, EXTERNAL_READY_TIMEOUT_S)
+        self.bootstrap = bootstrap
         return bootstrap
 
     def check_alive(self) -> None:
