@@ -423,3 +423,25 @@ def test_root_and_contexts(http: httpx.Client) -> None:
     assert http.get("/").json() == {}
     assert http.get("/contexts").json() == ["."]
     assert http.get("/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_pagination(http: httpx.Client, subject: str) -> None:
+    for i in range(4):
+        register(
+            http,
+            subject,
+            {
+                **V1,
+                "fields": [
+                    *V1["fields"],
+                    *[{"name": f"f{j}", "type": "int", "default": 0} for j in range(i)],
+                ],
+            },
+        )
+    versions = f"/subjects/{subject}/versions"
+    assert http.get(versions, params={"offset": 1, "limit": 2}).json() == [2, 3]
+    assert http.get(versions, params={"offset": 3}).json() == [4]
+    assert http.get(versions, params={"limit": -1}).json() == [1, 2, 3, 4]
+    assert http.get(versions, params={"limit": "x"}).json() == [1, 2, 3, 4]
+    listed = http.get("/subjects", params={"subjectPrefix": subject, "limit": 1}).json()
+    assert listed == [subject]

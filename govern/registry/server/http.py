@@ -67,6 +67,17 @@ def flag(request: Request, *names: str) -> bool:
     return False
 
 
+def page(request: Request, items: list[Any]) -> list[Any]:
+    """Apply Confluent's `offset` (default 0) and `limit` (default -1 = all) to a list answer."""
+
+    def number(name: str, default: int) -> int:
+        raw = request.query_params.get(name, "").strip()
+        return int(raw) if raw.lstrip("-").isdigit() and len(raw) < 12 else default
+
+    offset, limit = max(0, number("offset", 0)), number("limit", -1)
+    return items[offset:] if limit < 0 else items[offset : offset + limit]
+
+
 def subject_param(request: Request) -> str:
     """The `{subject}` path parameter, with encoded slashes restored."""
     return str(request.path_params["subject"]).replace(SLASH, "/")

@@ -51,6 +51,22 @@ def _bool(name: str, description: str) -> dict[str, Any]:
     }
 
 
+def _int(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "integer"},
+    }
+
+
+_PAGE = [
+    _int("offset", "Skip this many items (default 0)."),
+    _int("limit", "At most this many (default -1: all)."),
+]
+
+
 def _string(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -239,6 +255,7 @@ _PATHS: dict[str, Any] = {
                 _string("subjectPrefix", "Only subjects starting with this (`:*:` = all)."),
                 _bool("deleted", "Include soft-deleted subjects."),
                 _bool("deletedOnly", "Only soft-deleted subjects."),
+                *_PAGE,
             ],
         )
     },
@@ -274,6 +291,7 @@ _PATHS: dict[str, Any] = {
                 _bool("deleted", "Include soft-deleted versions."),
                 _bool("deletedOnly", "Only soft-deleted versions."),
                 _bool("deletedAsNegative", "Soft-deleted versions as negative numbers."),
+                *_PAGE,
             ],
         ),
         "post": _op(
@@ -326,7 +344,7 @@ _PATHS: dict[str, Any] = {
         "get": _op(
             "Ids of schemas that reference this version",
             {"200": _ok("Schema ids", _INT_LIST), "404": _NO_SUBJECT, "422": _BAD_VERSION},
-            params=[_SUBJECT, _VERSION],
+            params=[_SUBJECT, _VERSION, *_PAGE],
         )
     },
     "/schemas/types": {"get": _op("Supported schema types", {"200": _ok("Types", _STR_LIST)})},
@@ -348,7 +366,7 @@ _PATHS: dict[str, Any] = {
         "get": _op(
             "Subjects using a schema id",
             {"200": _ok("Subject names", _STR_LIST), "404": _err("Schema not found (40403).")},
-            params=[_ID, _bool("deleted", "Include soft-deleted versions.")],
+            params=[_ID, _bool("deleted", "Include soft-deleted versions."), *_PAGE],
         )
     },
     "/schemas/ids/{id}/versions": {
@@ -358,7 +376,7 @@ _PATHS: dict[str, Any] = {
                 "200": _ok("Subject/version pairs", {"type": "array", "items": _r("SubjectVersion")}),
                 "404": _err("Schema not found (40403)."),
             },
-            params=[_ID, _bool("deleted", "Include soft-deleted versions.")],
+            params=[_ID, _bool("deleted", "Include soft-deleted versions."), *_PAGE],
         )
     },
     "/compatibility/subjects/{subject}/versions": {

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govern.registry.server.controller import SCHEMA_TYPES, Registry
-from govern.registry.server.http import call, flag, int_param, json_response, media_type
+from govern.registry.server.http import call, flag, int_param, json_response, media_type, page
 
 
 def _registry(request: Request) -> Registry:
@@ -28,14 +28,14 @@ async def subjects_by_id(request: Request) -> Response:
     result = await call(
         _registry(request).subjects_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
     )
-    return json_response(request, result)
+    return json_response(request, page(request, result))
 
 
 async def versions_by_id(request: Request) -> Response:
     result = await call(
         _registry(request).versions_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
     )
-    return json_response(request, result)
+    return json_response(request, page(request, result))
 
 
 async def types(request: Request) -> Response:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govern.registry.server.controller import Registry
-from govern.registry.server.http import call, flag, json_response, media_type, read_json, subject_param
+from govern.registry.server.http import call, flag, json_response, media_type, page, read_json, subject_param
 
 
 def _registry(request: Request) -> Registry:
@@ -23,7 +23,7 @@ async def list_subjects(request: Request) -> Response:
         deleted=flag(request, "deleted"),
         deleted_only=flag(request, "deletedOnly", "deleted_only"),
     )
-    return json_response(request, result)
+    return json_response(request, page(request, result))
 
 
 async def list_versions(request: Request) -> Response:
@@ -34,7 +34,7 @@ async def list_versions(request: Request) -> Response:
         deleted_only=flag(request, "deletedOnly", "deleted_only"),
         deleted_as_negative=flag(request, "deletedAsNegative"),
     )
-    return json_response(request, result)
+    return json_response(request, page(request, result))
 
 
 async def register(request: Request) -> Response:
@@ -92,7 +92,7 @@ async def referenced_by(request: Request) -> Response:
     result = await call(
         _registry(request).referenced_by, subject_param(request), request.path_params["version"]
     )
-    return json_response(request, result)
+    return json_response(request, page(request, result))
 
 
 async def delete_version(request: Request) -> Response:
