@@ -51,7 +51,7 @@ app.add_typer(broker_app)
 # Log lines contain [brackets]; print them verbatim, never as rich markup.
 _plain_err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
-STATUS_REACH_TIMEOUT_S = 5.0
+STATUS_REACH_TIMEOUT_S = 3.0
 """How long `status` waits for an external cluster to answer before calling it unreachable."""
 
 
