@@ -29,6 +29,7 @@ from govern.compat import Level, check_level
 from govern.errors import EnvironmentProblem
 
 TOPICS = "contracts/topics.yaml"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10-20x faster
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _yaml(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return None
 

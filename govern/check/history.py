@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class GitVersions:
         self.base = Path(self._tmp.name)
         self._parsed: dict[tuple[str, str], AvroSchema | None] = {}
         self._log: list[tuple[str, list[Touch]]] | None = None
+        self._touching: dict[str, list[int]] | None = None
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
     def close(self) -> None:
@@ -98,6 +100,16 @@ class GitVersions:
         if self._log is None:
             self._log = self.repo.history(commit, [SCHEMAS_DIR])
 
+    def _index(self) -> dict[str, list[int]]:
+        """Path -> positions in the log of the commits touching it (built once)."""
+        if self._touching is None:
+            index: dict[str, list[int]] = defaultdict(list)
+            for position, (_, touches) in enumerate(self.log()):
+                for touch in touches:
+                    index[touch.path].append(position)
+            self._touching = index
+        return self._touching
+
     def versions(self, commit: str, path: str) -> list[Version]:
         """Distinct versions of the schema in `path` up to `commit`, oldest first, following renames.
 
@@ -108,22 +120,25 @@ class GitVersions:
         latest = self.parse(commit, path)
         if latest is None:
             return []
-        tracked = {path} | {f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)}
-        current = path
-        picked: list[tuple[str, str]] = []
-        for sha, touches in reversed(self.log()):
-            hit = False
-            for touch in touches:
-                if touch.path in tracked:
-                    hit = True
-                    if touch.path == current and touch.status == "R" and touch.old_path:
-                        tracked.add(touch.old_path)
-                        picked.append((sha, current))
-                        current = touch.old_path
-                        hit = False
-                        break
-            if hit:
+        deps = [f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)]
+        log, touching = self.log(), self._index()
+        picked: list[tuple[str, str]] = []  # (commit, path there), newest first
+        current, before = path, len(log)
+        while True:
+            positions = sorted(
+                {i for p in (current, *deps) for i in touching.get(p, ()) if i < before}, reverse=True
+            )
+            renamed: tuple[int, str] | None = None
+            for position in positions:
+                sha, touches = log[position]
                 picked.append((sha, current))
+                old = next((t.old_path for t in touches if t.path == current and t.status == "R"), None)
+                if old:  # before this commit the file had another name: follow it
+                    renamed = (position, old)
+                    break
+            if renamed is None:
+                break
+            before, current = renamed
         out: list[Version] = []
         for sha, file in reversed(picked):
             schema = self.parse(sha, file)

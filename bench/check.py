@@ -1,0 +1,179 @@
+"""Benchmark of `govern check --against` on a synthetic repository (a benchmark, not a test).
+
+The repository has N subjects (one topic each, BACKWARD_TRANSITIVE, so every version counts),
+each schema with V versions in git history (V commits, each adding a defaulted field to every
+schema), and C schemas changed in the working tree (a compatible field added). Printed:
+
+- the CLI's wall time (`python -m govern check --against HEAD --format json`) and its peak RSS;
+- the same check in-process, split into catalog load (contracts/ + every schema, working tree),
+  git (rev-parse, diff, log, cat-file), parsing (govern.avro, new and historical versions) and
+  compatibility (govern.compat.check_level);
+- the baseline: reading and parsing the same C changed schemas with fastavro, nothing else;
+- the ratio of the in-process check's time to that baseline (target: within 5x).
+
+    .venv/bin/python bench/check.py [--small] [--subjects 1000 --versions 20 --changed 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@e.invalid",
+       "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@e.invalid"}
+
+
+def schema(i: int, version: int, changed: bool = False) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = [
+        {"name": "id", "type": "string", "doc": "key"},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 24, "scale": 8}},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "kind", "type": {"type": "enum", "name": f"Kind{i}", "symbols": ["UNKNOWN", "A", "B"],
+                                  "default": "UNKNOWN"}},
+        {"name": "tags", "type": {"type": "array", "items": "string"}, "default": []},
+        {"name": "meta", "type": ["null", {"type": "map", "values": "string"}], "default": None},
+    ]
+    fields += [{"name": f"f{v}", "type": ["null", "long"], "default": None} for v in range(1, version)]
+    if changed:
+        fields.append({"name": "note", "type": "string", "default": ""})
+    return {"type": "record", "name": f"Event{i}", "namespace": "bench", "doc": "synthetic", "fields": fields}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, env=ENV, check=True, capture_output=True)
+
+
+def build(repo: Path, subjects: int, versions: int, changed: int) -> list[Path]:
+    """The synthetic repository; returns the changed schema files."""
+    (repo / "schemas").mkdir(parents=True)
+    (repo / "contracts").mkdir()
+    topics = ["version: 1", "defaults:", "  compatibility: BACKWARD_TRANSITIVE", "topics:"]
+    for i in range(subjects):
+        topics += [f"  t{i}:", "    key: id", f"    value_schema: schemas/bench.Event{i}.avsc"]
+    (repo / "contracts/topics.yaml").write_text("\n".join(topics) + "\n")
+    produces = "\n".join(f"  - topic: t{i}" for i in range(subjects))
+    (repo / "contracts/producer.yaml").write_text(f"service: producer\nproduces:\n{produces}\n")
+    (repo / "contracts/consumer.yaml").write_text(f"service: consumer\nconsumes:\n{produces}\n")
+    git(repo, "init", "-q")
+    for version in range(1, versions + 1):
+        for i in range(subjects):
+            (repo / f"schemas/bench.Event{i}.avsc").write_text(json.dumps(schema(i, version), indent=2))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"v{version}")
+    step = max(1, subjects // changed)
+    out = []
+    for i in list(range(0, subjects, step))[:changed]:
+        path = repo / f"schemas/bench.Event{i}.avsc"
+        path.write_text(json.dumps(schema(i, versions, changed=True), indent=2))
+        out.append(path)
+    return out
+
+
+def timed(table: dict[str, float], key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            table[key] += time.perf_counter() - start
+
+    return wrapper
+
+
+def in_process(repo: Path) -> tuple[float, dict[str, float], int]:
+    """Run the check in this process with timers around each phase."""
+    import govern.check.from_git as from_git
+    import govern.check.history as history
+    import govern.check.run as run
+    import govern.check.subjects as subjects
+    from govern.avro import clear_cache
+    from govern.catalog.git import Repo
+
+    clear_cache()
+    table: dict[str, float] = defaultdict(float)
+    patches = [
+        (run, "load_catalog", "catalog"),
+        (history, "parse_schema", "parse"),
+        (subjects, "parse_schema", "parse"),
+        (from_git, "check_level", "compat"),
+        (Repo, "run", "git"),
+        (Repo, "show", "git"),
+        (Repo, "__init__", "git"),
+    ]
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, key in patches:
+        setattr(obj, name, timed(table, key, getattr(obj, name)))
+    try:
+        start = time.perf_counter()
+        report = run.run_check(repo, against="HEAD")
+        total = time.perf_counter() - start
+    finally:
+        for obj, name, original in saved:
+            setattr(obj, name, original)
+    return total, dict(table), len(report.subjects)
+
+
+def baseline(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        fastavro.parse_schema(json.loads(path.read_text()))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help="100 subjects, 5 versions, 10 changed")
+    parser.add_argument("--subjects", type=int, default=1000)
+    parser.add_argument("--versions", type=int, default=20)
+    parser.add_argument("--changed", type=int, default=50)
+    args = parser.parse_args()
+    if args.small:
+        args.subjects, args.versions, args.changed = 100, 5, 10
+    tmp = Path(tempfile.mkdtemp(prefix="govern-bench-check-"))
+    try:
+        start = time.perf_counter()
+        files = build(tmp, args.subjects, args.versions, args.changed)
+        print(f"synthetic repo: {args.subjects} subjects x {args.versions} versions, {len(files)} changed "
+              f"(built in {time.perf_counter() - start:.1f}s)")
+
+        start = time.perf_counter()
+        cli = subprocess.run([sys.executable, "-m", "govern", "check", "--against", "HEAD", "--format", "json"],
+                             cwd=tmp, capture_output=True, text=True)
+        cli_time = time.perf_counter() - start
+        assert cli.returncode == 0, cli.stderr
+        checked = len(json.loads(cli.stdout)["subjects"])
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(f"CLI   govern check --against HEAD: {cli_time * 1000:8.0f} ms wall "
+              f"(process start + imports included), {checked} subjects checked, peak RSS {peak_kib / 1024:.0f} MiB")
+
+        runs = [in_process(tmp) for _ in range(3)]
+        total, table, _ = min(runs, key=lambda r: r[0])
+        other = total - sum(table.values())
+        print(f"in-process check: {total * 1000:8.0f} ms total (best of 3)")
+        for key in ("catalog", "git", "parse", "compat"):
+            print(f"  {key:<8} {table.get(key, 0.0) * 1000:8.1f} ms")
+        print(f"  {'other':<8} {other * 1000:8.1f} ms")
+        base = min(baseline(files) for _ in range(5))
+        print(f"baseline: fastavro parse of the {len(files)} changed schemas: {base * 1000:.1f} ms")
+        work = table.get("git", 0.0) + table.get("parse", 0.0) + table.get("compat", 0.0)
+        print(f"ratio: git+parse+compat / baseline = {work / base:.1f}x;"
+              f" whole check (catalog load included) / baseline = {total / base:.1f}x (target 5x)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
