@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from govern.errors import EnvironmentProblem
@@ -196,23 +196,20 @@ def consume(
     timeout: float = CONSUME_TIMEOUT_S,
     config: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """Read exactly `count` records from the start of `topic` with a throwaway consumer group.
+    """Read the first `count` records of `topic` (every partition, from the beginning).
 
-    Raises EnvironmentProblem naming how many arrived when the deadline passes, so tests fail
-    loudly (and in bounded time) when the broker dies or the records never come.
+    Partitions are assigned directly, not through a consumer group, so no group join slows it and
+    no offsets are committed; it waits for topics that do not exist yet. Raises EnvironmentProblem
+    naming how many arrived when the deadline passes, so tests fail loudly and in bounded time
+    when the broker dies or the records never come. `config` may set e.g. `isolation.level`.
     """
     topics = [topic] if isinstance(topic, str) else list(topic)
-    settings = {
-        "group.id": f"govern-consume-{time.monotonic_ns()}",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-        **(config or {}),
-    }
+    settings = {"group.id": "govern-consume", "enable.auto.commit": False, **(config or {})}
     consumer = Consumer(client_config(bootstrap, **settings))
     records: list[Any] = []
+    deadline = time.monotonic() + timeout
     try:
-        consumer.subscribe(topics)
-        deadline = time.monotonic() + timeout
+        assigned = False
         while len(records) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -220,6 +217,13 @@ def consume(
                     f"read {len(records)} of {count} record(s) from {', '.join(topics)} within {timeout:g} s",
                     hint="the broker may be down, or fewer records were written than expected",
                 )
+            if not assigned:
+                partitions = _all_partitions(consumer, topics, min(remaining, 2.0))
+                if not partitions:
+                    time.sleep(min(0.1, max(remaining, 0)))
+                    continue
+                consumer.assign(partitions)
+                assigned = True
             message = consumer.poll(min(remaining, 0.5))
             if message is None:
                 continue
@@ -231,6 +235,21 @@ def consume(
         return records
     finally:
         consumer.close()
+
+
+def _all_partitions(consumer: Consumer, topics: list[str], timeout: float) -> list[TopicPartition]:
+    """Every partition of `topics` from the beginning, or [] while any topic is missing."""
+    try:
+        metadata = consumer.list_topics(timeout=max(timeout, 0.1))
+    except KafkaException:
+        return []
+    partitions = []
+    for name in topics:
+        found = metadata.topics.get(name)
+        if found is None or found.error is not None or not found.partitions:
+            return []
+        partitions += [TopicPartition(name, number, OFFSET_BEGINNING) for number in sorted(found.partitions)]
+    return partitions
 
 
 def _result(future: Any, timeout: float, what: str) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from govern.errors import EnvironmentProblem
 from govern.kafka import BrokerStartError, JvmKafka, KafkaAdmin, client_config, consume
@@ -193,6 +194,35 @@ def _poll_until(condition: Callable[[], bool], consumers: list[Consumer], what: 
         assert time.monotonic() < deadline, f"timed out after {REBALANCE_TIMEOUT_S} s waiting for {what}"
         for consumer in consumers:
             consumer.poll(0.1)
+
+
+def test_admin_helpers_create_read_and_delete_topics(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, unique_topic: Callable[..., str]
+) -> None:
+    topic = kafka_admin.create_topic(unique_topic(), partitions=3, config={"cleanup.policy": "compact"})
+    assert kafka_admin.partitions(topic) == 3
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    admin_client = AdminClient(client_config(kafka_cluster))  # keep a reference while the future runs
+    described = admin_client.describe_configs([resource])[resource].result(10)
+    assert described["cleanup.policy"].value == "compact"
+
+    producer = Producer(client_config(kafka_cluster))
+    for key in "abcdef":
+        producer.produce(topic, key=key, value=f"value-{key}")
+    assert producer.flush(FLUSH_TIMEOUT_S) == 0
+    offsets = kafka_admin.end_offsets(topic)
+    assert set(offsets) == {0, 1, 2} and sum(offsets.values()) == 6
+
+    records = kafka_admin.consume(topic, 6)
+    assert sorted(record.value().decode() for record in records) == [f"value-{key}" for key in "abcdef"]
+    started = time.monotonic()
+    with pytest.raises(EnvironmentProblem, match="read 6 of 7 record"):
+        kafka_admin.consume(topic, 7, timeout=2)
+    assert time.monotonic() - started < 10
+
+    kafka_admin.delete_topic(topic)
+    assert topic not in kafka_admin.list_topics()
+    assert kafka_admin.partitions(topic) == 0
 
 
 @pytest.mark.slow
