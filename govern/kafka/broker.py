@@ -257,6 +257,12 @@ def start_local_broker(
     properties = workdir / "server.properties"
     log4j = workdir / "log4j2.properties"
     workdir.mkdir(parents=True, exist_ok=True)
+    running = processes_using(properties)
+    if running:
+        raise EnvironmentProblem(
+            f"a Kafka broker (pid {running[0]}) still runs from {workdir}; not wiping its data",
+            hint=f"stop it first (`govern broker down`, or `kill {running[0]}` if its state file is gone)",
+        )
     _remove_tree(data_dir)
     data_dir.mkdir()
     port, controller_port = _two_free_ports()
@@ -345,6 +351,19 @@ def process_alive(pid: int, *, marker: str | None = None) -> bool:
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
     return True
+
+
+def processes_using(marker: Path | str) -> list[int]:
+    """Pids whose command line contains `marker` (e.g. a broker's server.properties); Linux only."""
+    needle = str(marker).encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "cmdline").read_bytes() and process_alive(int(entry.name)):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def stop_process(pid: int, *, timeout: float = BROKER_STOP_TIMEOUT_S, marker: str | None = None) -> bool:

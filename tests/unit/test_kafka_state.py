@@ -13,7 +13,7 @@ import pytest
 
 from govern.errors import EnvironmentProblem, InputError
 from govern.kafka import LocalBroker, clear_state, read_state, resolve_bootstrap, state_path, write_state
-from govern.kafka.broker import process_alive, stop_process
+from govern.kafka.broker import process_alive, processes_using, stop_process
 from govern.kafka.providers import ExternalKafka, JvmKafka, TestcontainersKafka, provider_from_env
 
 
@@ -65,6 +65,13 @@ def test_process_is_recognised_by_its_marker_not_just_its_pid(sleeper) -> None:
     process, marker = sleeper
     assert process_alive(process.pid, marker=marker)
     assert not process_alive(process.pid, marker="/elsewhere/server.properties")
+
+
+def test_processes_are_found_by_their_marker(sleeper, tmp_path: Path) -> None:
+    """How `start_local_broker` refuses to wipe the data of a broker whose state file was lost."""
+    process, marker = sleeper
+    assert processes_using(marker) == [process.pid]
+    assert processes_using(tmp_path / "other" / "server.properties") == []
 
 
 def test_stop_process_terminates_and_reports_whether_it_ran(sleeper) -> None:
