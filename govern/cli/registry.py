@@ -40,6 +40,8 @@ def serve(
         typer.Option(help="Users file (name:role:scrypt-hash lines) to require basic auth."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain) to serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
 ) -> None:
     """Serve the registry in the foreground until interrupted (Ctrl-C or SIGTERM)."""
     from govern.registry.server import serve as run
@@ -50,8 +52,17 @@ def serve(
         raise InputError(
             f"--store {store} is a directory", hint="give a file path, e.g. .govern/registry.sqlite"
         )
-    typer.echo(f"govern registry: serving http://{host}:{port} (store: {store})", err=True)
-    run(host=host, port=port, store=store, users=loaded, log_level=log_level)
+    scheme = "https" if tls_cert else "http"
+    typer.echo(f"govern registry: serving {scheme}://{host}:{port} (store: {store})", err=True)
+    run(
+        host=host,
+        port=port,
+        store=store,
+        users=loaded,
+        log_level=log_level,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+    )
 
 
 @registry_app.command("add-user")

@@ -272,6 +272,7 @@ class SqliteStore:
         self.path = str(path)
         self._busy_timeout_s = busy_timeout_s
         self._memory = self.path == ":memory:"
+        self.reads_never_wait = not self._memory  # WAL: readers take no lock a writer holds
         self._local = threading.local()
         self._lock = threading.RLock()  # used only for :memory:
         self._all: list[sqlite3.Connection] = []

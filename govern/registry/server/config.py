@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govern.registry.server.controller import Registry
-from govern.registry.server.http import call, flag, json_response, read_json, subject_param
+from govern.registry.server.http import call, flag, json_response, read, read_json, subject_param
 
 
 def _registry(request: Request) -> Registry:
@@ -19,8 +19,11 @@ def _subject(request: Request) -> str | None:
 
 
 async def get_config(request: Request) -> Response:
-    result = await call(
-        _registry(request).get_config, _subject(request), default_to_global=flag(request, "defaultToGlobal")
+    result = await read(
+        request,
+        _registry(request).get_config,
+        _subject(request),
+        default_to_global=flag(request, "defaultToGlobal"),
     )
     return json_response(request, result)
 

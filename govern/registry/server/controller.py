@@ -116,6 +116,9 @@ class Registry:
         self.default_level = default_level.upper()
         self.max_schema_bytes = max_schema_bytes
         self.parser = SchemaParser()
+        # A file-backed SQLite store in WAL mode: reads never block on writers, so the HTTP layer
+        # may run them on the event loop. Other stores (":memory:" behind a lock) read in threads.
+        self.inline_reads = bool(getattr(store, "reads_never_wait", False))
 
     # ---------------------------------------------------------------- helpers
 

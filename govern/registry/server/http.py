@@ -111,8 +111,16 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
-    """Run blocking controller work (SQLite, parsing) off the event loop."""
+    """Run blocking controller work (SQLite writes, compatibility checks) off the event loop."""
     return run_in_threadpool(func, *args, **kwargs)
+
+
+async def read(request: Request, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a read-only controller call: on the event loop when the store's reads never wait
+    (SQLite WAL readers take no locks writers hold), which saves the thread hop; else in a thread."""
+    if request.app.state.registry.inline_reads:
+        return func(*args, **kwargs)
+    return await run_in_threadpool(func, *args, **kwargs)
 
 
 def int_param(request: Request, name: str) -> int:

@@ -27,10 +27,20 @@ def serve(
     store: Store | str | Path = DEFAULT_STORE,
     users: dict[str, User] | str | Path | None = None,
     log_level: str = "warning",
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
 ) -> None:
-    """Serve the registry until interrupted (binds loopback unless told otherwise)."""
+    """Serve the registry until interrupted (binds loopback unless told otherwise; HTTPS with a cert)."""
     app = create_app(store, users=users)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        **_tls(tls_cert, tls_key),
+    )
     server = uvicorn.Server(config)
     try:
         sock = _listen(host, port)
@@ -46,6 +56,20 @@ def serve(
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+
+
+def _tls(cert: str | Path | None, key: str | Path | None) -> dict[str, str]:
+    if cert is None:
+        if key is not None:
+            raise EnvironmentProblem("a TLS key without a certificate", hint="give --tls-cert too")
+        return {}
+    for path in (cert, key):
+        if path is not None and not Path(path).is_file():
+            raise EnvironmentProblem(f"TLS file {path} not found", hint="check --tls-cert / --tls-key")
+    options = {"ssl_certfile": str(cert)}
+    if key is not None:
+        options["ssl_keyfile"] = str(key)
+    return options
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -75,15 +99,20 @@ def serve_in_thread(
     users: dict[str, User] | str | Path | None = None,
     host: str = "127.0.0.1",
     timeout_s: float = 10.0,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
 ) -> Iterator[str]:
     """Run an embedded registry on a free loopback port; yields its base URL, stops it on exit.
 
-    `store` is a `Store`, a SQLite path, or None / ":memory:" for a throwaway in-memory store.
+    `store` is a `Store`, a SQLite path, or None / ":memory:" for a throwaway in-memory store;
+    with `tls_cert` (and `tls_key`) it serves HTTPS and yields an https:// URL.
     """
     app = create_app(store, users=users)
     sock = _listen(host, 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", **_tls(tls_cert, tls_key)
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(
@@ -97,7 +126,7 @@ def serve_in_thread(
             raise EnvironmentProblem("the embedded registry did not start", hint="see the log above")
         time.sleep(0.01)
     try:
-        yield f"http://{host}:{port}"
+        yield f"{'https' if tls_cert else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout_s)

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govern.registry.server.controller import SCHEMA_TYPES, Registry
-from govern.registry.server.http import call, flag, int_param, json_response, media_type, page
+from govern.registry.server.http import flag, int_param, json_response, media_type, page, read
 
 
 def _registry(request: Request) -> Registry:
@@ -15,25 +15,25 @@ def _registry(request: Request) -> Registry:
 
 
 async def by_id(request: Request) -> Response:
-    result = await call(_registry(request).schema_by_id, int_param(request, "id"))
+    result = await read(request, _registry(request).schema_by_id, int_param(request, "id"))
     return json_response(request, result)
 
 
 async def raw_by_id(request: Request) -> Response:
-    result = await call(_registry(request).schema_by_id, int_param(request, "id"))
+    result = await read(request, _registry(request).schema_by_id, int_param(request, "id"))
     return Response(result["schema"].encode(), media_type=media_type(request))
 
 
 async def subjects_by_id(request: Request) -> Response:
-    result = await call(
-        _registry(request).subjects_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
+    result = await read(
+        request, _registry(request).subjects_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
     )
     return json_response(request, page(request, result))
 
 
 async def versions_by_id(request: Request) -> Response:
-    result = await call(
-        _registry(request).versions_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
+    result = await read(
+        request, _registry(request).versions_by_id, int_param(request, "id"), deleted=flag(request, "deleted")
     )
     return json_response(request, page(request, result))
 

@@ -7,7 +7,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govern.registry.server.controller import Registry
-from govern.registry.server.http import call, flag, json_response, media_type, page, read_json, subject_param
+from govern.registry.server.http import (
+    call,
+    flag,
+    json_response,
+    media_type,
+    page,
+    read,
+    read_json,
+    subject_param,
+)
 
 
 def _registry(request: Request) -> Registry:
@@ -17,7 +26,8 @@ def _registry(request: Request) -> Registry:
 async def list_subjects(request: Request) -> Response:
     q = request.query_params
     prefix = q.get("subjectPrefix", q.get("subject"))
-    result = await call(
+    result = await read(
+        request,
         _registry(request).list_subjects,
         prefix=prefix,
         deleted=flag(request, "deleted"),
@@ -27,7 +37,8 @@ async def list_subjects(request: Request) -> Response:
 
 
 async def list_versions(request: Request) -> Response:
-    result = await call(
+    result = await read(
+        request,
         _registry(request).list_versions,
         subject_param(request),
         deleted=flag(request, "deleted"),
@@ -51,7 +62,8 @@ async def register(request: Request) -> Response:
 
 async def lookup(request: Request) -> Response:
     body = await read_json(request)
-    result = await call(
+    result = await read(
+        request,
         _registry(request).lookup,
         subject_param(request),
         body,
@@ -69,7 +81,8 @@ async def delete_subject(request: Request) -> Response:
 
 
 async def get_version(request: Request) -> Response:
-    result = await call(
+    result = await read(
+        request,
         _registry(request).get_version,
         subject_param(request),
         request.path_params["version"],
@@ -79,7 +92,8 @@ async def get_version(request: Request) -> Response:
 
 
 async def get_version_schema(request: Request) -> Response:
-    text = await call(
+    text = await read(
+        request,
         _registry(request).get_version_schema,
         subject_param(request),
         request.path_params["version"],
@@ -89,8 +103,8 @@ async def get_version_schema(request: Request) -> Response:
 
 
 async def referenced_by(request: Request) -> Response:
-    result = await call(
-        _registry(request).referenced_by, subject_param(request), request.path_params["version"]
+    result = await read(
+        request, _registry(request).referenced_by, subject_param(request), request.path_params["version"]
     )
     return json_response(request, page(request, result))
 

@@ -1,0 +1,130 @@
+"""Security: HTTPS with our client and Confluent's, basic auth with read/write roles, read-only mode."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from govern.registry import (
+    Client,
+    Forbidden,
+    OperationNotPermitted,
+    RegistryUnreachable,
+    Unauthorized,
+    serve_in_thread,
+)
+from govern.registry.server.auth import User, hash_password
+
+SCHEMA = json.dumps({"type": "record", "name": "Secret", "fields": [{"name": "a", "type": "string"}]})
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1."""
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+USERS = {
+    "writer": User("writer", "write", hash_password("w-pw", n=2**10)),
+    "reader": User("reader", "read", hash_password("r-pw", n=2**10)),
+}
+
+
+def test_https_with_basic_auth_and_roles(tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    with serve_in_thread(users=USERS, tls_cert=cert, tls_key=key) as url:
+        assert url.startswith("https://")
+        with Client(url, verify=cert, auth=("writer", "w-pw")) as writer:
+            registered = writer.register("secure-value", SCHEMA)
+        with Client(url, verify=cert, auth=("reader", "r-pw")) as reader:
+            assert reader.get_schema(registered.id).schema == registered.schema
+            assert reader.lookup("secure-value", SCHEMA).version == 1
+            assert reader.test_compatibility("secure-value", SCHEMA).is_compatible
+            with pytest.raises(Forbidden):
+                reader.register("secure-value", '"string"')
+            with pytest.raises(Forbidden):
+                reader.set_config("NONE")
+        with Client(url, verify=cert) as anonymous, pytest.raises(Unauthorized) as caught:
+            anonymous.subjects()
+        assert caught.value.status == 401 and caught.value.hint
+        with Client(url, verify=cert, auth=("writer", "wrong")) as wrong, pytest.raises(Unauthorized):
+            wrong.subjects()
+        with Client(url, auth=("writer", "w-pw"), retries=0) as untrusted, pytest.raises(RegistryUnreachable):
+            untrusted.subjects()  # certificate not trusted: an environment problem, one line
+
+
+def test_confluent_client_over_https_with_auth(tls_files: tuple[Path, Path]) -> None:
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    cert, key = tls_files
+    with serve_in_thread(users=USERS, tls_cert=cert, tls_key=key) as url:
+        sr = SchemaRegistryClient(
+            {
+                "url": url,
+                "ssl.ca.location": str(cert),
+                "basic.auth.user.info": "writer:w-pw",
+                "max.retries": 0,
+            }
+        )
+        schema_id = sr.register_schema("confluent-secure", Schema(SCHEMA, "AVRO"))
+        assert json.loads(sr.get_schema(schema_id).schema_str) == json.loads(SCHEMA)
+
+
+def test_read_only_mode_blocks_every_write() -> None:
+    with serve_in_thread() as url, Client(url) as client:
+        client.register("ro", SCHEMA)
+        client.set_mode("READONLY")
+        for write in (
+            lambda: client.register("ro", '"string"'),
+            lambda: client.register("other", '"string"'),
+            lambda: client.delete_subject("ro"),
+            lambda: client.delete_version("ro", 1),
+        ):
+            with pytest.raises(OperationNotPermitted, match="is in read-only mode"):
+                write()
+        assert client.get_version("ro", 1).version == 1
+        assert client.lookup("ro", SCHEMA).version == 1
+        client.set_mode("READWRITE")
+        assert client.register("other", '"string"').version == 1
+
+
+def test_server_binds_loopback_by_default() -> None:
+    import inspect
+
+    from govern.registry.server import run
+
+    assert inspect.signature(run.serve).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(run.serve_in_thread).parameters["host"].default == "127.0.0.1"
