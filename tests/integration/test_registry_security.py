@@ -101,6 +101,7 @@ def test_confluent_client_over_https_with_auth(tls_files: tuple[Path, Path]) -> 
         )
         schema_id = sr.register_schema("confluent-secure", Schema(SCHEMA, "AVRO"))
         assert json.loads(sr.get_schema(schema_id).schema_str) == json.loads(SCHEMA)
+        sr.close()
 
 
 def test_read_only_mode_blocks_every_write() -> None:

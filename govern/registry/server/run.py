@@ -111,7 +111,12 @@ def serve_in_thread(
     sock = _listen(host, 0)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", **_tls(tls_cert, tls_key)
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,  # do not wait on clients that keep connections open
+        **_tls(tls_cert, tls_key),
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
