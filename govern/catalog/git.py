@@ -150,6 +150,10 @@ class Repo:
 
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""
+        return self.show_many([(commit, path)])[(commit, path)]
+
+    def show_many(self, items: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """The texts of several (commit, path) at once: requests are pipelined to one cat-file process."""
         if self._batch is None:
             self._batch = subprocess.Popen(
                 [self._git, "-C", str(self.root), "cat-file", "--batch"],
@@ -157,10 +161,17 @@ class Repo:
                 stdout=subprocess.PIPE,
             )
         assert self._batch.stdin is not None and self._batch.stdout is not None
-        self._batch.stdin.write(f"{commit}:{self._full(path)}\n".encode())
-        self._batch.stdin.flush()
-        header = self._batch.stdout.readline().decode().split()
-        if len(header) != 3 or header[1] != "blob":
-            return None
-        data = self._batch.stdout.read(int(header[2]) + 1)[:-1]
-        return data.decode("utf-8", errors="replace")
+        items = list(dict.fromkeys(items))
+        out: dict[tuple[str, str], str | None] = {}
+        for start in range(0, len(items), 200):  # well under a pipe buffer of requests: no deadlock
+            chunk = items[start : start + 200]
+            self._batch.stdin.write(b"".join(f"{c}:{self._full(p)}\n".encode() for c, p in chunk))
+            self._batch.stdin.flush()
+            for item in chunk:
+                header = self._batch.stdout.readline().decode().split()
+                if len(header) != 3 or header[1] != "blob":
+                    out[item] = None
+                    continue
+                data = self._batch.stdout.read(int(header[2]) + 1)[:-1]
+                out[item] = data.decode("utf-8", errors="replace")
+        return out

@@ -177,20 +177,25 @@ def _check_subject(
             if level.transitive
             else f"{base_path} at {ref}"
         )
-        entry.findings.extend(_level_findings(level, new, history, ref, lines))
+        entry.findings.extend(_level_findings(level, new, history, ref, lines, git))
     if subject.kind == "value":
         entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
     return entry
 
 
 def _level_findings(
-    level: Level, new: AvroSchema, history: list[Version], ref: str, lines: Lines
+    level: Level, new: AvroSchema, history: list[Version], ref: str, lines: Lines, git: GitVersions
 ) -> list[CheckFinding]:
     result = check_level(level, new, [v.schema for v in history], versions=[v.number for v in history])
-    labels = {
-        v.number: (v.label if level.transitive else f"{ref} ({v.commit[:12]}:{v.path})") for v in history
-    }
-    return [to_check_finding(f, "new", labels.get(f.version or 0, ref), lines) for f in result.findings]
+    if not result.findings:
+        return []
+    # Check the failing version again, parsed from a file, so its findings carry line:col there.
+    failing = next(v for v in history if v.number == result.findings[0].version)
+    located = git.parse(failing.commit, failing.path, located=True)
+    if located is not None:
+        result = check_level(level, new, [located], versions=[failing.number])
+    label = failing.label if level.transitive else f"{ref} ({failing.commit[:12]}:{failing.path})"
+    return [to_check_finding(f, "new", label, lines) for f in result.findings]
 
 
 def _removed(topic: BaseTopic, ref: str) -> SubjectReport:

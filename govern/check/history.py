@@ -1,8 +1,9 @@
 """Schema versions from git history: each version of a file, parsed with its references as of that commit.
 
-The versions are written under a temporary directory as `<commit12>/<path>` and parsed from there,
-so findings keep file:line:col in old versions too; `display` turns such a path back into
-`<commit12>:<path>`, which is how users name a file at a commit.
+Versions are parsed from their text; the one a finding is about is parsed again from a file
+written under a temporary directory as `<commit12>/<path>`, so findings keep file:line:col in old
+versions too; `display` turns such a path back into `<commit12>:<path>`, which is how users name
+a file at a commit.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ class GitVersions:
         self.repo = repo
         self._tmp = tempfile.TemporaryDirectory(prefix="govern-check-")
         self.base = Path(self._tmp.name)
-        self._parsed: dict[tuple[str, str], AvroSchema | None] = {}
+        self._parsed: dict[tuple[str, str, bool], AvroSchema | None] = {}
         self._log: list[tuple[str, list[Touch]]] | None = None
         self._touching: dict[str, list[int]] | None = None
+        self._texts: dict[tuple[str, str], str | None] = {}
+        self._renames: dict[tuple[int, str], str] = {}  # (log position, new path) -> old path
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
     def close(self) -> None:
@@ -63,12 +66,21 @@ class GitVersions:
         target.write_text(text, encoding="utf-8")
         return target
 
-    def parse(self, commit: str, path: str, stack: tuple[str, ...] = ()) -> AvroSchema | None:
-        """The schema in `path` at `commit` with the types it names from other files there; None if absent."""
-        key = (commit, path)
+    def parse(
+        self, commit: str, path: str, stack: tuple[str, ...] = (), *, located: bool = False
+    ) -> AvroSchema | None:
+        """The schema in `path` at `commit` with the types it names from other files there; None if absent.
+
+        `located` parses from a file written under the temporary directory, so positions name
+        `<commit12>:<path>:line:col`; otherwise from the text (no file writes: the common case,
+        since positions are needed only for the version a finding is about).
+        """
+        key = (commit, path, located)
         if key in self._parsed:
             return self._parsed[key]
-        text = self.repo.show(commit, path)
+        text = (
+            self._texts.pop((commit, path)) if (commit, path) in self._texts else self.repo.show(commit, path)
+        )
         schema: AvroSchema | None = None
         if text is not None:
             try:
@@ -80,15 +92,22 @@ class GitVersions:
                     ref_path = f"{SCHEMAS_DIR}/{name}.avsc"
                     if ref_path == path or ref_path in stack:
                         continue
-                    ref = self.parse(commit, ref_path, (*stack, path))
+                    ref = self.parse(commit, ref_path, (*stack, path), located=located)
                     if ref is not None:
                         refs.append(ref)
-                schema = parse_schema(self._write(commit, path, text), references=refs, strict=False)
+                source = self._write(commit, path, text) if located else text
+                schema = parse_schema(source, references=refs, strict=False)
             except (ValueError, SchemaParseError) as error:
-                self.skipped.append(f"{commit[:12]}:{path}: not a valid schema there ({error}); skipped")
+                if not located:
+                    self.skipped.append(f"{commit[:12]}:{path}: not a valid schema there ({error}); skipped")
                 schema = None
         self._parsed[key] = schema
         return schema
+
+    def prefetch(self, items: list[tuple[str, str]]) -> None:
+        """Read the texts of many (commit, path) in one pipelined batch, before parsing them."""
+        wanted = [item for item in items if (*item, False) not in self._parsed and item not in self._texts]
+        self._texts.update(self.repo.show_many(wanted))
 
     def log(self) -> list[tuple[str, list[Touch]]]:
         """Every commit touching schemas/ reachable from the repository's refs asked so far (cached)."""
@@ -107,6 +126,8 @@ class GitVersions:
             for position, (_, touches) in enumerate(self.log()):
                 for touch in touches:
                     index[touch.path].append(position)
+                    if touch.status == "R" and touch.old_path:
+                        self._renames[(position, touch.path)] = touch.old_path
             self._touching = index
         return self._touching
 
@@ -130,15 +151,16 @@ class GitVersions:
             )
             renamed: tuple[int, str] | None = None
             for position in positions:
-                sha, touches = log[position]
+                sha = log[position][0]
                 picked.append((sha, current))
-                old = next((t.old_path for t in touches if t.path == current and t.status == "R"), None)
+                old = self._renames.get((position, current))
                 if old:  # before this commit the file had another name: follow it
                     renamed = (position, old)
                     break
             if renamed is None:
                 break
             before, current = renamed
+        self.prefetch(picked)
         out: list[Version] = []
         for sha, file in reversed(picked):
             schema = self.parse(sha, file)
