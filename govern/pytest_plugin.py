@@ -4,9 +4,12 @@ Fixtures:
 - `kafka_cluster` (session): the bootstrap address of a real cluster: `KAFKA_BOOTSTRAP_SERVERS` when
   set, else one local Apache Kafka started for the session (or testcontainers with
   `GOVERN_KAFKA_PROVIDER=testcontainers`), stopped at the end even when tests fail.
-- `kafka_admin` (function): a `KafkaAdmin` that checks the broker is still alive before and after
-  the test (a dead broker fails the test with its log tail) and deletes the topics it created.
+- `kafka_admin` (function): a `KafkaAdmin` for the test that deletes the topics it created.
 - `unique_topic` (function): a factory of topic names unique to the test: `unique_topic("orders")`.
+- `kafka_provider` (session): the provider behind `kafka_cluster` (name, bootstrap, check_alive).
+
+Every test using the session's Kafka is checked before and after: a broker process that died
+fails the test with the last lines of the broker log.
 
 Tests using `kafka_cluster` or `kafka_admin` get the `kafka` marker automatically, so
 `-m "not kafka"` deselects them; `docker` tests are skipped when no Docker engine answers.
@@ -25,7 +28,7 @@ import pytest
 if TYPE_CHECKING:
     from govern.kafka import KafkaAdmin, KafkaProvider
 
-KAFKA_FIXTURES = frozenset({"kafka_cluster", "kafka_admin"})
+KAFKA_FIXTURES = frozenset({"kafka_provider", "kafka_cluster", "kafka_admin"})
 """Fixtures whose users need a broker, and so get the `kafka` marker."""
 
 TOPIC_NAME_MAX = 249
@@ -96,14 +99,28 @@ def kafka_cluster(kafka_provider: KafkaProvider) -> str:
 
 @pytest.fixture
 def kafka_admin(kafka_provider: KafkaProvider, kafka_cluster: str) -> Iterator[KafkaAdmin]:
-    """Topic admin for one test; fails it loudly (with the broker log) if the broker died."""
+    """Topic admin for one test; deletes the topics it created when the test ends."""
     from govern.kafka import KafkaAdmin
 
-    kafka_provider.check_alive()
     admin = KafkaAdmin(kafka_cluster)
     yield admin
-    kafka_provider.check_alive()
     admin.delete_created_topics()
+
+
+@pytest.fixture(autouse=True)
+def _kafka_still_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Before and after every test that uses the session's Kafka, check its process still runs.
+
+    A broker that died fails the test at once with the broker log's last lines, rather than
+    letting clients retry until their timeouts.
+    """
+    if "kafka_provider" not in request.fixturenames:
+        yield
+        return
+    provider = request.getfixturevalue("kafka_provider")
+    provider.check_alive()
+    yield
+    provider.check_alive()
 
 
 @pytest.fixture
@@ -124,3 +141,5 @@ def topic_name_for(test_name: str, label: str = "") -> str:
 
 def _clean(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")
+
+from govern.fixtures.pytest_fixtures import registry, replay, topic_reader  # noqa: E402,F401

@@ -25,7 +25,7 @@ from govern.kafka import (
     BROKER_STARTUP_TIMEOUT_S,
     KAFKA_VERSION,
     PROVIDER_ENV,
-    BrokerStartError,
+    BrokerError,
     LocalBroker,
     fetch_kafka,
     is_reachable,
@@ -105,7 +105,7 @@ def up(
     started = time.monotonic()
     try:
         broker = start_local_broker(broker_workdir(root), timeout=timeout)
-    except BrokerStartError as error:
+    except BrokerError as error:
         _print_log_tail(error)
         raise EnvironmentProblem(error.message, hint=error.hint) from error
     try:
@@ -229,7 +229,7 @@ def _emit(output: OutputFormat, data: dict[str, Any], lines: list[str]) -> None:
             typer.echo(line)
 
 
-def _print_log_tail(error: BrokerStartError) -> None:
+def _print_log_tail(error: BrokerError) -> None:
     _plain_err.print(f"last lines of {error.log_path}:")
     for line in error.log_tail or ["(log is empty)"]:
         _plain_err.print(f"  | {line}")

@@ -54,8 +54,8 @@ _STORAGE_MAIN = "kafka.tools.StorageTool"
 _PR_SET_PDEATHSIG = 1
 
 
-class BrokerStartError(EnvironmentProblem):
-    """The local broker did not come up; carries the log path and its last lines for the user."""
+class BrokerError(EnvironmentProblem):
+    """The local broker failed to start or died; carries the log path and its last lines for the user."""
 
     def __init__(self, message: str, *, log_path: Path, hint: str | None = None) -> None:
         super().__init__(message, hint=hint or f"full log: {log_path}")
@@ -114,11 +114,11 @@ class LocalBroker:
         return process_alive(self.pid, marker=str(self.properties_path))
 
     def check_alive(self) -> None:
-        """Raise BrokerStartError (with the log tail) when the broker process has exited."""
+        """Raise BrokerError (with the log tail) when the broker process has exited."""
         if not self.is_running():
             code = self._process.returncode if self._process is not None else None
             status = f" with code {code}" if code is not None else ""
-            raise BrokerStartError(
+            raise BrokerError(
                 f"the Kafka broker (pid {self.pid}) at {self.bootstrap} exited{status}",
                 log_path=self.log_path,
             )
@@ -217,8 +217,6 @@ def render_log4j2_properties() -> str:
             "rootLogger.appenderRef.out.ref = STDOUT",
             "logger.config.name = org.apache.kafka.common.config.AbstractConfig",
             "logger.config.level = WARN",
-            "logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser",
-            "logger.appinfo.level = WARN",
             "",
         ]
     )
@@ -247,7 +245,7 @@ def start_local_broker(
 
     The storage folder (`workdir/data`) is wiped and formatted anew. With `die_with_parent`, Linux
     SIGTERMs the broker when this process dies (used by the pytest fixture so a killed test run
-    leaves no java behind). On failure the process is stopped and BrokerStartError carries the log.
+    leaves no java behind). On failure the process is stopped and BrokerError carries the log.
     """
     distribution = fetch_kafka(version)
     java = find_java()
@@ -315,12 +313,12 @@ def start_local_broker(
     )
     try:
         wait_for_cluster(broker.bootstrap, timeout, check_alive=broker.check_alive)
-    except BrokerStartError:
+    except BrokerError:
         broker.stop()
         raise
     except EnvironmentProblem as error:
         broker.stop()
-        raise BrokerStartError(
+        raise BrokerError(
             f"the Kafka broker did not answer at {broker.bootstrap} within {timeout:g} s", log_path=log_path
         ) from error
     except BaseException:
@@ -409,7 +407,7 @@ def _format_storage(
                 timeout=FORMAT_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired as error:
-            raise BrokerStartError(
+            raise BrokerError(
                 f"formatting Kafka storage took over {FORMAT_TIMEOUT_S:g} s", log_path=log_path
             ) from error
         except OSError as error:
@@ -419,7 +417,7 @@ def _format_storage(
         finally:
             promote(archive.pending)
     if done.returncode != 0:
-        raise BrokerStartError(
+        raise BrokerError(
             f"formatting Kafka storage failed (exit {done.returncode})",
             log_path=log_path,
             hint="Kafka 4.x needs Java 17+; see the log lines above",

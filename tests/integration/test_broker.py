@@ -6,6 +6,9 @@ faithfully; each test also checks the opposite case so it could fail.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +18,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from govern.errors import EnvironmentProblem
-from govern.kafka import BrokerStartError, JvmKafka, KafkaAdmin, client_config, consume
+from govern.kafka import BrokerError, JvmKafka, KafkaAdmin, client_config, consume
+from govern.kafka.broker import processes_using
 
 pytestmark = pytest.mark.kafka
 
@@ -235,7 +239,7 @@ def test_a_broker_that_dies_fails_fast_with_its_log(tmp_path: Path) -> None:
         provider.check_alive()
         provider.broker._process.kill()  # type: ignore[union-attr]
         provider.broker._process.wait(10)  # type: ignore[union-attr]
-        with pytest.raises(BrokerStartError) as raised:
+        with pytest.raises(BrokerError) as raised:
             provider.check_alive()
         assert "exited" in raised.value.message
         assert raised.value.log_tail, "the error must carry the broker log's last lines"
@@ -263,3 +267,50 @@ def test_testcontainers_provider_gives_a_working_kafka() -> None:
         assert [record.value() for record in consume(bootstrap, topic, 1)] == [b"hello"]
     finally:
         provider.stop()
+
+
+_INNER_SESSION = """
+import time
+from confluent_kafka import Producer
+from govern.kafka import client_config
+
+def test_1_broker_is_killed(kafka_provider):
+    kafka_provider.broker._process.kill()
+    kafka_provider.broker._process.wait(10)
+
+def test_2_later_test_fails_loudly(kafka_cluster):
+    producer = Producer(client_config(kafka_cluster))
+    producer.produce("t", b"v")
+    assert producer.flush(60) == 0
+"""
+
+
+@pytest.mark.slow
+def test_a_broker_dying_mid_session_fails_later_tests_fast_and_leaves_no_java(tmp_path: Path) -> None:
+    """A pytest session of its own whose broker dies after the first test."""
+    (tmp_path / "test_inner.py").write_text(_INNER_SESSION)
+    env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    env["GOVERN_KAFKA_PROVIDER"] = "jvm"
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path / "base"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "test_2_later_test_fails_loudly" in done.stdout and "1 passed" in done.stdout
+    assert "exited with code" in done.stdout and "last lines of" in done.stdout
+    assert time.monotonic() - started < 60, "the dead broker must not make the test wait for its timeouts"
+    assert processes_using(tmp_path / "base") == []
