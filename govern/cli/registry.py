@@ -52,8 +52,6 @@ def serve(
         raise InputError(
             f"--store {store} is a directory", hint="give a file path, e.g. .govern/registry.sqlite"
         )
-    scheme = "https" if tls_cert else "http"
-    typer.echo(f"govern registry: serving {scheme}://{host}:{port} (store: {store})", err=True)
     run(
         host=host,
         port=port,
@@ -62,6 +60,7 @@ def serve(
         log_level=log_level,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        announce=lambda url: typer.echo(f"govern registry: serving {url} (store: {store})", err=True),
     )
 
 

@@ -277,13 +277,22 @@ class SqliteStore:
         self._lock = threading.RLock()  # used only for :memory:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        if not self._memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self._memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the directory of the registry store {self.path}: {error.strerror}",
+                hint="give --store a writable file path (or :memory:)",
+            ) from None
         try:
             connection = self._connection()
             self._retry(lambda: self._init_schema(connection))
         except sqlite3.Error as error:
-            raise StoreError(f"cannot open the registry store {self.path}: {error}") from error
+            raise StoreError(
+                f"cannot open the registry store {self.path}: {error}",
+                hint="give --store a writable SQLite file path (or :memory:)",
+            ) from error
 
     def _init_schema(self, connection: sqlite3.Connection) -> None:
         if not self._memory:

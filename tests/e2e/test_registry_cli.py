@@ -128,3 +128,21 @@ def test_add_user_then_serve_with_auth(tmp_path: Path) -> None:
         )  # lookup
     finally:
         _stop(process)
+
+
+def test_unusable_store_and_tls_files_are_one_line_errors(tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_text("hello, this is not SQLite" * 100)
+    for args, code in (
+        (["--store", str(tmp_path / "not-a-db")], 3),
+        (["--store", "/proc/no-such-dir/x.sqlite"], 3),
+        (["--store", ":memory:", "--tls-cert", str(tmp_path / "missing.pem")], 2),
+    ):
+        result = subprocess.run(
+            [*GOVERN, "registry", "serve", "--port", str(_free_port()), *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == code, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "hint:" in result.stderr

@@ -6,13 +6,13 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
 
-from govern.errors import EnvironmentProblem
+from govern.errors import EnvironmentProblem, InputError
 from govern.registry.server.app import create_app
 from govern.registry.server.auth import User
 from govern.registry.store import Store
@@ -29,8 +29,12 @@ def serve(
     log_level: str = "warning",
     tls_cert: str | Path | None = None,
     tls_key: str | Path | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the registry until interrupted (binds loopback unless told otherwise; HTTPS with a cert)."""
+    """Serve the registry until interrupted (binds loopback unless told otherwise; HTTPS with a cert).
+
+    `announce` is called with the base URL once the store is open and the port is bound.
+    """
     app = create_app(store, users=users)
     config = uvicorn.Config(
         app,
@@ -49,6 +53,8 @@ def serve(
             f"cannot listen on {host}:{port}: {error.strerror or error}",
             hint="choose another --port or stop the process using it",
         ) from None
+    if announce is not None:
+        announce(f"{'https' if tls_cert else 'http'}://{host}:{port}")
     # uvicorn shuts down gracefully, then re-raises the signal: make both Ctrl-C and SIGTERM exit 0.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -61,11 +67,11 @@ def serve(
 def _tls(cert: str | Path | None, key: str | Path | None) -> dict[str, str]:
     if cert is None:
         if key is not None:
-            raise EnvironmentProblem("a TLS key without a certificate", hint="give --tls-cert too")
+            raise InputError("a TLS key without a certificate", hint="give --tls-cert too")
         return {}
     for path in (cert, key):
         if path is not None and not Path(path).is_file():
-            raise EnvironmentProblem(f"TLS file {path} not found", hint="check --tls-cert / --tls-key")
+            raise InputError(f"TLS file {path} not found", hint="check --tls-cert / --tls-key")
     options = {"ssl_certfile": str(cert)}
     if key is not None:
         options["ssl_keyfile"] = str(key)
