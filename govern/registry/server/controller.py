@@ -284,6 +284,7 @@ class Registry:
     # ---------------------------------------------------------------- subjects
 
     def list_subjects(self, *, prefix: str | None, deleted: bool, deleted_only: bool) -> list[str]:
+        """Subject names, sorted; soft-deleted subjects only with `deleted` / `deleted_only`."""
         with self.store.read() as tx:
             rows = tx.subjects()
         if prefix in (None, "", ":*:"):
@@ -301,6 +302,7 @@ class Registry:
     def list_versions(
         self, subject: str, *, deleted: bool, deleted_only: bool = False, deleted_as_negative: bool = False
     ) -> list[int]:
+        """A subject's version numbers (40401 when none are visible)."""
         with self.store.read() as tx:
             versions = tx.versions(subject)
         result = []
@@ -328,14 +330,17 @@ class Registry:
         raise VersionNotFound(f"Version {version} not found.")
 
     def get_version(self, subject: str, raw_version: str, *, deleted: bool) -> dict[str, Any]:
+        """One version as Confluent's Schema entity (`latest` = newest non-deleted)."""
         version = parse_version(raw_version)
         with self.store.read() as tx:
             return self._schema_json(tx, self._resolve(tx, subject, version, deleted=deleted))
 
     def get_version_schema(self, subject: str, raw_version: str, *, deleted: bool) -> str:
+        """One version's schema text, unwrapped."""
         return str(self.get_version(subject, raw_version, deleted=deleted)["schema"])
 
     def referenced_by(self, subject: str, raw_version: str) -> list[int]:
+        """Ids of live schemas that reference this subject version."""
         version = parse_version(raw_version)
         with self.store.read() as tx:
             record = self._resolve(tx, subject, version, deleted=False)
@@ -462,6 +467,7 @@ class Registry:
             return self._schema_json(tx, matches[-1])
 
     def delete_version(self, subject: str, raw_version: str, *, permanent: bool) -> int:
+        """Soft-delete a version, or hard-delete an already soft-deleted one (Confluent's rules)."""
         version = parse_version(raw_version)
         with self.store.write() as tx:
             self._check_writable(tx, subject)
@@ -507,6 +513,7 @@ class Registry:
                 )
 
     def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        """Soft-delete every live version, or hard-delete a soft-deleted subject (and its config/mode)."""
         with self.store.write() as tx:
             self._check_writable(tx, subject)
             versions = tx.versions(subject)
@@ -544,6 +551,7 @@ class Registry:
         return record, usages
 
     def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+        """SchemaString by id; 40403 unless some (possibly soft-deleted) version still uses it."""
         with self.store.read() as tx:
             record, _ = self._schema_and_usages(tx, schema_id)
         body: dict[str, Any] = {"schemaType": record.schema_type, "schema": record.schema}
@@ -552,11 +560,13 @@ class Registry:
         return body
 
     def subjects_by_id(self, schema_id: int, *, deleted: bool) -> list[str]:
+        """Subjects using a schema id."""
         with self.store.read() as tx:
             _, usages = self._schema_and_usages(tx, schema_id)
         return sorted({u.subject for u in usages if deleted or not u.deleted})
 
     def versions_by_id(self, schema_id: int, *, deleted: bool) -> list[dict[str, Any]]:
+        """(subject, version) pairs using a schema id."""
         with self.store.read() as tx:
             _, usages = self._schema_and_usages(tx, schema_id)
         return [{"subject": u.subject, "version": u.version} for u in usages if deleted or not u.deleted]
@@ -566,6 +576,7 @@ class Registry:
     def check_compatibility(
         self, subject: str, raw_version: str | None, body: Any, *, normalize: bool, verbose: bool
     ) -> dict[str, Any]:
+        """Would `body` be accepted: against version `raw_version`, or the subject's level when None."""
         version = parse_version(raw_version) if raw_version is not None else None
         with self.store.read() as tx:
             try:
@@ -603,6 +614,7 @@ class Registry:
         return out
 
     def get_config(self, subject: str | None, *, default_to_global: bool) -> dict[str, Any]:
+        """Global config, or a subject's (40408 unless `default_to_global`)."""
         with self.store.read() as tx:
             if subject is not None:
                 config = tx.config(subject)
@@ -617,6 +629,7 @@ class Registry:
         return self._config_out(config, "compatibilityLevel")
 
     def set_config(self, subject: str | None, body: Any) -> dict[str, Any]:
+        """Merge a ConfigUpdateRequest into the global or a subject's config; echo the result."""
         if subject is not None:
             validate_subject(subject)
         if not isinstance(body, dict):
@@ -640,6 +653,7 @@ class Registry:
         return self._config_out(config, "compatibility")
 
     def delete_config(self, subject: str | None) -> dict[str, Any]:
+        """Remove a subject's config (40401 if none) or reset the global one; the previous config."""
         scope = subject if subject is not None else GLOBAL
         with self.store.write() as tx:
             config = tx.config(scope)
@@ -656,6 +670,7 @@ class Registry:
     # ---------------------------------------------------------------- mode
 
     def get_mode(self, subject: str | None, *, default_to_global: bool) -> dict[str, str]:
+        """Global mode, or a subject's (40409 unless `default_to_global`)."""
         with self.store.read() as tx:
             if subject is not None:
                 mode = tx.mode(subject)
@@ -668,6 +683,7 @@ class Registry:
             return {"mode": tx.mode(GLOBAL) or "READWRITE"}
 
     def set_mode(self, subject: str | None, body: Any, *, force: bool) -> dict[str, str]:
+        """Set the global or a subject's mode; entering IMPORT with live subjects needs `force`."""
         if subject is not None:
             validate_subject(subject)
         if not isinstance(body, dict):
@@ -688,6 +704,7 @@ class Registry:
         return {"mode": mode}
 
     def delete_mode(self, subject: str | None) -> dict[str, str]:
+        """Remove a subject's mode (40401 if none) or reset the global one; the previous mode."""
         scope = subject if subject is not None else GLOBAL
         with self.store.write() as tx:
             mode = tx.mode(scope)
