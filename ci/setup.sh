@@ -15,4 +15,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
+# Debian chromium + chromedriver for the browser test (tests/e2e/test_ui_browser.py), when missing and
+# we may install them (root with apt-get); otherwise that test skips and says why.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "govern: installing chromium and chromium-driver (apt-get)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >&2
+  else
+    echo "govern: no /usr/bin/chromium (not root with apt-get): the browser test will skip" >&2
+  fi
+fi
 .venv/bin/govern broker fetch >&2  # Apache Kafka jars from Maven Central, once (cached by version)
