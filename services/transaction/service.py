@@ -1,0 +1,308 @@
+"""The transaction service on Kafka: requests in, exactly one outcome per guid out, balances in a changelog.
+
+State, all written in the same Kafka transaction as the outcomes and the input offsets:
+- balances, keyed `ACCOUNT_ID/CURRENCY` on `transaction-balance-changelog` (compacted);
+- processed guids: one marker per answered request on the same changelog, keyed by the guid
+  alone (no `/`), its value the Balance of the request's currency after it. A redelivered guid
+  (a client's retry) is recognised and skipped: its one outcome is already on the topics.
+Changelog records go to the partition of the request they answer, so an instance restores
+exactly the changelog partitions matching its assigned request partitions (on every assignment,
+after `init_transactions()` has aborted whatever a previous incarnation left open).
+
+Ordering semantics of the tables (`account`, `exchange-rate`, read by separate consumers from
+the beginning): both are read to their end before the first request is processed, and whatever
+has arrived is applied before every batch. Before answering UNKNOWN_ACCOUNT or RATE_UNAVAILABLE
+the service reads both tables up to their end offsets of that moment and decides again, so an
+account (or a rate) committed before the request was processed is always seen. An exchange is
+priced with the latest rate the service has read when it processes the request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from confluent_kafka import Message, TopicPartition
+
+from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
+from services.common.pricing import Rate
+from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
+
+NAME = "transaction"
+ZERO = Decimal("0E-8")
+
+
+def rate_from_record(record: dict[str, Any]) -> Rate:
+    """An ExchangeRate value as a pricing Rate."""
+    return Rate(record["base"], record["quote"], record["bid"], record["ask"], record["timestamp"])
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class TransactionService:
+    """Validates and applies transaction requests exactly once (see the module docstring)."""
+
+    name = NAME
+
+    def __init__(
+        self, config: ServiceConfig, *, currencies: Iterable[str] = DEFAULT_CURRENCIES, batch_size: int = 500
+    ) -> None:
+        self.config = config
+        self.currencies = frozenset(currencies)
+        self.codecs = Codecs(config)
+        self.requests_topic = config.topic("transaction-request")
+        self.changelog_topic = config.topic("transaction-balance-changelog")
+        self.success_topic = config.topic("transaction-success")
+        self.failed_topic = config.topic("transaction-failed")
+        self.balances: StagedState[tuple[str, str], Decimal] = StagedState()
+        self.guids: StagedState[str, bool] = StagedState()
+        self.rates: dict[str, Rate] = {}
+        self.accounts = Table(
+            config.bootstrap,
+            [config.topic("account")],
+            lambda raw: self.codecs.decode("account", raw),
+            name=f"{NAME}.accounts",
+        )
+        self.rate_table = Table(
+            config.bootstrap,
+            [config.topic("exchange-rate")],
+            lambda raw: self.codecs.decode("exchange-rate", raw),
+            name=f"{NAME}.rates",
+            on_update=self._rate_updated,
+        )
+        self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
+        self.loop = EosLoop(
+            config,
+            NAME,
+            [self.requests_topic],
+            self.process,
+            on_assign=self.restore,
+            on_revoke=self.forget,
+            on_commit=self._commit,
+            on_abort=self._rollback,
+            batch_size=batch_size,
+        )
+
+    @property
+    def ready(self) -> threading.Event:
+        """Set once state is restored and requests are being consumed."""
+        return self.loop.ready
+
+    def _rate_updated(self, topic: str, key: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self.rates.pop(key, None)
+        else:
+            self.rates[key] = rate_from_record(value)
+
+    # ---------------------------------------------------------------- state
+
+    def restore(self, partitions: list[TopicPartition]) -> None:
+        """Rebuild balances and processed guids from the changelog partitions matching `partitions`."""
+        self.forget(partitions)
+        numbers = sorted(tp.partition for tp in partitions if tp.topic == self.requests_topic)
+        if not numbers:
+            return
+        started = time.monotonic()
+        changelog = Table(
+            self.config.bootstrap,
+            [self.changelog_topic],
+            lambda raw: self.codecs.decode("transaction-balance-changelog", raw),
+            name=f"{NAME}.restore",
+            partitions=numbers,
+        )
+        try:
+            changelog.restore(timeout=120)
+        finally:
+            changelog.close()
+        for key, value in changelog.values.items():
+            if "/" in key:
+                self.balances.committed[(value["account_id"], value["currency"])] = value["amount"]
+            else:
+                self.guids.committed[key] = True
+        self.accounts.restore()
+        self.rate_table.restore()
+        log(
+            NAME,
+            "restored",
+            partitions=",".join(map(str, numbers)),
+            balances=len(self.balances.committed),
+            guids=len(self.guids.committed),
+            accounts=len(self.accounts.values),
+            rates=len(self.rates),
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    def forget(self, partitions: list[TopicPartition]) -> None:
+        """Drop all state (eager rebalancing revokes everything; `restore` reads back what is assigned)."""
+        self.balances = StagedState()
+        self.guids = StagedState()
+
+    def _commit(self) -> None:
+        self.balances.commit()
+        self.guids.commit()
+
+    def _rollback(self) -> None:
+        self.balances.rollback()
+        self.guids.rollback()
+
+    # ---------------------------------------------------------------- processing
+
+    def _decide(self, request: Request) -> Applied | Rejected:
+        account = self.accounts.get(request.account_id)
+        return decide(
+            request,
+            balance=lambda currency: self.balances.get((request.account_id, currency), ZERO),
+            account_status=None if account is None else account["status"],
+            rates=self.rates,
+            currencies=self.currencies,
+        )
+
+    def process(self, messages: list[Message], batch: Batch) -> None:
+        """Answer every request of a batch (called inside the batch's Kafka transaction)."""
+        self.accounts.refresh()
+        self.rate_table.refresh()
+        caught_up = False
+        for msg in messages:
+            try:
+                record = self.codecs.decode("transaction-request", msg.value())
+                request = Request.from_record(record)
+            except Exception as error:  # noqa: BLE001 - a poison record is counted and skipped
+                self.counts["undecodable"] += 1
+                log(NAME, "undecodable", partition=msg.partition(), offset=msg.offset(), error=error)
+                continue
+            if request.guid in self.guids:
+                self.counts["duplicate"] += 1
+                log(NAME, "duplicate", guid=request.guid, account=request.account_id)
+                continue
+            outcome = self._decide(request)
+            if (
+                isinstance(outcome, Rejected)
+                and outcome.reason in ("UNKNOWN_ACCOUNT", "RATE_UNAVAILABLE")
+                and not caught_up
+            ):
+                caught_up = True
+                try:
+                    self.accounts.catch_up()
+                    self.rate_table.catch_up()
+                except TimeoutError as error:
+                    log(NAME, "catch_up_timeout", error=error)
+                outcome = self._decide(request)
+            self._emit(request, outcome, msg.partition(), batch)
+
+    def _emit(self, request: Request, outcome: Applied | Rejected, partition: int, batch: Batch) -> None:
+        stamp = now_ms()
+        account = request.account_id
+        if isinstance(outcome, Applied):
+            for currency, amount in outcome.balances.items():
+                self.balances[(account, currency)] = amount
+                batch.produce(
+                    self.changelog_topic,
+                    f"{account}/{currency}",
+                    self._balance(account, currency, amount, request.guid, stamp),
+                    partition=partition,
+                )
+            priced = outcome.priced
+            transaction = {
+                "guid": request.guid,
+                "account_id": account,
+                "type": request.type,
+                "debit_amount": outcome.debit_amount,
+                "debit_currency": outcome.debit_currency,
+                "credit_amount": outcome.credit_amount,
+                "credit_currency": outcome.credit_currency,
+                "rate": None
+                if priced is None
+                else {
+                    "base": priced.rate.base,
+                    "quote": priced.rate.quote,
+                    "side": priced.side,
+                    "price": priced.price,
+                    "rate_timestamp": priced.rate.timestamp,
+                },
+                "processed_at": stamp,
+            }
+            batch.produce(self.success_topic, account, self.codecs.encode("transaction-success", transaction))
+            self.counts["applied"] += 1
+            log(
+                NAME,
+                "applied",
+                guid=request.guid,
+                account=account,
+                type=request.type,
+                debit=_amount(outcome.debit_amount, outcome.debit_currency),
+                credit=_amount(outcome.credit_amount, outcome.credit_currency),
+            )
+        else:
+            rejection = {
+                "guid": request.guid,
+                "account_id": account,
+                "type": request.type if request.type in ("DEPOSIT", "WITHDRAW", "EXCHANGE") else "UNKNOWN",
+                "amount": request.amount if request.amount.is_finite() else None,
+                "currency": request.currency,
+                "target_currency": request.target_currency,
+                "reason": outcome.reason,
+                "message": outcome.message,
+                "rejected_at": stamp,
+            }
+            batch.produce(self.failed_topic, account, self.codecs.encode("transaction-failed", rejection))
+            self.counts["rejected"] += 1
+            log(
+                NAME,
+                "rejected",
+                guid=request.guid,
+                account=account,
+                reason=outcome.reason,
+                message=outcome.message,
+            )
+        self.guids[request.guid] = True
+        held = self.balances.get((account, request.currency), ZERO)
+        batch.produce(
+            self.changelog_topic,
+            request.guid,
+            self._balance(account, request.currency, held, request.guid, stamp),
+            partition=partition,
+        )
+
+    def _balance(self, account: str, currency: str, amount: Decimal, guid: str, stamp: int) -> bytes:
+        return self.codecs.encode(
+            "transaction-balance-changelog",
+            {
+                "account_id": account,
+                "currency": currency,
+                "amount": amount,
+                "last_guid": guid,
+                "updated_at": stamp,
+            },
+        )
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until `stop` is set; the tables are read to their end before the first request."""
+        self._check_partitions()
+        self.accounts.restore()
+        self.rate_table.restore()
+        try:
+            self.loop.run(stop)
+        finally:
+            self.accounts.close()
+            self.rate_table.close()
+            log(NAME, "counts", **self.counts)
+
+    def _check_partitions(self) -> None:
+        requests = self.config.spec("transaction-request").partitions
+        changelog = self.config.spec("transaction-balance-changelog").partitions
+        if changelog < requests:
+            raise SystemExit(
+                f"error: {self.changelog_topic} has {changelog} partitions, fewer than "
+                f"{self.requests_topic} ({requests})\nhint: give both the same count in contracts/topics.yaml"
+            )
+
+
+def _amount(amount: Decimal | None, currency: str | None) -> str | None:
+    return None if amount is None else f"{amount.normalize():f}{currency}"
