@@ -111,7 +111,7 @@ class Repo:
 
     def changed_paths(self, commit: str, paths: Iterable[str]) -> set[str]:
         """Paths under `paths` that differ between `commit` and the working tree, untracked ones included."""
-        specs = [self._full(p) for p in paths]
+        specs = list(paths)  # pathspecs are relative to the directory git runs in (root)
         diff = self.run("diff", "--name-only", "--no-renames", commit, "--", *specs)
         untracked = self.run("ls-files", "--others", "--exclude-standard", "--", *specs)
         # ls-files prints paths relative to the current directory (-C root); diff relative to the top.
@@ -123,7 +123,7 @@ class Repo:
 
         Renames are detected (`-M`), so a file's history can be followed across a move.
         """
-        specs = [self._full(p) for p in paths]
+        specs = list(paths)
         out = self.run(
             "log", "--format=%x00%H", "--name-status", "-M", "--no-merges", "--reverse", commit, "--", *specs
         ).stdout
@@ -145,8 +145,8 @@ class Repo:
 
     def list_files(self, commit: str, directory: str) -> list[str]:
         """Files directly in `directory` at `commit` (relative to root); empty if it did not exist."""
-        listed = self.run("ls-tree", "--name-only", commit, "--", self._full(directory) + "/", check=False)
-        return [p for p in (self._rel(line) for line in listed.stdout.splitlines()) if p is not None]
+        listed = self.run("ls-tree", "--name-only", commit, "--", directory + "/", check=False)
+        return listed.stdout.splitlines()  # relative to root, as the pathspec was
 
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""

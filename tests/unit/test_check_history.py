@@ -86,3 +86,24 @@ def test_not_a_repository_is_bad_input(tmp_path: Path) -> None:
 )
 def test_combined_level(levels: list[str], union: str) -> None:
     assert combined_level(levels) == union
+
+
+def test_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    project = tmp_path / "sub" / "project"
+    write(project, "schemas/n.A.avsc", record("A", {"name": "x", "type": "int"}))
+    (project / "contracts").mkdir()
+    (project / "contracts/topics.yaml").write_text("topics: {}\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "v1")
+    write(project, "schemas/n.A.avsc", record("A", {"name": "x", "type": "long"}))
+    (project / "schemas/n.B.avsc").write_text("{}")
+    with Repo(project) as repo:
+        head = repo.resolve("HEAD")
+        assert repo.changed_paths(head, ["schemas", "contracts"]) == {"schemas/n.A.avsc", "schemas/n.B.avsc"}
+        assert repo.list_files(head, "contracts") == ["contracts/topics.yaml"]
+        assert [t.path for _, touches in repo.history(head, ["schemas"]) for t in touches] == [
+            "schemas/n.A.avsc"
+        ]
+        assert repo.show(head, "schemas/n.A.avsc") is not None
+        assert repo.show(head, "schemas/missing.avsc") is None
