@@ -71,7 +71,8 @@ def check_command(
 
     Exit 0 when everything is compatible (accepted breaks included), 1 for findings (or an expired
     accepted break), 2 for bad input (invalid schema or contract, undeclared subject), 3 when git
-    history or the registry cannot answer.
+    history or the registry cannot answer. Deliberate breaks are listed in
+    contracts/accepted-breaks.yaml (subject, rule, location, reason, owner, expires).
     """
     from govern.check import render, run_check
     from govern.config import load_config
