@@ -62,15 +62,28 @@ def seed(bootstrap: str, registry: str, topic: str) -> int:
             if i % 10 == 9:
                 value = None  # tombstone
             elif i < 15:
-                value = first({"id": f"o{i}", "amount": Decimal(f"{i}.0{i % 10}00"), "at": 1_700_000_000_000 + i,
-                               "note": None if i % 2 else "n"})
+                value = first(
+                    {
+                        "id": f"o{i}",
+                        "amount": Decimal(f"{i}.0{i % 10}00"),
+                        "at": 1_700_000_000_000 + i,
+                        "note": None if i % 2 else "n",
+                    }
+                )
             else:
                 value = second(
-                    {"id": f"o{i}", "amount": Decimal("-0.0001") * i, "at": 1_700_000_000_000 + i, "note": None,
-                     "tags": {"a": ("long", i), "b": ("double", 0.5), "c": None}, "blob": b"\x00\x01" * i}
+                    {
+                        "id": f"o{i}",
+                        "amount": Decimal("-0.0001") * i,
+                        "at": 1_700_000_000_000 + i,
+                        "note": None,
+                        "tags": {"a": ("long", i), "b": ("double", 0.5), "c": None},
+                        "blob": b"\x00\x01" * i,
+                    }
                 )
-            producer.produce(topic, value, key, partition=i % 3, timestamp=1_600_000_000_000 + i * 1000,
-                             headers=headers)
+            producer.produce(
+                topic, value, key, partition=i % 3, timestamp=1_600_000_000_000 + i * 1000, headers=headers
+            )
             count += 1
         producer.flush(30)
     return count
@@ -114,10 +127,17 @@ def test_record_replay_record_is_identical_but_for_offsets_and_ids(
     assert {p: n for (_, p), n in summary.per_partition.items()} == {0: 10, 1: 10, 2: 10}
     assert [s.version for s in summary.schemas] == [1, 2]
 
-    result = replay([file_source(first)], bootstrap=kafka_cluster, registry_url=fresh_registry,
-                    options=ReplayOptions(topic=target))
+    result = replay(
+        [file_source(first)],
+        bootstrap=kafka_cluster,
+        registry_url=fresh_registry,
+        options=ReplayOptions(topic=target),
+    )
     assert result.records == count and not result.warnings
-    assert [(r.subject, r.version) for r in result.registrations] == [(f"{target}-value", 1), (f"{target}-value", 2)]
+    assert [(r.subject, r.version) for r in result.registrations] == [
+        (f"{target}-value", 1),
+        (f"{target}-value", 2),
+    ]
     assert [r.id for r in result.registrations] != [r.original_id for r in result.registrations]
 
     second = tmp_path / "second.jsonl"
