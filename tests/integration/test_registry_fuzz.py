@@ -120,7 +120,7 @@ def _post(path: str, body: object) -> int:
 def _nested(depth: int) -> str:
     text = '"int"'
     for _ in range(depth):
-        text = '{"type":"array","items":' + text + '}'
+        text = '{"type":"array","items":' + text + "}"
     return text
 
 
