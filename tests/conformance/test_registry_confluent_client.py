@@ -168,3 +168,48 @@ def test_avro_serializer_roundtrip_and_interop(registry: str) -> None:  # noqa: 
         assert their_reader(v2_payload, _ctx(topic)) == {"id": "o-2", "amount": 1, "currency": "CHF"}
         old_reader = Deserializer(client, reader_schema=V1)
         assert old_reader(v2_payload) == {"id": "o-2", "amount": 1}
+
+
+def test_cases_from_confluent_kafka_python_integration_suite(sr: SchemaRegistryClient, subject: str) -> None:
+    """Ported from confluent-kafka-python tests/integration/schema_registry/_sync/test_api_client.py."""
+    sr.register_schema(subject, _s(V1))
+    with pytest.raises(SchemaRegistryError, match="Invalid schema") as caught:
+        sr.lookup_schema(subject, CSchema('{"type": "record", "name": "x", "fields": [{"name": 1}]}', "AVRO"))
+    assert (caught.value.http_status_code, caught.value.error_code) == (422, 42201)
+    with pytest.raises(
+        SchemaRegistryError, match="The specified version .*is not a valid version id.*"
+    ) as caught:
+        sr.get_version(subject, version="a")
+    assert (caught.value.http_status_code, caught.value.error_code) == (422, 42202)
+    with pytest.raises(SchemaRegistryError, match="Version .*not found") as caught:
+        sr.get_version(subject, version=3)
+    assert caught.value.error_code == 40402
+    with pytest.raises(SchemaRegistryError, match="Subject .*not found.*") as caught:
+        sr.delete_subject("never-" + subject)
+    assert (caught.value.http_status_code, caught.value.error_code) == (404, 40401)
+    with pytest.raises(SchemaRegistryError, match="Subject .*not found.*") as caught:
+        sr.lookup_schema("never-" + subject, _s(V1))
+    assert caught.value.error_code == 40401
+    with pytest.raises(SchemaRegistryError, match="Schema .*not found.*"):
+        sr.get_schema(999999)
+
+    # NONE at subject level: a record then primitives, each a new version
+    mixed = subject + "-mixed"
+    sr.set_compatibility(mixed, "NONE")
+    schemas = [_s(V1), CSchema('"string"', "AVRO"), CSchema('"boolean"', "AVRO"), CSchema('"float"', "AVRO")]
+    for schema in schemas:
+        sr.register_schema(mixed, schema)
+    versions = sr.get_versions(mixed)
+    assert len(versions) == 4
+    for schema in schemas:
+        assert sr.lookup_schema(mixed, schema).version in versions
+
+    # soft then hard delete of one version; with a single version the subject disappears
+    single = subject + "-single"
+    sr.register_schema(single, _s(V1))
+    version = sr.lookup_schema(single, _s(V1)).version
+    assert sr.delete_version(single, version, permanent=False) == version
+    assert sr.delete_version(single, version, permanent=True) == version
+    assert single not in sr.get_subjects()
+    sr.set_compatibility(subject, "FULL_TRANSITIVE")
+    assert sr.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"
