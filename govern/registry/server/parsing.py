@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from govern.registry.errors import InvalidSchema
 from govern.registry.store import Reference
 
+CACHEABLE_TEXT = 64 * 1024  # submissions larger than this are parsed every time, not cached
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -121,7 +122,12 @@ class SchemaParser:
         parsed = ParsedSchema(
             schema_type, stored, identity_of(schema_type, stored, references), references, avro
         )
-        self._submitted.put(key, parsed)
+        if len(text) <= CACHEABLE_TEXT:  # bound memory: never keep many huge submissions around
+            self._submitted.put(key, parsed)
+        else:
+            from govern.avro import clear_cache
+
+            clear_cache()  # govern.avro caches by text (512 entries): keep huge ones out of it too
         return parsed
 
     def parse_stored(self, schema_id: int, text: str, reference_texts: Callable[[], list[str]]) -> Any:
