@@ -51,6 +51,7 @@ class Table:
         self._bootstrap = bootstrap
         self._admin: AdminClient | None = None
         self.values: dict[str, Any] = {}
+        self.partition_of: dict[str, int] = {}  #: partition of each key's latest record
         self.skipped = 0  #: records that could not be decoded (logged, never fatal)
         self._consumer = Consumer(
             client_config(
@@ -101,6 +102,7 @@ class Table:
             raw = msg.value()
             if raw is None:
                 self.values.pop(key, None)
+                self.partition_of.pop(key, None)
                 value = None
             else:
                 try:
@@ -111,6 +113,7 @@ class Table:
                     log(self.name, "undecodable", topic=msg.topic(), offset=msg.offset(), error=error)
                     continue
                 self.values[key] = value
+                self.partition_of[key] = msg.partition()
             if self._on_update is not None:
                 self._on_update(msg.topic(), key, value)
             applied += 1

@@ -7,6 +7,7 @@ them; `read_topic` reads a topic's committed records from the beginning with a d
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -118,3 +119,57 @@ def read_topic(
             records.append((key, value))
     finally:
         consumer.close()
+
+
+class Running:
+    """A service (anything with `run(stop)`) running in a thread for the duration of a `with` block."""
+
+    def __init__(self, service: Any, *, stop_timeout: float = 30.0) -> None:
+        self.service = service
+        self.stop = threading.Event()
+        self.stop_timeout = stop_timeout
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, name=getattr(service, "name", "service"), daemon=True
+        )
+
+    def _run(self) -> None:
+        try:
+            self.service.run(self.stop)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+            self.error = error
+
+    def __enter__(self) -> Any:
+        self.thread.start()
+        return self.service
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(self.stop_timeout)
+        if self.thread.is_alive():
+            raise AssertionError(f"{self.thread.name} did not stop within {self.stop_timeout:g} s")
+        if self.error is not None:
+            raise self.error
+
+
+def latest(records: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The latest value per key (what a compacted topic converges to)."""
+    result: dict[str, Any] = {}
+    for key, value in records:
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def wait_for(condition: Any, *, timeout: float = 30.0, every: float = 0.3, what: str = "condition") -> Any:
+    """Call `condition()` until it returns something truthy (returned); AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)

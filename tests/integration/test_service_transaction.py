@@ -4,7 +4,6 @@ outcomes and changelog out; no other service runs. Inputs are written with gover
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -14,7 +13,7 @@ from govern.kafka import KafkaAdmin
 from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import create_topics, produce, read_topic
+from services.common.testing import Running, create_topics, produce, read_topic
 from services.transaction import TransactionService
 
 pytestmark = pytest.mark.kafka
@@ -32,25 +31,6 @@ def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig,
     for name in list(admin.list_topics()):
         if name.startswith(config.topic_prefix):
             admin.delete_topic(name)
-
-
-class Running:
-    """A service running in a thread until the context exits."""
-
-    def __init__(self, service) -> None:
-        self.service = service
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=service.run, args=(self.stop,), daemon=True)
-        self.error: BaseException | None = None
-
-    def __enter__(self):
-        self.thread.start()
-        return self.service
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "the service did not stop within 30 s"
 
 
 def outcomes(config: ServiceConfig, codecs: Codecs, count: int) -> dict[str, tuple[str, dict]]:
