@@ -57,3 +57,14 @@ def test_invalid_names_and_roles() -> None:
         format_user("a:b", "read", "pw")
     with pytest.raises(InputError):
         format_user("a", "admin", "pw")
+
+
+def test_known_role_is_cheap_and_says_when_scrypt_is_needed(tmp_path: Path) -> None:
+    file = tmp_path / "users"
+    file.write_text(format_user("alice", "write", "pw") + "\n")
+    auth = Authenticator(load_users(file))
+    assert auth.known_role(header("alice", "pw")) is False  # needs a scrypt check
+    assert auth.known_role(header("nobody", "pw")) is None  # can never be valid
+    assert auth.role_for(header("alice", "pw")) == "write"
+    assert auth.known_role(header("alice", "pw")) == "write"  # remembered
+    assert auth.known_role(header("alice", "wrong")) is False

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -44,7 +45,10 @@ class BasicAuthMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        role = self.authenticator.role_for(request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        role = self.authenticator.known_role(header)
+        if role is False:  # first sight of these credentials: scrypt off the event loop
+            role = await run_in_threadpool(self.authenticator.role_for, header)
         error: RegistryError | None = None
         if role is None:
             error = Unauthorized("Unauthorized")

@@ -108,8 +108,7 @@ class Authenticator:
         self._good: dict[bytes, str] = {}
         self._lock = threading.Lock()
 
-    def role_for(self, header: str | None) -> str | None:
-        """The role of the user in a basic-auth header, or None when missing or wrong."""
+    def _parse(self, header: str | None) -> tuple[User, str, bytes] | None:
         if not header or not header[:6].lower() == "basic ":
             return None
         try:
@@ -121,6 +120,26 @@ class Authenticator:
         if not sep or user is None:
             return None
         token = hmac.new(self._key, f"{user.password_hash}\0{password}".encode(), "sha256").digest()
+        return user, password, token
+
+    def known_role(self, header: str | None) -> str | None | bool:
+        """Cheap check: the role if these credentials were verified before, None if they cannot be
+        valid (no header, unknown user), False if a (slow) scrypt check is needed."""
+        parsed = self._parse(header)
+        if parsed is None:
+            return None
+        user, _, token = parsed
+        with self._lock:
+            if token in self._good:
+                return user.role
+        return False
+
+    def role_for(self, header: str | None) -> str | None:
+        """The role of the user in a basic-auth header, or None when missing or wrong (may run scrypt)."""
+        parsed = self._parse(header)
+        if parsed is None:
+            return None
+        user, password, token = parsed
         with self._lock:
             if token in self._good:
                 return user.role
