@@ -36,7 +36,7 @@ CATALOG = load_catalog(ROOT)
 GUID = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
 STAMP = 1764000000000
 
-DECIMAL = r"^-?\d+(\.\d+)?$"
+DECIMAL = r"^-?\d+\.\d{8}$"  # decimal(24, 8) as text: always 8 decimals, never a JSON number
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
