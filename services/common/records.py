@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,17 @@ from services.common.pricing import quantize
 def now_ms() -> int:
     """The current time in epoch milliseconds (the schemas' timestamp-millis)."""
     return int(time.time() * 1000)
+
+
+def millis(value: int | datetime) -> int:
+    """Epoch milliseconds of a timestamp-millis value (fastavro decodes them as aware datetimes)."""
+    if isinstance(value, datetime):
+        return (
+            int(value.timestamp() * 1000)
+            if value.tzinfo
+            else int(value.replace(tzinfo=UTC).timestamp() * 1000)
+        )
+    return int(value)
 
 
 def money(value: str | int | Decimal) -> Decimal:

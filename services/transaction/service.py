@@ -29,6 +29,7 @@ from confluent_kafka import Message, TopicPartition
 
 from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
 from services.common.pricing import Rate
+from services.common.records import millis
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
 
 NAME = "transaction"
@@ -37,7 +38,7 @@ ZERO = Decimal("0E-8")
 
 def rate_from_record(record: dict[str, Any]) -> Rate:
     """An ExchangeRate value as a pricing Rate."""
-    return Rate(record["base"], record["quote"], record["bid"], record["ask"], record["timestamp"])
+    return Rate(record["base"], record["quote"], record["bid"], record["ask"], millis(record["timestamp"]))
 
 
 def now_ms() -> int:

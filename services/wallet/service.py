@@ -23,6 +23,7 @@ from confluent_kafka import Message, TopicPartition
 
 from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
 from services.common.pricing import Rate
+from services.common.records import millis
 from services.wallet.valuation import apply_transaction, same_content, wallet_record
 
 NAME = "wallet"
@@ -89,7 +90,7 @@ class WalletService:
             if old is not None:
                 self._dirty_currencies.update((old.base, old.quote))
             return
-        rate = Rate(value["base"], value["quote"], value["bid"], value["ask"], value["timestamp"])
+        rate = Rate(value["base"], value["quote"], value["bid"], value["ask"], millis(value["timestamp"]))
         if self.rates.get(key) != rate:
             self.rates[key] = rate
             self._dirty_currencies.update((rate.base, rate.quote))
