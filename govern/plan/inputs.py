@@ -21,6 +21,7 @@ from govern.catalog import Catalog, load_catalog
 from govern.catalog import SchemaRef as CatalogSchema
 from govern.errors import EnvironmentProblem, InputError
 from govern.plan.model import Change, SchemaRef, ServiceView, Snapshot, canonical_key
+from govern.plan.pacts import PACT_DIR, load_pacts
 
 PLANNED_DIRS = ("contracts", "schemas")
 WORKTREE = "worktree"
@@ -87,7 +88,8 @@ def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snaps
     """Every service's writer schema per produced topic and reader schema per consumed topic.
 
     A consumer reads with the topic's value schema unless its contract pins a `reader_schema`.
-    The contract file's bytes are the service's fingerprint: a changed contract means a deploy.
+    The contract file's bytes (and the service's own pacts, contracts/pacts/<service>-*.json) are
+    its fingerprint: a changed contract or pact means a deploy.
     """
     if catalog is None:
         return Snapshot({}, label)
@@ -95,7 +97,10 @@ def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snaps
     views = []
     for service in catalog.services:
         contract = catalog.root / service.file
-        fingerprint = hashlib.sha256(contract.read_bytes()).hexdigest() if contract.is_file() else ""
+        digest = hashlib.sha256(contract.read_bytes() if contract.is_file() else b"")
+        for pact in sorted((catalog.root / PACT_DIR).glob(f"{service.name}-*.json")):
+            digest.update(pact.read_bytes())  # a consumer's pact is part of its release
+        fingerprint = digest.hexdigest()
         writes = {t: _schema(topics[t].value_schema, label, in_git) for t in service.produces}
         reads = {
             t: _schema(service.reader_schemas.get(t) or topics[t].value_schema, label, in_git)
@@ -126,6 +131,7 @@ def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change
         base_root = materialise(root, commit, Path(tmp))
         before_catalog = _load_base(base_root, against, Path(tmp))
         before = snapshot(before_catalog, against, in_git=True)
+        old_pacts = load_pacts(base_root, against)
     after = snapshot(after_catalog, WORKTREE)
     drained = frozenset(drained)
     known = {t.name for t in after_catalog.topics} | (
@@ -137,4 +143,4 @@ def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change
             f"--drained {unknown[0]!r}: no such topic in contracts/topics.yaml",
             hint=f"known topics: {', '.join(sorted(known))}",
         )
-    return Change(before, after, drained)
+    return Change(before, after, drained, pacts={"old": old_pacts, "new": load_pacts(root)})

@@ -124,6 +124,8 @@ class Change:
     before: Snapshot
     after: Snapshot
     drained: frozenset[str] = frozenset()
+    #: message pacts per side ("old", "new"), read by `govern.plan.pacts.MessagePacts`; empty: none
+    pacts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict, compare=False)
 
     def service_names(self) -> list[str]:
         return sorted(set(self.before.services) | set(self.after.services))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from govern.plan.constraints import AvroPairs, Blocker, Constraint, ConstraintSource, Link, derive
 from govern.plan.model import Change
+from govern.plan.pacts import MessagePacts
 from govern.plan.pairs import CanRead, PairChecker, compat_can_read
 from govern.plan.proof import Proof, prove
 
@@ -204,7 +205,7 @@ def make_plan(
     memo across calls (the benchmark does, to count pairs).
     """
     checker = checker or PairChecker(can_read or compat_can_read)
-    sources = list(sources) if sources is not None else [AvroPairs()]
+    sources = list(sources) if sources is not None else [AvroPairs(), MessagePacts()]
     links: list[Link] = [link for source in sources for link in source.links(change)]
     derived = derive(change, links, checker)
 
