@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from govern import __version__
 from govern.errors import ExitCode, GovernError
@@ -38,9 +39,10 @@ def root(
 
 def report_error(error: GovernError) -> None:
     """Print an error as one line of cause and, where known, one line of remedy."""
-    err_console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
+    # Messages quote user input and tool output: never interpret their brackets as markup.
+    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {error.hint}", soft_wrap=True)
+        err_console.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
 
 
 def main() -> None:
