@@ -1,0 +1,236 @@
+"""UI service benchmark (not a test): deposits and wallet reads against the same stack's ceiling.
+
+On one broker (KAFKA_BOOTSTRAP_SERVERS, else a local one via govern.kafka) and an embedded
+registry, starts `python -m services.ui` in a subprocess on loopback, creates an account and
+gives it a wallet, then with N concurrent keep-alive clients (default 16) for D seconds each
+measures requests/s and p50/p99 latency of:
+
+- `GET /healthz`: the same Starlette + uvicorn stack doing nothing (the ceiling);
+- `POST /api/accounts/{id}/deposits` to its 202: validation, Avro encoding, and Kafka's
+  acknowledgement (acks=all, idempotent producer) before answering;
+- `GET /api/accounts/{id}/wallet`: token check and the materialised wallet as JSON;
+
+and prints each one's ratio to the ceiling. The load generator is a minimal asyncio HTTP/1.1
+client in this process, so it costs far less than the server.
+
+    .venv/bin/python bench/ui.py            # 10 s per endpoint
+    .venv/bin/python bench/ui.py --quick    # 3 s per endpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from govern.kafka import KafkaAdmin, provider_from_env  # noqa: E402
+from govern.registry.server.run import serve_in_thread  # noqa: E402
+from services.common import Codecs, ServiceConfig  # noqa: E402
+from services.common import records as r  # noqa: E402
+from services.common.testing import create_topics, produce  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_ui(config: ServiceConfig, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.ui",
+            "--port",
+            str(port),
+            "--bootstrap",
+            config.bootstrap,
+            "--registry",
+            config.registry_url,
+            "--topic-prefix",
+            config.topic_prefix,
+            "--log-level",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise SystemExit("the UI exited at start") from None
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the UI did not start")
+
+
+async def _worker(port: int, request: bytes, expect: bytes, until: float, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if head[9:12] != expect:
+                raise RuntimeError(f"unexpected status {head[9:12]!r}")
+            latencies.append(time.perf_counter() - start)
+    finally:
+        writer.close()
+
+
+def load(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    expect: int,
+    clients: int,
+    seconds: float,
+) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of one endpoint under `clients` concurrent keep-alive connections."""
+    text = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()
+    )
+    if body is not None:
+        text += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    request = (text + "\r\n").encode() + (body or b"")
+
+    async def run(duration: float) -> list[float]:
+        latencies: list[float] = []
+        until = time.perf_counter() + duration
+        await asyncio.gather(
+            *(_worker(port, request, str(expect).encode(), until, latencies) for _ in range(clients))
+        )
+        return latencies
+
+    asyncio.run(run(min(1.0, seconds / 4)))  # warm-up
+    started = time.perf_counter()
+    latencies = asyncio.run(run(seconds))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="3 s per endpoint")
+    args = parser.parse_args()
+    seconds = 3.0 if args.quick else args.seconds
+
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="govern-bench-ui-")))
+        provider = provider_from_env(workdir / "kafka")
+        bootstrap = provider.start()
+        stack.callback(provider.stop)
+        registry = stack.enter_context(serve_in_thread(None))
+        config = ServiceConfig(bootstrap, registry, topic_prefix=f"benchui{secrets.token_hex(3)}-")
+        admin = KafkaAdmin(bootstrap, timeout=60)
+        create_topics(config, admin)
+        stack.callback(
+            lambda: [admin.delete_topic(t) for t in admin.list_topics() if t.startswith(config.topic_prefix)]
+        )
+        port = free_port()
+        ui = start_ui(config, port)
+        stack.callback(ui.wait, 15)
+        stack.callback(ui.terminate)
+
+        made = httpx.post(
+            f"http://127.0.0.1:{port}/api/accounts", json={"first_name": "Bench", "last_name": "Mark"}
+        ).json()
+        account, auth = made["account_id"], {"Authorization": f"Bearer {made['token']}"}
+        codecs = Codecs(config)
+        stamp = r.now_ms()
+        produce(
+            config,
+            codecs,
+            "wallet",
+            [
+                (
+                    account,
+                    {
+                        "account_id": account,
+                        "updated_at": stamp,
+                        "total_valuation": None,
+                        "balances": [
+                            {"currency": c, "amount": r.money("1000"), "valuation": None}
+                            for c in ("BTC", "USD")
+                        ],
+                    },
+                )
+            ],
+        )
+        codecs.close()
+        deadline = time.monotonic() + 30
+        while (
+            httpx.get(f"http://127.0.0.1:{port}/api/accounts/{account}/wallet", headers=auth).status_code
+            != 200
+        ):
+            if time.monotonic() > deadline:
+                raise SystemExit("the wallet never showed up")
+            time.sleep(0.1)
+
+        print(
+            f"UI on loopback, {args.clients} concurrent clients, {seconds:g} s per endpoint; "
+            f"kafka {provider.name} at {bootstrap}"
+        )
+        deposit = json.dumps({"amount": "10.50", "currency": "USD"}).encode()
+        rows = [
+            ("GET /healthz (ceiling)", load(port, "GET", "/healthz", {}, None, 200, args.clients, seconds)),
+            (
+                "POST deposit (to 202)",
+                load(
+                    port,
+                    "POST",
+                    f"/api/accounts/{account}/deposits",
+                    auth,
+                    deposit,
+                    202,
+                    args.clients,
+                    seconds,
+                ),
+            ),
+            (
+                "GET wallet",
+                load(port, "GET", f"/api/accounts/{account}/wallet", auth, None, 200, args.clients, seconds),
+            ),
+        ]
+        ceiling = rows[0][1][0]
+        print(f"{'endpoint':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs ceiling':>11}")
+        for name, (rps, p50, p99) in rows:
+            print(f"{name:<26} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {rps / ceiling:>10.2f}x")
+    sys.stdout.flush()
+    os._exit(0)  # everything is stopped; skip slow interpreter teardown
+
+
+if __name__ == "__main__":
+    main()
