@@ -510,22 +510,23 @@ def _enums(doc: dict[str, Any]) -> list[Site]:
 
 
 def remove_symbol(doc: dict[str, Any], rng: Rng) -> tuple[dict[str, Any], Evolution] | None:
-    """Remove an enum symbol (the new enum has no default): FORWARD only."""
+    """Remove one or more enum symbols (the new enum has no default): FORWARD only."""
     new = copy.deepcopy(doc)
     enums = [s for s in _enums(new) if len(s.node["symbols"]) > 1]
     if not enums:
         return None
     site = rng.choice(enums)
-    symbol = rng.choice(site.node["symbols"])
-    site.node["symbols"] = [s for s in site.node["symbols"] if s != symbol]
+    removed = rng.sample(site.node["symbols"], rng.randint(1, len(site.node["symbols"]) - 1))
+    site.node["symbols"] = [s for s in site.node["symbols"] if s not in removed]
     site.node.pop("default", None)
-    _drop_defaults(new, json.dumps(symbol))
+    for symbol in removed:
+        _drop_defaults(new, json.dumps(symbol))
     return new, Evolution(
         "remove_symbol",
         backward=False,
         forward=True,
         rules=frozenset({"MISSING_ENUM_SYMBOLS", "MISSING_UNION_BRANCH"}),
-        detail={"symbol": symbol, "enum": site.node["__full"]},
+        detail={"symbols": removed, "enum": site.node["__full"]},
     )
 
 
@@ -610,6 +611,27 @@ def rename_type(
         rules=frozenset({"NAME_MISMATCH", "MISSING_UNION_BRANCH"}),
         root=node is new,
         detail={"old": old_full, "new": new_full, "namespaced": bool(space), "kind": node["type"]},
+    )
+
+
+def move_namespace(doc: dict[str, Any], rng: Rng) -> tuple[dict[str, Any], Evolution] | None:
+    """Move an enum or fixed type to another namespace: Java compares short names, so FULL."""
+    new = copy.deepcopy(doc)
+    leaves = [
+        s.node for s in walk(new) if s.node.get("type") in ("enum", "fixed") and "." not in s.node["name"]
+    ]
+    if not leaves:
+        return None
+    node = rng.choice(leaves)
+    old_full = str(node["__full"])
+    space = rng.choice([ns for ns in (*NAMESPACES, "moved.elsewhere") if f"{ns}.{node['name']}" != old_full])
+    new_full = f"{space}.{node['name']}"
+    if new_full in _all_names(new):
+        return None
+    node["namespace"] = space
+    node["__full"] = new_full
+    return _replace_refs(new, old_full, new_full), Evolution(
+        "move_namespace", backward=True, forward=True, detail={"old": old_full, "new": new_full}
     )
 
 
@@ -759,12 +781,13 @@ MUTATIONS: dict[str, Mutation] = {
     "rename_type_short": lambda d, r: rename_type(d, r, alias="short"),
     "rename_type_no_alias": lambda d, r: rename_type(d, r, alias=None),
     "rename_field_alias": rename_field,
+    "move_namespace": move_namespace,
     "change_type": change_type,
     "resize_fixed": resize_fixed,
     "make_optional": make_optional,
     "cosmetic": cosmetic,
 }
-COMPATIBLE_BOTH_WAYS = ("add_field", "cosmetic")
+COMPATIBLE_BOTH_WAYS = ("add_field", "cosmetic", "move_namespace")
 
 
 def _repaired(mutation: Mutation) -> Mutation:
