@@ -9,7 +9,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from services.ui.records import plain
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 PACT_DIR = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
-VERIFIED_HERE = {"ui", "transaction"}
+VERIFIED_HERE = {"ui", "transaction", "account", "wallet", "rate"}
 
 
 def pacts_of(provider: str) -> list[Path]:
@@ -101,11 +101,13 @@ def test_ui_produces_what_the_transaction_service_expects(topics: tuple[ServiceC
         )
     guids = {deposit.json()["guid"], swap.json()["guid"]}
     records = by_guid(config, codecs, "transaction-request", guids)
+    created = by_guid(config, codecs, "account-request", {made["guid"]})
     verify(
         "ui",
         {
             "a deposit request": ("transaction-request", records[deposit.json()["guid"]]),
             "an exchange request": ("transaction-request", records[swap.json()["guid"]]),
+            "an account creation request": ("account-request", created[made["guid"]]),
         },
     )
 
@@ -148,6 +150,103 @@ def test_transaction_produces_what_its_consumers_expect(topics: tuple[ServiceCon
     )
 
 
+class Running:
+    """A service's `run(stop)` in a thread for the duration of a `with` block."""
+
+    def __init__(self, service: Any) -> None:
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=service.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(30)
+
+
+def latest(
+    config: ServiceConfig,
+    codecs: Codecs,
+    topic: str,
+    key: str,
+    ready: Callable[[dict], bool],
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """The latest record of `key` on `topic` once `ready(record)` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [v for k, v in read_topic(config, codecs, topic, idle=0.2, timeout=5) if k == key and v]
+        if found and ready(found[-1]):
+            return found[-1]
+        assert time.monotonic() < deadline, f"no ready {topic} record for {key}"
+        time.sleep(0.2)
+
+
+def test_account_produces_what_its_consumers_expect(
+    topics: tuple[ServiceConfig, Codecs], tmp_path: Path
+) -> None:
+    from services.account import AccountService
+
+    config, codecs = topics
+    request = r.account_request("acc-1", first_name="Ada", last_name="Lovelace")
+    produce(config, codecs, "account-request", [("acc-1", request)])
+    with Running(AccountService(config, store=tmp_path / "accounts.sqlite")):
+        account = latest(config, codecs, "account", "acc-1", lambda v: v["status"] == "ACTIVE")
+    verify("account", {"an active account": ("account", account)})
+
+
+def test_rate_produces_what_its_consumers_expect(topics: tuple[ServiceConfig, Codecs]) -> None:
+    try:
+        from services.rate import RateService
+    except ImportError as error:
+        pytest.skip(f"the rate service is not there: {error}")
+    config, codecs = topics
+    with Running(RateService(config, speed=100.0)):
+        rate = latest(config, codecs, "exchange-rate", "BTC-USD", lambda v: True)
+    verify("rate", {"a BTC-USD rate": ("exchange-rate", rate)})
+
+
+def test_wallet_produces_what_its_consumers_expect(topics: tuple[ServiceConfig, Codecs]) -> None:
+    from services.wallet import WalletService
+
+    config, codecs = topics
+    produce(config, codecs, "exchange-rate", [("BTC-USD", r.exchange_rate("BTC", "USD", "50000", "50010"))])
+    produce(config, codecs, "account", [("acc-1", r.account("acc-1", "Ada", "Lovelace"))])
+    deposit = r.transaction_request("acc-1", "DEPOSIT", "100", "BTC")
+    produce(
+        config,
+        codecs,
+        "transaction-success",
+        [
+            (
+                "acc-1",
+                {
+                    "guid": deposit["guid"],
+                    "account_id": "acc-1",
+                    "type": "DEPOSIT",
+                    "debit_amount": None,
+                    "debit_currency": None,
+                    "credit_amount": r.money("100"),
+                    "credit_currency": "BTC",
+                    "rate": None,
+                    "processed_at": r.now_ms(),
+                },
+            )
+        ],
+    )
+    with Running(WalletService(config)):
+        wallet = latest(
+            config,
+            codecs,
+            "wallet",
+            "acc-1",
+            lambda v: bool(v["balances"]) and v["total_valuation"] is not None,
+        )
+    verify("wallet", {"a wallet snapshot with valuations": ("wallet", wallet)})
+
+
 def test_every_pacts_provider_is_verified() -> None:
     """Providers whose services have not landed yet are listed, not silently ignored."""
     providers = {json.loads(p.read_text())["provider"]["name"] for p in PACT_DIR.glob("*.json")}
@@ -160,11 +259,13 @@ def test_a_drifted_record_fails_verification() -> None:
     """The verifier is not vacuous: a request whose amount became a JSON number breaks the pact."""
     drifted = {**r.transaction_request("acc-1", "DEPOSIT", "100", "USD"), "amount": 100}
     exchange = r.transaction_request("acc-1", "EXCHANGE", "50", "USD", "BTC")
+    creation = r.account_request("acc-1", first_name="Ada", last_name="Lovelace")
     with pytest.raises(AssertionError, match=r"\$\.amount -> Expected '100' to match"):
         verify(
             "ui",
             {
                 "a deposit request": ("transaction-request", drifted),
                 "an exchange request": ("transaction-request", exchange),
+                "an account creation request": ("account-request", creation),
             },
         )

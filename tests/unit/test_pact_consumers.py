@@ -24,10 +24,13 @@ import pytest
 from pact import Pact, match
 
 from govern.catalog import load_catalog
-from services.common.pricing import price_exchange
+from services.account.store import AccountStore, account_value
+from services.common.pricing import Rate, price_exchange
+from services.common.records import millis as to_millis
 from services.transaction.rules import Applied, Request, decide
 from services.transaction.service import rate_from_record
 from services.ui.views import Views
+from services.wallet.valuation import apply_transaction, wallet_record
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 ROOT = Path(__file__).resolve().parents[2]
@@ -357,3 +360,126 @@ def test_transaction_reads_rates(transaction_rate: Pact) -> None:
 
     transaction_rate.verify(handle, "Async")
     assert priced[0] is not None and priced[0].credit == Decimal("50000.00000000")
+
+
+# ---------------------------------------------------------------- account
+
+
+@pytest.fixture(scope="module")
+def account_ui() -> Iterator[Pact]:
+    yield from pact_for("account", "ui")
+
+
+def test_account_reads_creation_requests(account_ui: Pact) -> None:
+    message(
+        account_ui,
+        "an account creation request",
+        "account-request",
+        {
+            "guid": guid(),
+            "account_id": match.str("acc-1"),
+            "action": one_of("CREATE", "CREATE"),
+            "first_name": match.str("Ada"),
+            "last_name": match.str("Lovelace"),
+            "requested_at": millis(),
+        },
+    )
+    applied: list[Any] = []
+
+    def handle(body: Any, metadata: Any) -> None:
+        store = AccountStore(":memory:")  # the sink's real SQL apply
+        try:
+            applied.append(store.apply(decoded(metadata["topic"], body), stamp=STAMP))
+            applied.append(store.changed_since(0, "", until=STAMP + 1))
+        finally:
+            store.close()
+
+    account_ui.verify(handle, "Async")
+    assert applied[0].changed and applied[0].outcome == "created", applied[0]
+    assert [account_value(row)["status"] for row in applied[1]] == ["ACTIVE"]
+
+
+# ---------------------------------------------------------------- wallet
+
+
+@pytest.fixture(scope="module")
+def wallet_account() -> Iterator[Pact]:
+    yield from pact_for("wallet", "account")
+
+
+@pytest.fixture(scope="module")
+def wallet_transaction() -> Iterator[Pact]:
+    yield from pact_for("wallet", "transaction")
+
+
+@pytest.fixture(scope="module")
+def wallet_rate() -> Iterator[Pact]:
+    yield from pact_for("wallet", "rate")
+
+
+def test_wallet_reads_accounts(wallet_account: Pact) -> None:
+    message(wallet_account, "an active account", "account", {"account_id": match.str("acc-1")})
+    opened: list[Any] = []
+    wallet_account.verify(
+        lambda body, metadata: opened.append(
+            wallet_record(decoded(metadata["topic"], body)["account_id"], {}, {}, "USD", STAMP)
+        ),
+        "Async",
+    )
+    assert opened[0]["account_id"] == "acc-1" and opened[0]["balances"] == []
+
+
+def test_wallet_reads_applied_transactions(wallet_transaction: Pact) -> None:
+    message(
+        wallet_transaction,
+        "a deposit applied",
+        "transaction-success",
+        {
+            "account_id": match.str("acc-1"),
+            "credit_amount": amount("100.00000000"),
+            "credit_currency": match.str("USD"),
+        },
+    )
+    message(
+        wallet_transaction,
+        "an exchange applied with its rate",
+        "transaction-success",
+        {
+            "account_id": match.str("acc-1"),
+            "debit_amount": amount("50.00000000"),
+            "debit_currency": match.str("USD"),
+            "credit_amount": amount("0.00099980"),
+            "credit_currency": match.str("BTC"),
+        },
+    )
+    balances: dict[str, Decimal] = {"USD": Decimal("100")}
+
+    def handle(body: Any, metadata: Any) -> None:
+        balances.update(apply_transaction(balances, decoded(metadata["topic"], body)))
+
+    wallet_transaction.verify(handle, "Async")
+    assert balances["BTC"] == Decimal("0.00099980")
+
+
+def test_wallet_reads_rates(wallet_rate: Pact) -> None:
+    message(
+        wallet_rate,
+        "a BTC-USD rate",
+        "exchange-rate",
+        {
+            "base": match.str("BTC"),
+            "quote": match.str("USD"),
+            "bid": amount("50000.00000000"),
+            "ask": amount("50010.00000000"),
+            "timestamp": millis(),
+        },
+    )
+    valued: list[Any] = []
+
+    def handle(body: Any, metadata: Any) -> None:
+        value = decoded(metadata["topic"], body)  # as the wallet service builds its Rate
+        rate = Rate(value["base"], value["quote"], value["bid"], value["ask"], to_millis(value["timestamp"]))
+        valued.append(wallet_record("acc-1", {"BTC": Decimal("2")}, {rate.key: rate}, "USD", STAMP))
+
+    wallet_rate.verify(handle, "Async")
+    assert valued[0]["total_valuation"]["amount"] == Decimal("100000.00000000")
