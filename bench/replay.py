@@ -1,0 +1,333 @@
+"""Fixture benchmark (not a test): govern replay / record beside their ceilings and kcat.
+
+On one broker (KAFKA_BOOTSTRAP_SERVERS, else a local one started via govern.kafka) and an
+embedded registry, with N records (default 200,000) of ~500-byte Avro values over 3 partitions:
+
+- replay: messages/s of `govern.fixtures.replay` (whole run: validation + registration + one
+  transaction) beside a raw confluent-kafka Producer sending the same pre-encoded bytes (the
+  ceiling) and `kcat -P` on the same bytes. Targets: >= 70 % of the ceiling, faster than kcat.
+- record: messages/s of `govern.fixtures.record_topics` beside a raw consumer loop (the ceiling)
+  and `kcat -C`. Target: >= 70 % of the ceiling.
+- memory: peak RSS of `govern replay` (a child process) on a file of M records (default 1,000,000).
+  Target: < 300 MB.
+
+    .venv/bin/python bench/replay.py                                  # full run (several minutes)
+    .venv/bin/python bench/replay.py --records 20000 --memory-records 100000   # quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from govern.fixtures import (
+    FixtureRecord,
+    FixtureWriter,
+    Header,
+    ReplayOptions,
+    SchemaEntry,
+    TopicInfo,
+    file_source,
+    record_topics,
+    replay,
+)
+from govern.fixtures.avrojson import Codec
+from govern.fixtures.schemas import FixtureSchemas
+from govern.kafka import KafkaAdmin, client_config, provider_from_env
+from govern.registry import Client
+from govern.registry.server.run import serve_in_thread
+
+PARTITIONS = 3
+SCHEMA = {
+    "type": "record",
+    "name": "Payment",
+    "namespace": "bench",
+    "fields": [
+        {"name": "id", "type": "string"},
+        {"name": "account", "type": "string"},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 18, "scale": 4}},
+        {"name": "currency", "type": "string"},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "DONE", "FAILED"]}},
+        {"name": "memo", "type": ["null", "string"], "default": None},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "attributes", "type": {"type": "map", "values": "string"}},
+    ],
+}
+RAW_PRODUCER = {"linger.ms": 10, "batch.size": 1_000_000, "queue.buffering.max.messages": 500_000}
+
+
+def make_value(rng: random.Random, i: int) -> dict:
+    """~450 bytes of Avro with a decimal, a timestamp, an enum, an optional, an array and a map."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def word(n: int) -> str:
+        return "".join(rng.choices(letters, k=n))
+
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "account": f"acc-{i % 1000:04d}",
+        "amount": f"{rng.randint(1, 10**8)}.{rng.randint(0, 9999):04d}",
+        "currency": rng.choice(["USD", "EUR", "BTC"]),
+        "at": 1_700_000_000_000 + i,
+        "status": rng.choice(["NEW", "DONE", "FAILED"]),
+        "memo": word(60),
+        "tags": [word(16) for _ in range(6)],
+        "attributes": {word(8): word(40) for _ in range(4)},
+    }
+
+
+POOL = 5000
+"""Distinct values generated; records cycle through them (generation would dominate otherwise)."""
+
+
+def build_file(
+    path: Path, count: int, codec: Codec, seed: int = 7
+) -> tuple[list[tuple[bytes, bytes, int]], int]:
+    """Write the fixture file; return (key, Avro body, partition) per record (when asked) and the mean size.
+
+    Bodies never contain byte 0x0a, so kcat's newline-delimited input carries the very same bytes.
+    """
+    rng = random.Random(seed)
+    pool: list[tuple[dict, bytes]] = []
+    while len(pool) < min(POOL, count):
+        value = make_value(rng, len(pool))
+        body = codec.encode(value)
+        if b"\n" not in body:
+            pool.append((value, body))
+    entry = SchemaEntry("payment", SCHEMA, "bench-value", 1, 1)
+    keep = path.name.startswith("bench")
+    bodies: list[tuple[bytes, bytes, int]] = []
+    size = 0
+    with FixtureWriter(path) as writer:
+        for i in range(count):
+            value, body = pool[i % len(pool)]
+            key = f"acc-{i % 1000:04d}"
+            writer.write(
+                FixtureRecord(
+                    value,
+                    key,
+                    schema="payment",
+                    topic="bench",
+                    partition=i % PARTITIONS,
+                    timestamp=1_700_000_000_000 + i,
+                    timestamp_type="create",
+                )
+            )
+            if keep:
+                bodies.append((key.encode(), body, i % PARTITIONS))
+            size += len(body) + 5
+        writer.commit(Header((entry,), (TopicInfo("bench", PARTITIONS),)))
+    return bodies, size // max(count, 1)
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def raw_produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], prefix: bytes) -> float:
+    producer = Producer(client_config(bootstrap, **RAW_PRODUCER))
+    started = time.perf_counter()
+    produce, poll = producer.produce, producer.poll
+    for n, (key, body, partition) in enumerate(records):
+        value = prefix + body
+        while True:
+            try:
+                produce(topic, value, key, partition=partition)
+                break
+            except BufferError:
+                poll(0.05)
+        if n % 1000 == 0:
+            poll(0)
+    producer.flush(120)
+    return time.perf_counter() - started
+
+
+def kcat_produce(bootstrap: str, topic: str, data_file: Path) -> float | None:
+    if shutil.which("kcat") is None:
+        return None
+    started = time.perf_counter()
+    with data_file.open("rb") as stdin:
+        subprocess.run(
+            [
+                "kcat",
+                "-P",
+                "-b",
+                bootstrap,
+                "-t",
+                topic,
+                "-K",
+                "\t",
+                "-X",
+                "linger.ms=10",
+                "-X",
+                "batch.size=1000000",
+            ],
+            stdin=stdin,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return time.perf_counter() - started
+
+
+def raw_consume(bootstrap: str, topic: str, count: int) -> float:
+    consumer = Consumer(
+        client_config(bootstrap, **{"group.id": f"raw-{uuid.uuid4().hex}", "enable.auto.commit": False})
+    )
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+    started = time.perf_counter()
+    seen = total = 0
+    while seen < count:
+        for message in consumer.consume(2000, 1.0):
+            if message.error() is None:
+                total += len(message.value())
+                seen += 1
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return elapsed
+
+
+def kcat_consume(bootstrap: str, topic: str) -> float | None:
+    if shutil.which("kcat") is None:
+        return None
+    started = time.perf_counter()
+    subprocess.run(
+        ["kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-o", "beginning"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def line(label: str, count: int, seconds: float | None, ceiling: float | None = None) -> str:
+    if seconds is None:
+        return f"  {label:<34} kcat not installed"
+    text = f"  {label:<34} {rate(count, seconds):>10,.0f} msg/s  ({seconds:6.2f} s)"
+    if ceiling:
+        text += f"  {rate(count, seconds) / rate(count, ceiling):6.1%} of ceiling"
+    return text
+
+
+def peak_rss_of_replay(bootstrap: str, registry: str, path: Path, topic: str) -> tuple[float, float]:
+    """Peak RSS (MB) and wall time of `govern replay` in a child process."""
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govern",
+            "replay",
+            str(path),
+            "--topic",
+            topic,
+            "--create",
+            "--bootstrap",
+            bootstrap,
+            "--registry",
+            registry,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.perf_counter() - started
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--memory-records", type=int, default=1_000_000)
+    args = parser.parse_args()
+    count = args.records
+
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="govern-bench-")))
+        provider = provider_from_env(workdir / "kafka")
+        bootstrap = provider.start()
+        stack.callback(provider.stop)
+        registry = stack.enter_context(serve_in_thread(None))
+        admin = KafkaAdmin(bootstrap, timeout=60)
+        stack.callback(admin.delete_created_topics)
+        codec = FixtureSchemas(Header((SchemaEntry("payment", SCHEMA),))).codecs["payment"]
+
+        fixture = workdir / "bench.jsonl"
+        started = time.perf_counter()
+        records, avg = build_file(fixture, count, codec)
+        print(
+            f"{count:,} records, {avg} bytes per framed value, "
+            f"{fixture.stat().st_size / 1e6:.0f} MB of fixture "
+            f"(written in {time.perf_counter() - started:.1f} s); kafka {provider.name} at {bootstrap}"
+        )
+        with Client(registry) as client:
+            prefix = b"\x00" + client.register("raw-value", SCHEMA).id.to_bytes(4, "big")
+        kcat_input = workdir / "kcat.in"
+        with kcat_input.open("wb") as out:
+            for key, body, _ in records:
+                out.write(key + b"\t" + prefix + body + b"\n")
+
+        def topic(label: str) -> str:
+            return admin.create_topic(f"bench-{label}-{uuid.uuid4().hex[:8]}", PARTITIONS)
+
+        raw_topic = topic("raw")
+        ceiling = raw_produce(bootstrap, raw_topic, records, prefix)
+        kcat = kcat_produce(bootstrap, topic("kcat"), kcat_input)
+        ours_topic = topic("ours")
+        started = time.perf_counter()
+        summary = replay(
+            [file_source(fixture)],
+            bootstrap=bootstrap,
+            registry_url=registry,
+            options=ReplayOptions(topic=ours_topic),
+        )
+        ours = time.perf_counter() - started
+        assert summary.records == count
+        print("replay (produce)")
+        print(line("raw Producer, pre-encoded (ceiling)", count, ceiling))
+        print(line("kcat -P, same bytes", count, kcat, ceiling))
+        print(line("govern replay (validate+txn)", count, ours, ceiling))
+        if kcat is not None:
+            print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
+
+        del records
+        ceiling = raw_consume(bootstrap, raw_topic, count)
+        kcat = kcat_consume(bootstrap, raw_topic)
+        started = time.perf_counter()
+        recorded = record_topics(
+            [ours_topic], workdir / "recorded.jsonl", bootstrap=bootstrap, registry_url=registry
+        )
+        ours = time.perf_counter() - started
+        assert recorded.records == count
+        print("record (consume)")
+        print(line("raw consumer loop (ceiling)", count, ceiling))
+        print(line("kcat -C", count, kcat, ceiling))
+        print(line("govern record (decode+write)", count, ours, ceiling))
+
+        if args.memory_records:
+            big = workdir / "memory.jsonl"
+            build_file(big, args.memory_records, codec, seed=11)
+            rss, elapsed = peak_rss_of_replay(bootstrap, registry, big, f"bench-mem-{uuid.uuid4().hex[:8]}")
+            print(
+                f"memory: govern replay of {args.memory_records:,} records "
+                f"({big.stat().st_size / 1e6:.0f} MB): "
+                f"peak RSS {rss:.0f} MB (target < 300 MB), {rate(args.memory_records, elapsed):,.0f} msg/s"
+            )
+    sys.stdout.flush()
+    os._exit(0)  # the provider and registry are already stopped; skip slow interpreter teardown
+
+
+if __name__ == "__main__":
+    main()
