@@ -1,8 +1,10 @@
 """A real browser (headless Debian chromium through chromedriver) on the whole exchange.
 
 Creates an account, deposits, exchanges, sees the wallet update and live rate ticks, and sees a
-rejection for an overdraft. Every service is the real one (account with a SQLite store, rate
-replaying the recorded feed); a service whose package is missing runs as a small stand-in below.
+rejection for an overdraft. The core services come from the all-in-one runner
+(`services.runner.build_services`: account with a SQLite store, rate replaying the recorded feed
+at speed 1 so ticks keep coming, transaction, wallet); without the runner, each real service is
+built here, and a service whose package is missing runs as a small stand-in below.
 """
 
 from __future__ import annotations
@@ -209,7 +211,12 @@ def exchange(kafka_cluster: str, registry: str, tmp_path: Path) -> Iterator[UiSe
     create_topics(config, admin)
     codecs = Codecs(config)
     stop = threading.Event()
-    services = [TransactionService(config), *exchange_services(config, codecs, tmp_path)]
+    try:  # the all-in-one runner's own assembly of the core services
+        from services.runner import build_services
+
+        services = build_services(config, store=tmp_path / "accounts.sqlite", speed=1.0)
+    except ImportError:
+        services = [TransactionService(config), *exchange_services(config, codecs, tmp_path)]
     threads = [threading.Thread(target=s.run, args=(stop,), name=s.name, daemon=True) for s in services]
     for thread in threads:
         thread.start()
