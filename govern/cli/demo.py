@@ -1,37 +1,63 @@
-"""`govern demo`: the README's main job, on the embedded defaults.
+"""`govern demo`: the README's main job, the exchange's platform on the embedded defaults.
 
-Starts (or reuses) Kafka, creates the exchange's topics from contracts/ with their declared
-settings, prints the catalog, and stops what it started. Later steps of the exchange plug in here.
+Starts (or reuses) Kafka, creates the exchange's topics from contracts/, starts an embedded
+schema registry and registers the catalog's schemas (as `govern register` does), runs the four
+services in this process (account, rate, transaction, wallet; their logs go to
+`.govern/demo-services.log`), plays a scripted scenario through the topics (two accounts,
+deposits, an exchange each, a rejected withdrawal), prints the outcomes and the resulting
+wallets, then stops everything it started. `--keep-running` keeps it all up until Ctrl-C.
+
+A fresh Kafka gets a throwaway registry and account store; a reused cluster (KAFKA_BOOTSTRAP_SERVERS
+or a running `govern broker`) gets `.govern/registry.sqlite` and `.govern/demo-accounts.sqlite`, so
+schema ids on its topics stay valid from one run to the next.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import signal
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from govern.catalog import Catalog, load_catalog, topic_specs
 from govern.cli.app import app
 from govern.cli.catalog import render_table
+from govern.errors import EnvironmentProblem
 from govern.kafka import KafkaAdmin, provider_from_env, resolve_bootstrap
 
 console = Console(highlight=False)
 
+READY_TIMEOUT_S = 60.0
+"""How long the services may take to restore their state and start consuming."""
+
+
+class DemoFormat(StrEnum):
+    """Output formats of `govern demo`."""
+
+    text = "text"
+    json = "json"
+
 
 @contextmanager
-def kafka_for_demo(root: Path) -> Iterator[str]:
-    """The cluster to use: KAFKA_BOOTSTRAP_SERVERS, a running `govern broker`, else a fresh one."""
+def kafka_for_demo(root: Path) -> Iterator[tuple[str, bool]]:
+    """(bootstrap, reused): KAFKA_BOOTSTRAP_SERVERS, a running `govern broker`, else a fresh one."""
     running = resolve_bootstrap(root)
     if running is not None:
         console.print(f"Kafka: using the running cluster at [bold]{running}[/]")
-        yield running
+        yield running, True
         return
     provider = provider_from_env()
     with console.status(f"Starting Kafka ({provider.name}); the first run fetches its jars…"):
@@ -39,28 +65,164 @@ def kafka_for_demo(root: Path) -> Iterator[str]:
         bootstrap = provider.start()
     console.print(f"Kafka: started at [bold]{bootstrap}[/] in {time.monotonic() - started:.1f} s")
     try:
-        yield bootstrap
+        yield bootstrap, False
     finally:
         with console.status("Stopping Kafka…"):
             provider.stop()
         console.print("Kafka: stopped")
 
 
-def create_topics(bootstrap: str, catalog: Catalog) -> tuple[list[str], list[str]]:
+def create_topics(bootstrap: str, catalog: Catalog, prefix: str = "") -> tuple[list[str], list[str]]:
     """Create every catalog topic that does not exist yet; returns (created, already there)."""
     admin = KafkaAdmin(bootstrap)
     try:
         existing = admin.list_topics()
         created, kept = [], []
         for spec in topic_specs(catalog):
-            if spec.name in existing:
-                kept.append(spec.name)
+            name = prefix + spec.name
+            if name in existing:
+                kept.append(name)
                 continue
-            admin.create_topic(spec.name, spec.partitions, spec.config)
-            created.append(spec.name)
+            admin.create_topic(name, spec.partitions, spec.config)
+            created.append(name)
         return created, kept
     finally:
         admin.close()
+
+
+@contextmanager
+def registry_for_demo(root: Path, reused_kafka: bool, stack: ExitStack) -> Iterator[str]:
+    """The registry to use: GOVERN_REGISTRY_URL / govern.toml, else an embedded one in a thread."""
+    from govern.config import load_config
+    from govern.registry.server.run import serve_in_thread
+
+    configured = load_config(root).registry_url
+    if configured:
+        console.print(f"Registry: using [bold]{configured}[/]")
+        yield configured
+        return
+    store = None
+    if reused_kafka:
+        (root / ".govern").mkdir(exist_ok=True)
+        store = root / ".govern" / "registry.sqlite"
+    with serve_in_thread(store) as url:
+        console.print(f"Registry: embedded at [bold]{url}[/]" + (f" ({store})" if store else " (in memory)"))
+        yield url
+    console.print("Registry: stopped")
+
+
+def register_schemas(catalog: Catalog, url: str) -> tuple[int, int]:
+    """Register every catalog subject the way `govern register` does; returns (registered, unchanged)."""
+    from govern.check.register import register_all
+    from govern.check.subjects import declared_subjects
+    from govern.registry import Client
+
+    with Client(url) as client:
+        done = register_all(catalog, client, declared_subjects(catalog), dry_run=False)
+    bad = [d.subject for d in done if d.status not in ("registered", "unchanged")]
+    if bad:
+        raise EnvironmentProblem(f"the registry at {url} refused {', '.join(bad)}",
+                                 hint="run `govern register --dry-run` to see why")  # fmt: skip
+    return sum(d.status == "registered" for d in done), sum(d.status == "unchanged" for d in done)
+
+
+def _services_log(root: Path) -> Path:
+    from services.common.logs import LOGGER, setup_logging
+
+    (root / ".govern").mkdir(exist_ok=True)
+    path = root / ".govern" / "demo-services.log"
+    setup_logging("INFO")
+    for handler in list(LOGGER.handlers):
+        LOGGER.removeHandler(handler)
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    LOGGER.addHandler(handler)
+    kafka_logger = logging.getLogger("govern.kafka.librdkafka")
+    for old in list(kafka_logger.handlers):
+        if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
+            kafka_logger.removeHandler(old)
+    kafka_logger.addHandler(handler)
+    return path
+
+
+def _amount(value: Decimal | None) -> str:
+    if value is None:
+        return "-"
+    text = f"{value.normalize():f}"
+    return text
+
+
+def _describe_request(request: dict[str, Any]) -> str:
+    text = f"{request['type']} {_amount(request['amount'])} {request['currency']}"
+    return text + (f" -> {request['target_currency']}" if request.get("target_currency") else "")
+
+
+def _describe_outcome(kind: str, record: dict[str, Any]) -> str:
+    if kind == "rejected":
+        return f"[red]rejected[/] {record['reason']}: {record['message']}"
+    parts = []
+    if record.get("debit_amount") is not None:
+        parts.append(f"-{_amount(record['debit_amount'])} {record['debit_currency']}")
+    if record.get("credit_amount") is not None:
+        parts.append(f"+{_amount(record['credit_amount'])} {record['credit_currency']}")
+    rate = record.get("rate")
+    if rate:
+        parts.append(f"at {rate['side'].lower()} {_amount(rate['price'])} {rate['quote']}/{rate['base']}")
+    return "[green]applied[/] " + ", ".join(parts)
+
+
+def _render(result: Any) -> None:
+    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 140))
+    outcomes = Table(title="Transactions", title_justify="left")
+    for column in ("account", "request", "outcome"):
+        outcomes.add_column(column)
+    for request in result.requests:
+        kind, record = result.outcomes[request["guid"]]
+        outcomes.add_row(request["account_id"], _describe_request(request), _describe_outcome(kind, record))
+    out.print(outcomes)
+    wallets = Table(title="Wallets (topic wallet)", title_justify="left")
+    for column, justify in (
+        ("account", "left"),
+        ("currency", "left"),
+        ("balance", "right"),
+        ("value", "right"),
+    ):
+        wallets.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for account in result.accounts:
+        wallet = result.wallets[account]
+        for entry in wallet["balances"]:
+            valuation = entry["valuation"]
+            value = "-" if valuation is None else f"{_amount(valuation['amount'])} {valuation['currency']}"
+            wallets.add_row(account, entry["currency"], _amount(entry["amount"]), value)
+        total = wallet["total_valuation"]
+        wallets.add_row("", "[bold]total[/]", "",
+                        "-" if total is None else f"[bold]{_amount(total['amount'])} {total['currency']}[/]",
+                        end_section=True)  # fmt: skip
+    out.print(wallets)
+
+
+def _json(result: Any) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{value:f}"
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+    return json.dumps({
+        "accounts": result.accounts,
+        "transactions": [
+            {"request": plain(q), "outcome": kind, "record": plain(record)}
+            for q in result.requests
+            for kind, record in [result.outcomes[q["guid"]]]
+        ],
+        "wallets": plain(result.wallets),
+        "scenario_seconds": round(result.seconds, 2),
+    })  # fmt: skip
 
 
 def _wait_for_interrupt() -> None:
@@ -83,14 +245,93 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="Keep everything running until Ctrl-C.")
     ] = False,
+    topic_prefix: Annotated[
+        str,
+        typer.Option("--topic-prefix", help="Prefix of every topic, group and subject (share a cluster)."),
+    ] = "",
+    output: Annotated[
+        DemoFormat, typer.Option("--format", help="text, or json (the scenario's result on stdout).")
+    ] = DemoFormat.text,
 ) -> None:
-    """Run the exchange's platform on the embedded defaults: Kafka, its topics, the catalog."""
+    """Run the exchange: Kafka, topics, registry, the services and a scripted scenario."""
+    global console
+    if output is DemoFormat.json:
+        console = Console(highlight=False, stderr=True)
+    root = root.resolve()
     catalog = load_catalog(root)  # bad contracts fail before anything starts
-    with kafka_for_demo(root) as bootstrap:
+    from services.common import Codecs, ServiceConfig
+    from services.common.runner import run_services
+    from services.runner import build_services
+    from services.scenario import run_scenario
+
+    started = time.monotonic()
+    with ExitStack() as stack:
+        bootstrap, reused = stack.enter_context(kafka_for_demo(root))
         with console.status("Creating the exchange's topics…"):
-            created, kept = create_topics(bootstrap, catalog)
+            created, kept = create_topics(bootstrap, catalog, topic_prefix)
         console.print(f"Topics: {len(created)} created, {len(kept)} already there")
-        render_table(console, catalog)
-        if keep_running:
-            console.print(f"Running; Kafka at [bold]{bootstrap}[/]. Press Ctrl-C to stop.")
-            _wait_for_interrupt()
+        if output is DemoFormat.text:
+            render_table(console, catalog)
+        url = stack.enter_context(registry_for_demo(root, reused, stack))
+        registered, unchanged = register_schemas(catalog, url)
+        console.print(f"Schemas: {registered} subjects registered, {unchanged} unchanged")
+
+        log_path = _services_log(root)
+        store_dir = root / ".govern" if reused else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        config = ServiceConfig(bootstrap, url, root=root, topic_prefix=topic_prefix)
+        services = build_services(config, store=store_dir / "demo-accounts.sqlite", speed=10.0)
+        stop = threading.Event()
+        failure: list[BaseException] = []
+
+        def supervise() -> None:
+            try:
+                run_services(services, stop)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failure.append(error)
+
+        runner = threading.Thread(target=supervise, name="services", daemon=True)
+        runner.start()
+        try:
+            with console.status("Starting the services (account, rate, transaction, wallet)…"):
+                deadline = time.monotonic() + READY_TIMEOUT_S
+                for service in services:
+                    while not service.ready.wait(0.2):  # type: ignore[attr-defined]
+                        if failure or time.monotonic() > deadline:
+                            raise EnvironmentProblem(
+                                f"the {service.name} service did not start: "
+                                f"{failure[0] if failure else 'timeout'}",
+                                hint=f"see {log_path}",
+                            )
+            console.print("Services: account, rate, transaction, wallet running", soft_wrap=True)
+            console.print(f"Service logs: {log_path}", soft_wrap=True)
+            codecs = Codecs(config)
+            try:
+                with console.status("Playing the scenario…"):
+                    result = run_scenario(config, codecs)
+            except AssertionError as error:
+                raise EnvironmentProblem(
+                    f"the scenario did not complete: {error}", hint=f"see {log_path}"
+                ) from None
+            finally:
+                codecs.close()
+            if output is DemoFormat.json:
+                sys.stdout.write(_json(result) + "\n")
+                sys.stdout.flush()
+            else:
+                _render(result)
+            console.print(f"Scenario: {len(result.requests)} requests answered in {result.seconds:.1f} s")
+            if keep_running:
+                console.print(f"Running; Kafka at [bold]{bootstrap}[/], registry at [bold]{url}[/]. "
+                              "Press Ctrl-C to stop.")  # fmt: skip
+                _wait_for_interrupt()
+        finally:
+            stop.set()
+            with console.status("Stopping the services…"):
+                runner.join(30)
+            if runner.is_alive():
+                console.print("Services: [red]still running after 30 s[/]")
+            else:
+                console.print("Services: stopped" + (f" [red](failed: {failure[0]!r})[/]" if failure else ""))
+    console.print(f"Demo: done in {time.monotonic() - started:.1f} s")
+    if failure:
+        raise EnvironmentProblem(f"a service failed: {failure[0]!r}", hint=f"see {log_path}")
