@@ -2,7 +2,8 @@
 
 Mappings load as `LocatedMap` (a dict with the line of the mapping and of each key) and
 sequences as `LocatedList` (a list with the line of each item). Duplicate keys, which PyYAML
-would silently let the last one win, are errors.
+would silently let the last one win, are errors. libyaml parses when PyYAML has it (the nodes
+carry the same line marks), the pure-Python parser otherwise.
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ class LocatedList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader building LocatedMap/LocatedList; `display` names the file in errors."""
+    """SafeLoader building LocatedMap/LocatedList; `display` names the file in errors.
+
+    Pure Python: used to word syntax errors (its messages say more than libyaml's).
+    """
+
+    display: str = "<yaml>"
+
+
+class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
+    """The same with libyaml's parser when PyYAML has it (10-20x faster; same line marks)."""
 
     display: str = "<yaml>"
 
@@ -71,8 +81,9 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _cls in (_Loader, _FastLoader):
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml(path: Path, display: str) -> Any:
@@ -83,6 +94,18 @@ def load_yaml(path: Path, display: str) -> Any:
         raise InputError(f"{display}: file not found", hint="create it or check --root") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{display}: cannot read: {error}", hint="it must be a UTF-8 text file") from None
+    fast = _FastLoader(text)
+    fast.display = display
+    try:
+        return fast.get_single_data()
+    except yaml.YAMLError:
+        return _slow_load(text, display)  # rare: let the pure parser word the error
+    finally:
+        fast.dispose()
+
+
+def _slow_load(text: str, display: str) -> Any:
+    """Parse with the pure-Python loader; InputError naming `display`:line:col on a syntax error."""
     loader = _Loader(text)
     loader.display = display
     try:
