@@ -87,10 +87,10 @@ def _schema(
     mapping: LocatedMap,
     key: str,
     what: str,
-    index: dict[str, SchemaRef],
+    by_file: dict[Path, SchemaRef],
     resolver: _Resolver,
 ) -> SchemaRef:
-    """Resolve a schema path (relative to the root) declared under `key`."""
+    """Resolve a schema path (relative to the root) declared under `key`; `by_file` indexes schemas/."""
     value = file.text(mapping, key, what)
     line = mapping.line_of(key)
     rel = Path(value)
@@ -108,10 +108,8 @@ def _schema(
         file.fail(
             line, f"{key}: schema file {value!r} not found", hint=f"create {root / rel} or fix the path"
         )
-    for ref in index.values():
-        if ref.file == rel:
-            return ref
-    return load_schema_file(root, rel, resolver)
+    known = by_file.get(rel)
+    return known if known is not None else load_schema_file(root, rel, resolver)
 
 
 def _positive_int(file: _File, mapping: LocatedMap, key: str, value: Any) -> int:
@@ -159,7 +157,7 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
 
 
 def _load_topics(
-    root: Path, index: dict[str, SchemaRef], resolver: _Resolver
+    root: Path, by_file: dict[Path, SchemaRef], resolver: _Resolver
 ) -> tuple[list[dict[str, Any]], _File, LocatedMap]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{CONTRACTS_DIR}/{TOPICS_FILE}"
@@ -198,8 +196,8 @@ def _load_topics(
             "name": name,
             "line": line,
             "key": file.text(spec, "key", what),
-            "value_schema": _schema(file, root, spec, "value_schema", what, index, resolver),
-            "key_schema": _schema(file, root, spec, "key_schema", what, index, resolver)
+            "value_schema": _schema(file, root, spec, "value_schema", what, by_file, resolver),
+            "key_schema": _schema(file, root, spec, "key_schema", what, by_file, resolver)
             if "key_schema" in spec
             else None,
             "internal": internal,
@@ -214,7 +212,7 @@ def _load_service(
     root: Path,
     path: Path,
     topics: dict[str, dict[str, Any]],
-    index: dict[str, SchemaRef],
+    by_file: dict[Path, SchemaRef],
     resolver: _Resolver,
 ) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
@@ -225,6 +223,7 @@ def _load_service(
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
     lists: dict[str, list[str]] = {"produces": [], "consumes": []}
+    seen: dict[str, set[str]] = {"produces": set(), "consumes": set()}
     readers: dict[str, SchemaRef] = {}
     for section, allowed in (("produces", _PRODUCE_KEYS), ("consumes", _CONSUME_KEYS)):
         if doc.get(section) is None:
@@ -244,11 +243,12 @@ def _load_service(
                     f"did you mean {close[0]!r}?" if close else f"declare it in {CONTRACTS_DIR}/{TOPICS_FILE}"
                 )
                 file.fail(tline, f"unknown topic {topic!r} in {section}", hint=hint)
-            if topic in lists[section]:
+            if topic in seen[section]:
                 file.fail(tline, f"topic {topic!r} listed twice in {section}", hint="remove the duplicate")
             lists[section].append(topic)
+            seen[section].add(topic)
             if "value_schema" in entry:
-                declared = _schema(file, root, entry, "value_schema", what, index, resolver)
+                declared = _schema(file, root, entry, "value_schema", what, by_file, resolver)
                 expected: SchemaRef = topics[topic]["value_schema"]
                 if declared.file != expected.file:
                     file.fail(
@@ -258,7 +258,7 @@ def _load_service(
                         hint=f"a topic's value schema is declared once, in {TOPICS_FILE}; align or drop it",
                     )
             if "reader_schema" in entry:
-                readers[topic] = _schema(file, root, entry, "reader_schema", what, index, resolver)
+                readers[topic] = _schema(file, root, entry, "reader_schema", what, by_file, resolver)
     return Service(
         name=name,
         file=rel,
@@ -282,14 +282,17 @@ def load_catalog(root: Path) -> Catalog:
             hint="run from the project root or pass --root",
         )
     index, resolver = load_schema_dir(root, SCHEMAS_DIR)
-    topic_rows, topics_file, topics_map = _load_topics(root, index, resolver)
+    by_file: dict[Path, SchemaRef] = {}
+    for ref in index.values():  # a lookup per declared schema path, not a scan (1,000 topics...)
+        by_file.setdefault(ref.file, ref)
+    topic_rows, topics_file, topics_map = _load_topics(root, by_file, resolver)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
     for path in sorted((root / CONTRACTS_DIR).glob("*.y*ml")):
         if path.name in NOT_SERVICES or path.suffix not in (".yaml", ".yml"):
             continue
-        service = _load_service(root, path, by_name, index, resolver)
+        service = _load_service(root, path, by_name, by_file, resolver)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(
@@ -298,10 +301,17 @@ def load_catalog(root: Path) -> Catalog:
             )
         services[service.name] = service
 
+    writers: dict[str, list[str]] = {}
+    readers: dict[str, list[str]] = {}
+    for service in services.values():  # inverted once: a topic's lookup stays O(1) at any size
+        for name in service.produces:
+            writers.setdefault(name, []).append(service.name)
+        for name in service.consumes:
+            readers.setdefault(name, []).append(service.name)
     topics: list[Topic] = []
     for row in topic_rows:
-        producers = tuple(sorted(s.name for s in services.values() if row["name"] in s.produces))
-        consumers = tuple(sorted(s.name for s in services.values() if row["name"] in s.consumes))
+        producers = tuple(sorted(writers.get(row["name"], ())))
+        consumers = tuple(sorted(readers.get(row["name"], ())))
         if not producers:
             topics_file.fail(
                 row["line"],
