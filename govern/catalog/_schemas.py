@@ -205,7 +205,7 @@ class _Resolver:
             self.resolve(self.files[ref], (*stack, raw.name))
         expanded = _inline(raw.json, None, set(), self.files)
         try:
-            fastavro.parse_schema(copy.deepcopy(expanded))
+            fastavro.parse_schema(expanded)  # builds new dicts, never mutates its input: no copy
         except Exception as error:  # fastavro raises several types for malformed schemas
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             _fail(
