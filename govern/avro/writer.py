@@ -13,9 +13,19 @@ from typing import Any
 
 from govern.avro.model import Node
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode_string = json.encoder.encode_basestring  # the C escaper `_ENCODER.encode` uses for a str
+
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, exactly ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``.
+
+    Without building an encoder per call: this runs for every name written (``java_string``'s
+    hot path, hence the compatibility walk's).
+    """
+    if type(value) is str:
+        return _encode_string(value)
+    return _ENCODER.encode(value)
 
 
 def _qualified(full: str, space: str | None) -> str:
