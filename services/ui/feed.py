@@ -94,7 +94,7 @@ class Feed:
             value = message.value()
             record = None if value is None else plain(self._codecs.decode(logical, value))
             self.views.apply(logical, key, record)
-        except (SerdeError, RecordShapeError) as error:
+        except (SerdeError, RecordShapeError, KeyError, TypeError, ValueError) as error:
             self.errors += 1
             log.warning(
                 "ui feed: skipped %s[%d]@%d: %s",

@@ -71,8 +71,7 @@ class Views:
         with self._lock:
             self.rates[pair] = rate
             listeners = list(self._rate_listeners)
-        for listener in listeners:
-            listener(rate)
+        self._notify(listeners, rate)
 
     def _success(self, record: dict[str, Any]) -> None:
         _require(record, "guid", "account_id", "type")
@@ -158,8 +157,15 @@ class Views:
         """Tell every rate listener the service is stopping (they get None)."""
         with self._lock:
             listeners = list(self._rate_listeners)
+        self._notify(listeners, None)
+
+    def _notify(self, listeners: list[RateListener], rate: dict[str, Any] | None) -> None:
+        """Call each listener; one that fails (its event loop is gone) is dropped, never the feed."""
         for listener in listeners:
-            listener(None)
+            try:
+                listener(rate)
+            except RuntimeError:
+                self.unsubscribe_rates(listener)
 
     def unsubscribe_rates(self, listener: RateListener) -> None:
         with self._lock:

@@ -393,3 +393,27 @@ def test_the_page_and_the_openapi_document_are_served(exchange: Exchange) -> Non
     assert (
         document["openapi"].startswith("3.1") and "/api/accounts/{account_id}/exchanges" in document["paths"]
     )
+
+
+def test_a_poison_record_is_skipped_and_the_feed_goes_on(exchange: Exchange) -> None:
+    from confluent_kafka import Producer
+
+    from govern.kafka import client_config
+
+    account_id, headers = exchange.account()
+    producer = Producer(client_config(exchange.config.bootstrap))
+    producer.produce(exchange.config.topic("wallet"), b"not avro at all", account_id.encode())
+    producer.produce(exchange.config.topic("exchange-rate"), b"\x00\x00\x00\x00\x01junk", b"BTC-USD")
+    assert producer.flush(10) == 0
+    errors = exchange.ui.feed.errors
+    stamp = r.now_ms()
+    exchange.produce(
+        "wallet",
+        (
+            account_id,
+            {"account_id": account_id, "balances": [], "total_valuation": None, "updated_at": stamp},
+        ),
+    )
+    path = f"/api/accounts/{account_id}/wallet"
+    eventually(lambda: exchange.http.get(path, headers=headers).status_code == 200)
+    assert exchange.ui.feed.errors >= errors + 2
