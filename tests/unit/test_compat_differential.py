@@ -33,7 +33,7 @@ from avro.errors import AvroRuntimeException
 from govern.avro.model import Node
 from govern.avro.parser import Names, Parser, read_source
 from govern.compat import check_pair
-from govern.compat.rules import CheckFailed, Incompatibility, check_nodes
+from govern.compat.rules import Checker, CheckFailed, Incompatibility, _location
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import avro_generators as gen  # noqa: E402
@@ -125,17 +125,64 @@ def fresh_root(doc: dict[str, Any]) -> tuple[Node, Names]:
     return Parser(src, names, False).parse(src.value, "", None), names
 
 
+class PythonLocations(Checker):
+    """Our checker, locating findings as Python avro does: restarting at ``/`` in a writer-union branch.
+
+    Java 1.12 (AVRO-3612) keeps the path through a non-union reader's check of each writer branch
+    (``/fields/0/type/1/...``); Python (like Java 1.11) checks each branch from a fresh root. The
+    re-rooting is tracked while walking, so memo entries reused at another site keep the location
+    of their first computation in both engines alike.
+    """
+
+    __slots__ = ("reroots",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reroots: list[int] = []
+
+    def fresh(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        saved, self.reroots = self.reroots, []
+        try:
+            return super().fresh(reader, writer)
+        finally:
+            self.reroots = saved
+
+    def at(self, token: str, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        if not (token.isdigit() and reader.type != "union"):
+            return super().at(token, reader, writer)
+        self.reroots.append(len(self.tokens) + 1)  # a writer-union branch: Python restarts here
+        try:
+            return super().at(token, reader, writer)
+        finally:
+            self.reroots.pop()
+
+    def incompatible(
+        self,
+        rule: str,
+        message: str,
+        reader: Node,
+        writer: Node,
+        reader_pointer: str,
+        writer_pointer: str,
+        **context: Any,
+    ) -> Incompatibility:
+        inc = super().incompatible(rule, message, reader, writer, reader_pointer, writer_pointer, **context)
+        if self.reroots:
+            inc = inc._replace(location=_location(["", *self.tokens[self.reroots[-1] :]]))
+        return inc
+
+
 def ours_check(reader: Node, writer: Node) -> Outcome:
     """Our raw findings, put in Python avro's reporting form (``NORMALISATIONS``)."""
     try:
-        raw = check_nodes(reader, writer)
+        raw = PythonLocations().check(reader, writer)
     except CheckFailed:
         return Outcome(False, frozenset({"CHECK_FAILED"}), frozenset(), frozenset())
     return Outcome(
         not raw,
         frozenset(i.rule for i in raw),
         frozenset(_as_python_message(i) for i in raw),
-        frozenset(python_location(reader, writer, i.location) for i in raw),
+        frozenset(i.location for i in raw),
     )
 
 
@@ -147,60 +194,6 @@ def _as_python_message(inc: Incompatibility) -> Any:
     if inc.rule == "MISSING_ENUM_SYMBOLS":
         return ("symbols", frozenset(inc.message.strip("[]").split(", ")))
     return inc.message
-
-
-class StaleLocation(Exception):
-    """A location that does not lead from the roots (a memo entry reused from another site)."""
-
-
-def python_location(reader: Node, writer: Node, location: str) -> str:
-    """Our (Java 1.12) location as Python avro reports it: re-rooted at each writer-union branch.
-
-    Walks the location from the two roots: ``fields/<reader pos>/type`` follows the reader field
-    and its writer match (or, for the enum-default quirk, the writer record itself); a numeric
-    token with a union reader is a union-vs-union branch (kept); with a non-union reader it is a
-    writer branch, where Python starts again from ``/``.
-    """
-    tokens = [] if location == "/" else location[1:].split("/")
-    out: list[str] = []
-    r, w = reader, writer
-    i = 0
-    try:
-        while i < len(tokens):
-            token = tokens[i]
-            if token == "fields":
-                rfield = r.fields[int(tokens[i + 1])]
-                out += tokens[i : i + 2]
-                i += 2
-                if i < len(tokens):  # "type"
-                    wfield = _lookup(w, rfield)
-                    r, w = rfield.type, (wfield.type if wfield is not None else w)
-                    out.append(tokens[i])
-            elif token in ("items", "values"):
-                r, w = getattr(r, token), getattr(w, token)
-                out.append(token)
-            elif token.isdigit():
-                if r.type == "union":
-                    out.append(token)
-                else:
-                    w = w.branches[int(token)]
-                    out = []
-            else:
-                out.append(token)
-            i += 1
-    except (IndexError, AttributeError, TypeError) as err:
-        raise StaleLocation(location) from err
-    return "/" + "/".join(out)
-
-
-def _lookup(writer: Node, rfield: Any) -> Any:
-    found = writer.field_map.get(rfield.name)
-    if found is None:
-        for alias in rfield.aliases:
-            found = writer.field_map.get(alias)
-            if found is not None:
-                break
-    return found
 
 
 # -- known-difference classes -----------------------------------------------------------------------
@@ -282,7 +275,7 @@ def compare(reader: dict[str, Any], writer: dict[str, Any], counts: Counter[str]
     """Compare one direction, classifying known differences; updates ``counts``."""
     context = f"\nreader={json.dumps(reader)}\nwriter={json.dumps(writer)}"
     counts["directions compared"] += 1
-    # ours through the public API: the verdict and rules must match the raw walk used below
+    # ours through the public API: the verdict, rules and Java locations must match the walk below
     public = check_pair(reader, writer)
     r_root, w_root = fresh_root(reader)[0], fresh_root(writer)[0]
     ours = ours_check(r_root, w_root)
@@ -418,5 +411,31 @@ def test_writer_union_location_normalisation() -> None:
     ours = check_pair(reader, writer)
     assert [(f.rule, f.location) for f in ours.findings] == [("TYPE_MISMATCH", "/fields/0/type/0")]
     assert python_check(reader, writer).locations == {"/"}
-    r, w = fresh_root(reader)[0], fresh_root(writer)[0]
-    assert python_location(r, w, "/fields/0/type/0") == "/"
+    assert ours_check(fresh_root(reader)[0], fresh_root(writer)[0]).locations == {"/"}
+
+
+def test_a_memo_entry_reused_at_another_site_keeps_its_first_location_in_both() -> None:
+    """R2 vs R2 is first checked inside a union (fresh root), then reused at field 2 from the memo."""
+    r2 = {
+        "type": "record",
+        "name": "R2",
+        "fields": [{"name": "a", "type": "float"}, {"name": "b", "type": "float"}],
+    }
+    w2 = {**r2, "fields": [r2["fields"][0], {"name": "b", "type": ["float", "null"]}]}
+
+    def doc(inner: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "record",
+            "name": "R1",
+            "fields": [{"name": "u", "type": [inner, "boolean"]}, {"name": "v", "type": "R2"}],
+        }
+
+    reader, writer = doc(r2), doc(w2)
+    ours = check_pair(reader, writer)
+    assert [(f.rule, f.location) for f in ours.findings] == [
+        ("MISSING_UNION_BRANCH", "/fields/0/type/0"),
+        ("TYPE_MISMATCH", "/fields/1/type/1"),  # Java: the memo entry's location (fresh root + /1)
+    ]
+    assert_same(
+        ours_check(fresh_root(reader)[0], fresh_root(writer)[0]), python_check(reader, writer), "memo"
+    )
