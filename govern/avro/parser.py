@@ -100,11 +100,12 @@ def _decode(text: str, file: str | None) -> SchemaSource:
 class Names:
     """The named types known while parsing (own definitions plus those from references)."""
 
-    __slots__ = ("types", "referenced")
+    __slots__ = ("types", "referenced", "ambiguous")
 
     def __init__(self) -> None:
         self.types: dict[str, Node] = {}
         self.referenced: set[str] = set()  # full names defined by reference schemas
+        self.ambiguous = False  # a record has a field alias naming one of its own fields
 
     def lookup(self, name: str, space: str | None) -> Node | None:
         """Resolve a type name as Avro Java does: qualified by the current namespace, then bare."""
@@ -385,6 +386,8 @@ class Parser:
                     self.deferred_defaults.append(lambda f=field, p=f_ptr: self.check_default(f, p))
             node.fields.append(field)
             node.field_map[name] = field
+        if any(alias in node.field_map for f in node.fields for alias in f.aliases):
+            self.names.ambiguous = True
 
     def props(self, node: Node, obj: dict[str, Any], reserved: frozenset[str]) -> None:
         props = {k: v for k, v in obj.items() if k not in reserved}

@@ -183,6 +183,7 @@ def parse_schema(
     src = source._src if isinstance(source, AvroSchema) else read_source(source)
     names = Names()
     for ref in refs:
+        names.ambiguous = names.ambiguous or ref._names.ambiguous
         for full, node in ref._names.types.items():
             if full in names.types and names.types[full] is not node:
                 continue
@@ -195,10 +196,26 @@ def parse_schema(
             check()
     except RecursionError:
         raise SchemaParseError("schema nested too deeply", file=src.file) from None
+    if names.ambiguous:
+        _mark_ambiguous(root)
     schema = AvroSchema(root, src, names, refs, strict)
     if cache_key is not None:
         _cache.put(cache_key, schema)
     return schema
+
+
+def _mark_ambiguous(root: Node) -> None:
+    """Mark every node reachable from ``root`` as ``ambiguous`` (see ``Node.ambiguous``)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.ambiguous = True
+        stack.extend(f.type for f in node.fields)
+        stack.extend(node.branches)
+        stack.extend(n for n in (node.items, node.values) if n is not None)
 
 
 def ensure_schema(source: SchemaInput, *, strict: bool = False) -> AvroSchema:

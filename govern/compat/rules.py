@@ -8,7 +8,9 @@ nested reasons are discarded. Results are data: tuples of ``Incompatibility``; t
 exception is ``CheckFailed`` for what Avro Java itself throws on.
 
 One addition for speed: a pair of structurally identical subtrees (same self-contained
-``Schema.toString()`` text) is compatible without descending, which Java would also conclude.
+``Schema.toString()`` text) is compatible without descending, which Java would also conclude,
+except in a document where a record has a field alias naming one of its own fields (Java throws
+on such a record even against itself); those documents never take the short-cut.
 Verdicts and reported findings are unchanged; the only theoretical difference is Java's reuse of
 a memo entry computed under a union's fresh location at a second site of the same named-type
 pair, where Java itself reports a stale location.
@@ -102,15 +104,17 @@ class Checker:
 
         Short-cut: structurally identical subtrees (same self-contained text) are compatible,
         as Avro Java would also find; this skips most of an evolved schema's unchanged fields.
+        Not for ``ambiguous`` documents: there Java's walk of an identical copy throws.
         """
-        if reader is writer:
-            return COMPATIBLE
         if reader.type == writer.type:
             if reader.type in PRIMITIVE_TYPES:
                 return COMPATIBLE
-            rsig = reader.sig or _signature(reader)
-            if rsig == (writer.sig or _signature(writer)):
-                return COMPATIBLE
+            if not reader.ambiguous:  # (an identical copy of an ambiguous record makes Java throw)
+                if reader is writer:
+                    return COMPATIBLE
+                rsig = reader.sig or _signature(reader)
+                if rsig == (writer.sig or _signature(writer)):
+                    return COMPATIBLE
         key = (id(reader), id(writer))
         result = self.memo.get(key)
         if result is not None:

@@ -214,3 +214,22 @@ def test_identical_big_schemas_are_compatible_fast() -> None:
     )
     assert check_pair(schema, schema).compatible
     assert check_pair(again, schema).compatible and not check_pair(schema, again).findings
+
+
+def test_a_field_alias_naming_a_sibling_field_fails_even_against_itself() -> None:
+    """Regression: the identity / identical-subtree short-cuts said compatible; Avro Java throws
+    (the reader field matches two writer fields), which Confluent reports as incompatible."""
+    ambiguous = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "a", "type": "int", "aliases": ["b"]}, {"name": "b", "type": "int"}],
+    }
+    nested = {"type": "record", "name": "Outer", "fields": [{"name": "inner", "type": ambiguous}]}
+    for doc in (ambiguous, nested):
+        schema = parse_schema(doc)
+        for reader, writer in ((schema, schema), (json.dumps(doc), json.dumps(doc, indent=2))):
+            assert [f.rule for f in check_pair(reader, writer).findings] == ["CHECK_FAILED"]
+    own_name = {"type": "record", "name": "S", "fields": [{"name": "a", "type": "int", "aliases": ["a"]}]}
+    assert not check_pair(own_name, own_name).compatible  # the same field matched twice
+    plain = {"type": "record", "name": "P", "fields": [{"name": "a", "type": "int", "aliases": ["z"]}]}
+    assert check_pair(plain, plain).compatible
