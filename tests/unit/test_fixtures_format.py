@@ -163,3 +163,15 @@ def test_an_empty_or_missing_file(tmp_path: Path) -> None:
         FixtureReader(tmp_path / "e.jsonl")
     with pytest.raises(InputError, match="cannot open"):
         FixtureReader(tmp_path / "missing.jsonl")
+
+
+def test_a_gzip_file_cut_short_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl.gz"
+    with FixtureWriter(path) as writer:
+        for n in range(2000):
+            writer.write(FixtureRecord({"n": n}, schema="v", topic="t"))
+        writer.commit(Header((SchemaEntry("v", SCHEMA),), (TopicInfo("t", 1),)))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(InputError, match="cannot read"):
+        validate(path)
