@@ -163,6 +163,10 @@ class EosLoop:
                 config.bootstrap,
                 **{
                     "group.id": config.group_id(service),
+                    # static membership: a restarted instance (same id) takes its partitions back at
+                    # once instead of waiting for its dead predecessor's session to time out
+                    "group.instance.id": config.transactional_id(service),
+                    "session.timeout.ms": 10000,
                     "isolation.level": "read_committed",
                     "enable.auto.commit": False,
                     "enable.auto.offset.store": False,
