@@ -1,0 +1,56 @@
+"""`govern demo` through the real CLI (a subprocess) on the session's Kafka: the wallets, a clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+GOVERN = str(Path(sys.executable).with_name("govern"))
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def test_demo_plays_the_scenario_and_stops_cleanly(kafka_cluster: str, tmp_path: Path) -> None:
+    for part in ("contracts", "schemas"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_TOPIC_PREFIX")}
+    env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_cluster
+    started = time.monotonic()
+    done = subprocess.run(
+        [GOVERN, "demo", "--root", str(tmp_path), "--format", "json",
+         "--topic-prefix", f"demo{secrets.token_hex(3)}-"],
+        capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout)
+    alice, bob = result["accounts"]
+    outcomes = {(t["request"]["account_id"], t["request"]["type"]): t for t in result["transactions"]}
+    assert all(t["outcome"] == "applied" for k, t in outcomes.items() if k != (bob, "WITHDRAW"))
+    rejected = outcomes[(bob, "WITHDRAW")]
+    assert (rejected["outcome"], rejected["record"]["reason"]) == ("rejected", "INSUFFICIENT_FUNDS")
+
+    def balances(account: str) -> dict[str, Decimal]:
+        return {b["currency"]: Decimal(b["amount"]) for b in result["wallets"][account]["balances"]}
+
+    bought = Decimal(outcomes[(alice, "EXCHANGE")]["record"]["credit_amount"])
+    sold_for = Decimal(outcomes[(bob, "EXCHANGE")]["record"]["credit_amount"])
+    assert balances(alice) == {"USD": Decimal("5000"), "BTC": bought} and Decimal("0.01") < bought < 1
+    assert balances(bob) == {"BTC": Decimal("1.5"), "EUR": sold_for} and sold_for > 1000
+    assert outcomes[(alice, "EXCHANGE")]["record"]["rate"]["side"] == "ASK"  # buying BTC costs the ask
+    assert outcomes[(bob, "EXCHANGE")]["record"]["rate"]["side"] == "BID"  # selling BTC yields the bid
+    assert result["wallets"][alice]["total_valuation"]["currency"] == "USD"
+    assert "Services: stopped" in done.stderr and "Registry: stopped" in done.stderr
+    assert "failed" not in done.stderr
+    assert "Kafka: stopped" not in done.stderr  # a reused cluster is left running
+    assert elapsed < 90, f"the demo took {elapsed:.0f} s"
