@@ -66,3 +66,28 @@ def test_rate_paces_the_replay(
     )
     assert summary.records == 40 and time.monotonic() - started >= 0.95
     assert kafka_admin.end_offsets(topic)[2] == 41  # preserved partition (+ the commit marker)
+
+
+def test_topic_reader_waits_for_a_topic_the_service_creates_later(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str]
+) -> None:
+    import threading
+
+    topic = unique_topic("late")
+
+    def service() -> None:
+        time.sleep(1.0)
+        kafka_admin.create_topic(topic, 1)
+        replay(
+            [records_source(HEADER, records(2))],
+            bootstrap=kafka_cluster,
+            registry_url=registry,
+            options=ReplayOptions(topic=topic, partitions="key"),
+        )
+
+    thread = threading.Thread(target=service)
+    thread.start()
+    try:
+        assert len(read_topic(kafka_cluster, topic, registry_url=registry, count=2, timeout=15)) == 2
+    finally:
+        thread.join()
