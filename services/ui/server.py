@@ -43,6 +43,7 @@ class UiService:
         self._thread: threading.Thread | None = None
         self.port = config.port
         self._stopped = False
+        self.ready = threading.Event()  #: set once the HTTP server listens (the runner waits on it)
 
     @property
     def url(self) -> str:
@@ -81,6 +82,7 @@ class UiService:
                 )
             time.sleep(0.02)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.ready.set()
         return self
 
     def stop(self) -> None:
