@@ -153,3 +153,64 @@ def test_record_replay_record_is_identical_but_for_offsets_and_ids(
     assert sample["value"]["tags"]["a"] == {"long": sample["value"]["tags"]["a"]["long"]}
     assert isinstance(sample["value"]["amount"], str) and sample["value"]["amount"].startswith("-0.")
     assert sum(1 for r in records1 if r["value"] is None) == 3
+
+
+def test_schema_references_are_recorded_and_registered_first_with_target_versions(
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    registry: str,
+    fresh_registry: str,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    from govern.registry import Reference
+
+    source = kafka_admin.create_topic(unique_topic("source"), 1)
+    target = kafka_admin.create_topic(unique_topic("target"), 1)
+    address_subject = f"{source}-io.test.Address"
+    address = {
+        "type": "record",
+        "name": "Address",
+        "namespace": "io.test",
+        "fields": [{"name": "city", "type": "string"}],
+    }
+    person = {
+        "type": "record",
+        "name": "Person",
+        "namespace": "io.test",
+        "fields": [{"name": "name", "type": "string"}, {"name": "home", "type": ["null", "io.test.Address"]}],
+    }
+    with Client(registry) as client:
+        client.register(address_subject, {**address, "doc": "v1"})
+        client.register(address_subject, address)  # version 2: the one referenced
+        serialize = Serializer(
+            client, f"{source}-value", person, references=[Reference("io.test.Address", address_subject, 2)]
+        )
+        producer = Producer(client_config(kafka_cluster))
+        producer.produce(source, serialize({"name": "ann", "home": {"city": "Oslo"}}), b"k")
+        producer.flush(10)
+
+    path = tmp_path / "refs.jsonl"
+    summary = record_topics([source], path, bootstrap=kafka_cluster, registry_url=registry)
+    assert [(s.subject, s.version) for s in summary.schemas] == [(address_subject, 2), (f"{source}-value", 1)]
+    assert summary.schemas[1].references[0].version == 2
+
+    result = replay(
+        [file_source(path)],
+        bootstrap=kafka_cluster,
+        registry_url=fresh_registry,
+        options=ReplayOptions(topic=target),
+    )
+    assert [(r.subject, r.version) for r in result.registrations] == [
+        (address_subject, 1),
+        (f"{target}-value", 1),
+    ]
+    with Client(fresh_registry) as client:
+        registered = client.get_latest(f"{target}-value")
+        assert [(r.subject, r.version) for r in registered.references] == [(address_subject, 1)]
+    again = record_topics(
+        [target], tmp_path / "again.jsonl", bootstrap=kafka_cluster, registry_url=fresh_registry
+    )
+    assert again.records == 1
+    with FixtureReader(tmp_path / "again.jsonl") as reader:
+        assert [r.value for _, r in reader.records()] == [{"name": "ann", "home": {"city": "Oslo"}}]
