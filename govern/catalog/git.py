@@ -31,14 +31,19 @@ def _git_binary() -> str:
     return git
 
 
+_NO_BLOB = "0" * 40
+
+
 @dataclass(frozen=True)
 class Touch:
-    """One commit's change to one path: status letter (A, M, D, R) and, for a rename, the old path."""
+    """One commit's change to one path: status letter (A, M, D, R), for a rename the old path, and
+    the id of the blob the path holds after the commit (None when deleted)."""
 
     commit: str
     status: str
     path: str
     old_path: str | None = None
+    blob: str | None = None
 
 
 class Repo:
@@ -121,39 +126,77 @@ class Repo:
     def history(self, commit: str, paths: Iterable[str]) -> list[tuple[str, list[Touch]]]:
         """Commits reachable from `commit` touching `paths`, oldest first, with what each changed.
 
-        Renames are detected (`-M`), so a file's history can be followed across a move.
+        Renames are detected (`-M`), so a file's history can be followed across a move. Each
+        touch names its blob (`--raw`), so its text can be read by id, without a tree walk.
         """
         specs = list(paths)
         out = self.run(
-            "log", "--format=%x00%H", "--name-status", "-M", "--no-merges", "--reverse", commit, "--", *specs
+            "log",
+            "--format=%x00%H",
+            "--raw",
+            "--no-abbrev",
+            "-M",
+            "--no-merges",
+            "--reverse",
+            commit,
+            "--",
+            *specs,
         ).stdout
         commits: list[tuple[str, list[Touch]]] = []
         for chunk in out.split("\x00")[1:]:
             lines = [line for line in chunk.splitlines() if line.strip()]
             sha, touches = lines[0].strip(), []
-            for line in lines[1:]:
+            for line in lines[1:]:  # ":100644 100644 <old blob> <new blob> <status>\t<path>[\t<new path>]"
                 parts = line.split("\t")
-                status = parts[0][:1]
+                meta = parts[0].split()
+                if len(meta) < 5:
+                    continue
+                status, blob = meta[4][:1], meta[3] if meta[3] != _NO_BLOB else None
                 if status == "R" and len(parts) == 3:
                     old, new = self._rel(parts[1]), self._rel(parts[2])
                     if new is not None:
-                        touches.append(Touch(sha, "R", new, old))
+                        touches.append(Touch(sha, "R", new, old, blob))
                 elif len(parts) >= 2 and (rel := self._rel(parts[-1])) is not None:
-                    touches.append(Touch(sha, status, rel))
+                    touches.append(Touch(sha, status, rel, None, blob))
             commits.append((sha, touches))
         return commits
 
     def list_files(self, commit: str, directory: str) -> list[str]:
         """Files directly in `directory` at `commit` (relative to root); empty if it did not exist."""
-        listed = self.run("ls-tree", "--name-only", commit, "--", directory + "/", check=False)
-        return listed.stdout.splitlines()  # relative to root, as the pathspec was
+        return list(self.blobs(commit, directory))
+
+    def blobs(self, commit: str, directory: str) -> dict[str, str]:
+        """Path -> blob id of the files directly in `directory` at `commit` (empty if it did not exist)."""
+        listed = self.run("ls-tree", commit, "--", directory + "/", check=False)
+        out: dict[str, str] = {}
+        for line in listed.stdout.splitlines():  # "<mode> blob <id>\t<path relative to root>"
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                out[path] = parts[2]
+        return out
 
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""
         return self.show_many([(commit, path)])[(commit, path)]
 
     def show_many(self, items: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The texts of several (commit, path) at once: requests are pipelined to one cat-file process."""
+        """The texts of several (commit, path) at once: requests are pipelined to one cat-file process.
+
+        Each is found by walking the commit's tree; `read_blobs` is much cheaper when the blob
+        ids are known (from `history` or `blobs`).
+        """
+        items = list(dict.fromkeys(items))
+        texts = self._cat([f"{c}:{self._full(p)}" for c, p in items])
+        return dict(zip(items, texts, strict=True))
+
+    def read_blobs(self, blobs: Iterable[str]) -> dict[str, str | None]:
+        """The texts of blobs by id (None for an id that is not a blob), pipelined, each read once."""
+        ids = list(dict.fromkeys(blobs))
+        return dict(zip(ids, self._cat(ids), strict=True))
+
+    def _cat(self, names: list[str]) -> list[str | None]:
+        """`git cat-file --batch` over object names, in order; None where the name is not a blob."""
         if self._batch is None:
             self._batch = subprocess.Popen(
                 [self._git, "-C", str(self.root), "cat-file", "--batch"],
@@ -161,17 +204,16 @@ class Repo:
                 stdout=subprocess.PIPE,
             )
         assert self._batch.stdin is not None and self._batch.stdout is not None
-        items = list(dict.fromkeys(items))
-        out: dict[tuple[str, str], str | None] = {}
-        for start in range(0, len(items), 200):  # well under a pipe buffer of requests: no deadlock
-            chunk = items[start : start + 200]
-            self._batch.stdin.write(b"".join(f"{c}:{self._full(p)}\n".encode() for c, p in chunk))
+        out: list[str | None] = []
+        for start in range(0, len(names), 200):  # well under a pipe buffer of requests: no deadlock
+            chunk = names[start : start + 200]
+            self._batch.stdin.write(b"".join(f"{name}\n".encode() for name in chunk))
             self._batch.stdin.flush()
-            for item in chunk:
+            for _ in chunk:
                 header = self._batch.stdout.readline().decode().split()
                 if len(header) != 3 or header[1] != "blob":
-                    out[item] = None
+                    out.append(None)
                     continue
                 data = self._batch.stdout.read(int(header[2]) + 1)[:-1]
-                out[item] = data.decode("utf-8", errors="replace")
+                out.append(data.decode("utf-8", errors="replace"))
         return out
