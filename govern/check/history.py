@@ -47,6 +47,10 @@ class GitVersions:
         self._touching: dict[str, list[int]] | None = None
         self._texts: dict[tuple[str, str], str | None] = {}
         self._renames: dict[tuple[int, str], str] = {}  # (log position, new path) -> old path
+        #: (commit, path) -> its blob id where known (None: deleted there); from the log and ls-tree
+        self._blob_at: dict[tuple[str, str], str | None] = {}
+        self._listed: set[str] = set()  # commits whose schemas/ blobs are in _blob_at
+        self._by_blob: dict[str, AvroSchema] = {}  # parsed self-contained schemas, by blob id
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
     def close(self) -> None:
@@ -78,11 +82,18 @@ class GitVersions:
         key = (commit, path, located)
         if key in self._parsed:
             return self._parsed[key]
-        text = (
-            self._texts.pop((commit, path)) if (commit, path) in self._texts else self.repo.show(commit, path)
-        )
+        blob = self._blob_at.get((commit, path))
+        if not located and blob is not None and blob in self._by_blob:  # same text, another commit
+            self._parsed[key] = self._by_blob[blob]
+            return self._parsed[key]
+        text = self._texts.pop((commit, path)) if (commit, path) in self._texts else self._read(commit, path)
         schema: AvroSchema | None = None
-        if text is not None:
+        if text is not None and not located:
+            schema = _self_contained(text)  # the common case: one decode, no references
+        if schema is not None:
+            if blob is not None:
+                self._by_blob[blob] = schema
+        elif text is not None:
             try:
                 value = json.loads(text)
                 names: list[str] = []
@@ -104,10 +115,37 @@ class GitVersions:
         self._parsed[key] = schema
         return schema
 
+    def _read(self, commit: str, path: str) -> str | None:
+        """The text of `path` at `commit`, by blob id where known (cheap), else through its tree."""
+        if (commit, path) in self._blob_at:
+            blob = self._blob_at[(commit, path)]
+            return None if blob is None else self.repo.read_blobs([blob])[blob]
+        return self.repo.show(commit, path)
+
+    def _list(self, commit: str) -> None:
+        """Learn the blob ids of schemas/ at `commit` (one `ls-tree`: for the base, not every commit)."""
+        if commit in self._listed:
+            return
+        self._listed.add(commit)
+        found = self.repo.blobs(commit, SCHEMAS_DIR)
+        for file in found:
+            self._blob_at[(commit, file)] = found[file]
+
     def prefetch(self, items: list[tuple[str, str]]) -> None:
-        """Read the texts of many (commit, path) in one pipelined batch, before parsing them."""
+        """Read the texts of many (commit, path) in one pipelined batch, before parsing them.
+
+        Versions whose blob id the log gave are read by id (each distinct blob once: a file
+        unchanged by a commit that touched only a file it references is not read again).
+        """
         wanted = [item for item in items if (*item, False) not in self._parsed and item not in self._texts]
-        self._texts.update(self.repo.show_many(wanted))
+        by_id = [item for item in wanted if item in self._blob_at]
+        ids = {self._blob_at[item] for item in by_id} - {None} - self._by_blob.keys()
+        texts = self.repo.read_blobs(sorted(ids))  # type: ignore[arg-type]
+        for item in by_id:
+            blob = self._blob_at[item]
+            if blob not in self._by_blob:
+                self._texts[item] = None if blob is None else texts[blob]
+        self._texts.update(self.repo.show_many([item for item in wanted if item not in self._blob_at]))
 
     def log(self) -> list[tuple[str, list[Touch]]]:
         """Every commit touching schemas/ reachable from the repository's refs asked so far (cached)."""
@@ -123,9 +161,10 @@ class GitVersions:
         """Path -> positions in the log of the commits touching it (built once)."""
         if self._touching is None:
             index: dict[str, list[int]] = defaultdict(list)
-            for position, (_, touches) in enumerate(self.log()):
+            for position, (sha, touches) in enumerate(self.log()):
                 for touch in touches:
                     index[touch.path].append(position)
+                    self._blob_at[(sha, touch.path)] = touch.blob
                     if touch.status == "R" and touch.old_path:
                         self._renames[(position, touch.path)] = touch.old_path
             self._touching = index
@@ -138,6 +177,7 @@ class GitVersions:
         have gained a symbol); consecutive identical versions are one version.
         """
         self.load_log(commit)
+        self._list(commit)
         latest = self.parse(commit, path)
         if latest is None:
             return []
@@ -173,8 +213,24 @@ class GitVersions:
 
     def latest(self, commit: str, path: str) -> Version | None:
         """Only the version at `commit` (what non-transitive levels compare with)."""
+        self._list(commit)
         schema = self.parse(commit, path)
         return None if schema is None else Version(1, commit, path, schema)
+
+
+def _self_contained(text: str) -> AvroSchema | None:
+    """`text` parsed (leniently) when it names no type of another file; else None (parse with references).
+
+    What `GitVersions.parse` would build with no references, decoding the JSON once instead of
+    twice; anything unusual (invalid JSON or schema, a name from elsewhere) takes the full path.
+    """
+    try:
+        schema = parse_schema(text, strict=False)
+    except (ValueError, SchemaParseError):
+        return None
+    names: list[str] = []
+    _walk(schema.json, None, set(), names)
+    return None if names else schema
 
 
 def _ref_names(schema: AvroSchema) -> list[str]:
