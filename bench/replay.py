@@ -299,6 +299,9 @@ def main() -> None:
         print(line("raw Producer, pre-encoded (ceiling)", count, ceiling))
         print(line("kcat -P, same bytes", count, kcat, ceiling))
         print(line("govern replay (validate+txn)", count, ours, ceiling))
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
+        print(f"    phases: {phases}")
+        print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
         if kcat is not None:
             print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
 

@@ -138,6 +138,7 @@ def replay_command(
             "schemas": schemas,
             "warnings": summary.warnings,
             "elapsed_s": round(summary.elapsed, 3),
+            "phases_s": {name: round(seconds, 3) for name, seconds in summary.phases.items()},
         }
         typer.echo(json.dumps(payload, indent=2))
         return
