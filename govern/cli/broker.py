@@ -12,7 +12,7 @@ import shutil
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,26 +20,13 @@ from rich.console import Console
 from govern.cli.app import app
 from govern.config import load_config
 from govern.errors import EnvironmentProblem, InputError
-from govern.kafka import (
-    BOOTSTRAP_ENV,
-    BROKER_STARTUP_TIMEOUT_S,
-    KAFKA_VERSION,
-    PROVIDER_ENV,
-    BrokerError,
-    LocalBroker,
-    fetch_kafka,
-    is_reachable,
-    start_local_broker,
-)
-from govern.kafka.distribution import is_fetched, version_dir
-from govern.kafka.state import (
-    broker_workdir,
-    clear_state,
-    ensure_state_dir,
-    read_state,
-    state_path,
-    write_state,
-)
+
+if TYPE_CHECKING:  # govern.kafka loads confluent_kafka: imported by the commands, not by `govern --help`
+    from govern.kafka import BrokerError, LocalBroker
+
+#: = govern.kafka.BROKER_STARTUP_TIMEOUT_S, written out so that `govern --help` need not import
+#: govern.kafka (tests/unit/test_cli_imports.py keeps the two equal)
+BROKER_STARTUP_TIMEOUT_S = 90.0
 
 broker_app = typer.Typer(
     name="broker",
@@ -80,6 +67,9 @@ def up(
     output: FormatOption = OutputFormat.text,
 ) -> None:
     """Start the project's broker (fetching Kafka's jars the first time) and print its bootstrap address."""
+    from govern.kafka import BOOTSTRAP_ENV, PROVIDER_ENV, BrokerError, start_local_broker
+    from govern.kafka.state import broker_workdir, clear_state, ensure_state_dir, read_state, write_state
+
     root = root.resolve()
     external = _configured_cluster(root)
     if external is not None:
@@ -125,6 +115,8 @@ def up(
 @broker_app.command("status")
 def status(root: RootOption = Path("."), output: FormatOption = OutputFormat.text) -> None:
     """Say whether the project's Kafka is up (exit 0) or not (exit 3), with bootstrap, pid and log path."""
+    from govern.kafka import is_reachable, read_state, state_path
+
     root = root.resolve()
     external = _configured_cluster(root)
     if external is not None:
@@ -159,6 +151,8 @@ def status(root: RootOption = Path("."), output: FormatOption = OutputFormat.tex
 @broker_app.command("down")
 def down(root: RootOption = Path("."), output: FormatOption = OutputFormat.text) -> None:
     """Stop the project's broker (SIGTERM, then SIGKILL after a timeout) and remove its state and data."""
+    from govern.kafka import BOOTSTRAP_ENV, clear_state, read_state
+
     root = root.resolve()
     broker = read_state(root)
     if broker is None:
@@ -181,6 +175,9 @@ def down(root: RootOption = Path("."), output: FormatOption = OutputFormat.text)
 @broker_app.command("fetch")
 def fetch(output: FormatOption = OutputFormat.text) -> None:
     """Fetch the pinned Kafka's jars from Maven Central into the cache (once; later runs are instant)."""
+    from govern.kafka import KAFKA_VERSION, fetch_kafka
+    from govern.kafka.distribution import is_fetched, version_dir
+
     already = is_fetched(KAFKA_VERSION)
     distribution = fetch_kafka(KAFKA_VERSION)
     jars = sorted(distribution.libs.glob("*.jar"))
@@ -199,6 +196,8 @@ def fetch(output: FormatOption = OutputFormat.text) -> None:
 
 def _configured_cluster(root: Path) -> tuple[str, str] | None:
     """(bootstrap, where it was set) when the environment or govern.toml names a cluster."""
+    from govern.kafka import BOOTSTRAP_ENV
+
     from_env = os.environ.get(BOOTSTRAP_ENV, "").strip()
     if from_env:
         return from_env, BOOTSTRAP_ENV
@@ -207,10 +206,14 @@ def _configured_cluster(root: Path) -> tuple[str, str] | None:
 
 
 def _describe(broker: LocalBroker, root: Path, *, running: bool) -> dict[str, Any]:
+    from govern.kafka import state_path
+
     return {"running": running, "provider": "jvm", **broker.to_dict(), "state_file": str(state_path(root))}
 
 
 def _lines(broker: LocalBroker, root: Path) -> list[str]:
+    from govern.kafka import state_path
+
     return [
         f"running: Apache Kafka {broker.version} (KRaft, one node)",
         f"bootstrap: {broker.bootstrap}",

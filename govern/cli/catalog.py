@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from govern.catalog import Catalog, catalog_to_dict, load_catalog
 from govern.cli.app import app
+
+if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
+    from rich.table import Table
+
+    from govern.catalog import Catalog
 
 
 class OutputFormat(StrEnum):
@@ -23,6 +26,8 @@ class OutputFormat(StrEnum):
 
 
 def _table(catalog: Catalog) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"Topics ({len(catalog.topics)}) in {catalog.root}", title_justify="left")
     table.add_column("topic", no_wrap=True)
     table.add_column("key")
@@ -57,6 +62,8 @@ def catalog_command(
     ] = OutputFormat.text,
 ) -> None:
     """List the topics: key, value schema, producers, consumers, compatibility and settings."""
+    from govern.catalog import catalog_to_dict, load_catalog
+
     catalog = load_catalog(root)
     if output is OutputFormat.json:
         typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))

@@ -26,17 +26,18 @@ from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from govern.catalog import Catalog, load_catalog, topic_specs
 from govern.cli.app import app
 from govern.cli.catalog import render_table
 from govern.errors import EnvironmentProblem
-from govern.kafka import KafkaAdmin, provider_from_env, resolve_bootstrap
+
+if TYPE_CHECKING:  # heavy (yaml, fastavro, confluent_kafka): imported where used, not by `govern --help`
+    from govern.catalog import Catalog
 
 console = Console(highlight=False)
 
@@ -54,6 +55,8 @@ class DemoFormat(StrEnum):
 @contextmanager
 def kafka_for_demo(root: Path) -> Iterator[tuple[str, bool]]:
     """(bootstrap, reused): KAFKA_BOOTSTRAP_SERVERS, a running `govern broker`, else a fresh one."""
+    from govern.kafka import provider_from_env, resolve_bootstrap
+
     running = resolve_bootstrap(root)
     if running is not None:
         console.print(f"Kafka: using the running cluster at [bold]{running}[/]")
@@ -74,6 +77,9 @@ def kafka_for_demo(root: Path) -> Iterator[tuple[str, bool]]:
 
 def create_topics(bootstrap: str, catalog: Catalog, prefix: str = "") -> tuple[list[str], list[str]]:
     """Create every catalog topic that does not exist yet; returns (created, already there)."""
+    from govern.catalog import topic_specs
+    from govern.kafka import KafkaAdmin
+
     admin = KafkaAdmin(bootstrap)
     try:
         existing = admin.list_topics()
@@ -258,6 +264,8 @@ def demo(
     if output is DemoFormat.json:
         console = Console(highlight=False, stderr=True)
     root = root.resolve()
+    from govern.catalog import load_catalog
+
     catalog = load_catalog(root)  # bad contracts fail before anything starts
     from services.common import Codecs, ServiceConfig
     from services.common.runner import run_services
