@@ -44,10 +44,12 @@ def _outcomes(
     return found
 
 
-def run_scenario(config: ServiceConfig, codecs: Codecs, *, timeout: float = 60.0) -> ScenarioResult:
+def run_scenario(
+    config: ServiceConfig, codecs: Codecs, *, timeout: float = 60.0, run: str | None = None
+) -> ScenarioResult:
     """Play the scenario against running services; AssertionError if an answer does not come in time."""
     started = time.monotonic()
-    run = secrets.token_hex(2)
+    run = run or secrets.token_hex(2)
     alice, bob = f"alice-{run}", f"bob-{run}"
     creates = [
         r.account_request(alice, "CREATE", first_name="Alice", last_name="Martin", email="alice@example.org"),

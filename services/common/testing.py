@@ -7,10 +7,12 @@ them; `read_topic` reads a topic's committed records from the beginning with a d
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
@@ -173,3 +175,9 @@ def wait_for(condition: Any, *, timeout: float = 30.0, every: float = 0.3, what:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
+
+
+def fixture_records(path: str | Path) -> list[dict[str, Any]]:
+    """The record lines of a govern fixture file (its header skipped): `{"key", "value", …}` dicts."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines[1:] if line.strip()]

@@ -10,17 +10,24 @@ from pathlib import Path
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.account import AccountService
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, create_topics, latest, produce, read_topic, wait_for
+from services.common.testing import (
+    Running,
+    create_topics,
+    fixture_records,
+    latest,
+    produce,
+    read_topic,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
+def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"a{secrets.token_hex(4)}-")
     admin = KafkaAdmin(kafka_cluster)
     create_topics(config, admin)
@@ -34,6 +41,33 @@ def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig,
 
 def accounts(config, codecs) -> list:
     return read_topic(config, codecs, "account", idle=0.4, timeout=5)
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+FIELDS = ("account_id", "first_name", "last_name", "email", "address", "status")
+
+
+def test_replayed_requests_give_the_recorded_accounts(exchange, tmp_path: Path, replay, topic_reader) -> None:
+    """Account requests recorded from a full run replayed; only the account service runs."""
+    config, _ = exchange
+    replay(FIXTURES / "account-request.jsonl", topic=config.topic("account-request"))
+    recorded = latest((r["key"], r["value"]) for r in fixture_records(FIXTURES / "account.jsonl"))
+    with Running(AccountService(config, store=tmp_path / "accounts.sqlite")):
+        # the source publishes rows as they are when polled: carol may be seen open then closed, or closed
+
+        def done() -> list | None:
+            records = topic_reader(config.topic("account"), timeout=2)
+            now = latest((r["key"], r["value"]) for r in records)
+            closed = now.get("carol-fx", {}).get("status") == "CLOSED"
+            return records if closed and len(now) == 3 else None
+
+        published = wait_for(done, what="the three accounts, carol closed")
+    now = latest((r["key"], r["value"]) for r in published)
+    assert {k: [v[f] for f in FIELDS] for k, v in now.items()} == {
+        k: [v[f] for f in FIELDS] for k, v in recorded.items()
+    }
+    assert now["carol-fx"]["status"] == "CLOSED"
+    assert all(r["key"] == r["value"]["account_id"] for r in published)
 
 
 def test_requests_reach_the_table_once_and_changes_are_published_once(exchange, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common.testing import Running, create_topics, latest, read_topic, wait_for
 from services.rate import Books, RateService
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
+def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"r{secrets.token_hex(4)}-")
     admin = KafkaAdmin(kafka_cluster)
     create_topics(config, admin)

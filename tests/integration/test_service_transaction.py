@@ -6,21 +6,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, create_topics, produce, read_topic
+from services.common.testing import Running, create_topics, fixture_records, produce, read_topic
 from services.transaction import TransactionService
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
+def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"t{secrets.token_hex(4)}-")
     admin = KafkaAdmin(kafka_cluster)
@@ -54,6 +54,40 @@ def wait_outcomes(config, codecs, count, timeout=30.0):
         found = outcomes(config, codecs, count)
         if len(found) >= count or time.monotonic() > deadline:
             return found
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+EIGHT = Decimal("0.00000001")
+
+
+def test_replayed_full_run_gives_the_same_outcomes(exchange, replay, topic_reader) -> None:
+    """Inputs recorded from a full run (tests/fixtures/topics/exchange) replayed; only this service runs."""
+    config, _ = exchange
+    for name in ("account", "exchange-rate", "transaction-request"):
+        replay(FIXTURES / f"{name}.jsonl", topic=config.topic(name))
+    recorded = {
+        r["value"]["guid"]: r["value"]
+        for name in ("transaction-success", "transaction-failed")
+        for r in fixture_records(FIXTURES / f"{name}.jsonl")
+    }
+    with Running(TransactionService(config)):
+        success = topic_reader(config.topic("transaction-success"), count=4, timeout=30)
+        failed = topic_reader(config.topic("transaction-failed"), count=9, timeout=30)
+    got = {r["value"]["guid"]: r["value"] for r in success + failed}
+    assert len(got) == len(success) + len(failed) == len(recorded) == 13
+    assert {g: v.get("reason") for g, v in got.items()} == {g: v.get("reason") for g, v in recorded.items()}
+    for record in success:
+        now, then = record["value"], recorded[record["value"]["guid"]]
+        assert record["key"] == now["account_id"] == then["account_id"]
+        assert (now["debit_amount"], now["debit_currency"]) == (then["debit_amount"], then["debit_currency"])
+        if now["type"] != "EXCHANGE":
+            assert now["credit_amount"] == then["credit_amount"]
+            continue
+        # replayed rates are the run's final ones: the price may differ, the rule may not
+        debit, price = Decimal(now["debit_amount"]), Decimal(now["rate"]["price"])
+        expected = debit * price if now["rate"]["side"] == "BID" else debit / price
+        assert Decimal(now["credit_amount"]) == expected.quantize(EIGHT, rounding="ROUND_DOWN")
+        assert now["rate"]["side"] == then["rate"]["side"]
 
 
 def test_deposit_withdraw_exchange_and_every_rejection(exchange) -> None:

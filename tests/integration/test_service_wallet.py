@@ -6,21 +6,29 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, create_topics, latest, produce, read_topic, wait_for
+from services.common.testing import (
+    Running,
+    create_topics,
+    fixture_records,
+    latest,
+    produce,
+    read_topic,
+    wait_for,
+)
 from services.wallet import WalletService
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
+def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"w{secrets.token_hex(4)}-")
     admin = KafkaAdmin(kafka_cluster)
     create_topics(config, admin)
@@ -52,6 +60,34 @@ def wallets(config, codecs) -> dict:
 
 def balances(wallet: dict) -> dict[str, Decimal]:
     return {e["currency"]: e["amount"] for e in wallet["balances"]}
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+
+
+def test_replayed_full_run_gives_the_same_wallets(exchange, replay, topic_reader) -> None:
+    """Accounts, rates and outcomes recorded from a full run replayed; only the wallet service runs."""
+    config, _ = exchange
+    for name in ("account", "exchange-rate", "transaction-success"):
+        replay(FIXTURES / f"{name}.jsonl", topic=config.topic(name))
+    recorded = latest((r["key"], r["value"]) for r in fixture_records(FIXTURES / "wallet.jsonl"))
+
+    def amounts(wallet: dict) -> dict[str, str]:
+        return {b["currency"]: b["amount"] for b in wallet["balances"]}
+
+    def settled() -> dict | None:
+        now = latest((r["key"], r["value"]) for r in topic_reader(config.topic("wallet"), timeout=2))
+        same = set(now) == set(recorded) and all(amounts(now[k]) == amounts(recorded[k]) for k in now)
+        return now if same else None
+
+    with Running(WalletService(config)):
+        wallets = wait_for(settled, timeout=30, what="the recorded wallets")
+    assert set(wallets) == {"alice-fx", "bob-fx", "carol-fx"}
+    assert amounts(wallets["carol-fx"]) == {}
+    for wallet in wallets.values():
+        total = wallet["total_valuation"]
+        values = [Decimal(b["valuation"]["amount"]) for b in wallet["balances"]]
+        assert Decimal(total["amount"]) == sum(values, Decimal(0)) and total["currency"] == "USD"
 
 
 def test_wallets_follow_transactions_and_rates_and_survive_a_restart(exchange) -> None:

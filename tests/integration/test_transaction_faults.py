@@ -30,7 +30,6 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from govern.kafka import KafkaAdmin, client_config
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
 from services.common.testing import Running, create_topics, latest, produce, read_topic, wait_for
@@ -49,7 +48,7 @@ EIGHT = Decimal("0.00000001")
 
 
 @pytest.fixture
-def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
+def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"f{secrets.token_hex(4)}-")
     admin = KafkaAdmin(kafka_cluster)
     create_topics(config, admin)
