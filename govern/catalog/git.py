@@ -10,6 +10,7 @@ Errors: git missing is an `EnvironmentProblem` (exit 3); a bad ref or not a repo
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -52,15 +53,17 @@ class Repo:
     Paths given to and returned by this class are relative to `root`, as contracts name them.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        outside_hint: str = "run inside the project's git checkout, or pass --registry instead of --against",
+    ) -> None:
         self.root = Path(root)
         self._git = _git_binary()
         top = self.run("rev-parse", "--show-prefix", check=False)
         if top.returncode != 0:
-            raise InputError(
-                f"{self.root.resolve()}: not a git repository",
-                hint="run inside the project's git checkout, or pass --registry instead of --against",
-            )
+            raise InputError(f"{self.root.resolve()}: not a git repository", hint=outside_hint)
         self.prefix = top.stdout.strip()  # "" at the top level, else "sub/dir/"
         self._batch: subprocess.Popen[bytes] | None = None
 
@@ -104,6 +107,9 @@ class Repo:
 
     def resolve(self, ref: str) -> str:
         """The commit id `ref` names (branch, remote branch, tag, commit); works on a detached HEAD."""
+        if not ref or ref.startswith("-"):  # never let a ref be read as an option
+            hint = "pass a branch, tag or commit, e.g. --against main"
+            raise InputError(f"invalid git ref {ref!r}", hint=hint)
         found = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         if found.returncode != 0 or not found.stdout.strip():
             if self.is_shallow():
@@ -176,6 +182,37 @@ class Repo:
                 out[path] = parts[2]
         return out
 
+    def materialise(self, commit: str, directories: Iterable[str], dest: Path) -> None:
+        """Write the files under `directories` as they are at `commit` below `dest` (paths relative to root).
+
+        Read in one batch; a directory missing at `commit` writes nothing. Symbolic links are
+        recreated when they stay inside `dest`, and skipped otherwise.
+        """
+        specs = [f"{d.rstrip('/')}/" for d in directories]
+        listed = self.run("ls-tree", "-r", "-z", commit, "--", *specs, check=False)
+        files: dict[str, tuple[str, str]] = {}  # path -> (mode, blob id)
+        for line in listed.stdout.split("\0"):  # "<mode> blob <id>\t<path relative to root, unquoted>"
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                files[path] = (parts[0], parts[2])
+        data = self.read_blob_bytes(blob for _, blob in files.values())
+        base = Path(dest).resolve()
+        for path, (mode, blob) in files.items():
+            target = base / path
+            content = data[blob]
+            if content is None or not target.resolve().is_relative_to(base):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if mode == "120000":  # a symbolic link: its blob is the link's target
+                link = os.fsdecode(content)
+                if not os.path.isabs(link) and (target.parent / link).resolve().is_relative_to(base):
+                    target.symlink_to(link)
+                continue
+            target.write_bytes(content)
+            if mode == "100755":
+                target.chmod(0o755)
+
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""
         return self.show_many([(commit, path)])[(commit, path)]
@@ -187,15 +224,19 @@ class Repo:
         ids are known (from `history` or `blobs`).
         """
         items = list(dict.fromkeys(items))
-        texts = self._cat([f"{c}:{self._full(p)}" for c, p in items])
-        return dict(zip(items, texts, strict=True))
+        found = self._cat([f"{c}:{self._full(p)}" for c, p in items])
+        return {item: _text(data) for item, data in zip(items, found, strict=True)}
 
     def read_blobs(self, blobs: Iterable[str]) -> dict[str, str | None]:
         """The texts of blobs by id (None for an id that is not a blob), pipelined, each read once."""
+        return {blob: _text(data) for blob, data in self.read_blob_bytes(blobs).items()}
+
+    def read_blob_bytes(self, blobs: Iterable[str]) -> dict[str, bytes | None]:
+        """The contents of blobs by id, as bytes (None for an id that is not a blob)."""
         ids = list(dict.fromkeys(blobs))
         return dict(zip(ids, self._cat(ids), strict=True))
 
-    def _cat(self, names: list[str]) -> list[str | None]:
+    def _cat(self, names: list[str]) -> list[bytes | None]:
         """`git cat-file --batch` over object names, in order; None where the name is not a blob."""
         if self._batch is None:
             self._batch = subprocess.Popen(
@@ -204,7 +245,7 @@ class Repo:
                 stdout=subprocess.PIPE,
             )
         assert self._batch.stdin is not None and self._batch.stdout is not None
-        out: list[str | None] = []
+        out: list[bytes | None] = []
         for start in range(0, len(names), 200):  # well under a pipe buffer of requests: no deadlock
             chunk = names[start : start + 200]
             self._batch.stdin.write(b"".join(f"{name}\n".encode() for name in chunk))
@@ -214,6 +255,9 @@ class Repo:
                 if len(header) != 3 or header[1] != "blob":
                     out.append(None)
                     continue
-                data = self._batch.stdout.read(int(header[2]) + 1)[:-1]
-                out.append(data.decode("utf-8", errors="replace"))
+                out.append(self._batch.stdout.read(int(header[2]) + 1)[:-1])
         return out
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", errors="replace")
