@@ -1,81 +1,27 @@
 """Before and after from git: the base ref's contracts/ and schemas/ against the working tree.
 
-The base is materialised with `git archive` into a temporary directory and loaded with the same
-`load_catalog` as the working tree, so both sides are cross-checked the same way and any error
-(naming file:line, the base's files prefixed with the ref) stops the command before a plan is
-made from partial data.
+The base is materialised (through the shared git helper, `govern.catalog.git.Repo`) into a
+temporary directory and loaded with the same `load_catalog` as the working tree, so both sides
+are cross-checked the same way and any error (naming file:line, the base's files prefixed with
+the ref) stops the command before a plan is made from partial data.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import shutil
-import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from govern.catalog import Catalog, load_catalog
 from govern.catalog import SchemaRef as CatalogSchema
-from govern.errors import EnvironmentProblem, InputError
+from govern.catalog.git import Repo
+from govern.errors import InputError
 from govern.plan.model import Change, SchemaRef, ServiceView, Snapshot, canonical_key
 from govern.plan.pacts import PACT_DIR, load_pacts
 
 PLANNED_DIRS = ("contracts", "schemas")
 WORKTREE = "worktree"
-
-
-def _git(root: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess:
-    git = shutil.which("git")
-    if git is None:
-        raise EnvironmentProblem(
-            "git not found on PATH", hint="install git; release-plan reads the base from git"
-        )
-    return subprocess.run([git, "-C", str(root), *args], capture_output=True, text=not binary, check=False)
-
-
-def resolve_ref(root: Path, ref: str) -> str:
-    """The commit id `ref` names; InputError when `root` is not in a git repository or `ref` is unknown."""
-    if _git(root, "rev-parse", "--show-toplevel").returncode != 0:
-        raise InputError(
-            f"{root.resolve()}: not a git repository", hint="run inside the project's git checkout"
-        )
-    if not ref or ref.startswith("-"):
-        raise InputError(f"invalid git ref {ref!r}", hint="pass a branch, tag or commit, e.g. --against main")
-    found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if found.returncode != 0 or not found.stdout.strip():
-        raise InputError(
-            f"unknown git ref {ref!r}",
-            hint="pass a branch, tag or commit that exists (see `git log --oneline`)",
-        )
-    return found.stdout.strip()
-
-
-def materialise(root: Path, commit: str, dest: Path) -> Path:
-    """Write the commit's contracts/ and schemas/ (as seen from `root`) under `dest`; return that root."""
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
-    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.strip())  # pathspecs below are from the top
-    paths = []
-    for name in PLANNED_DIRS:
-        listed = _git(top, "ls-tree", "-d", "--name-only", commit, "--", f"{prefix}{name}")
-        if listed.returncode == 0 and listed.stdout.strip():
-            paths.append(f"{prefix}{name}")
-    base_root = dest / prefix if prefix else dest
-    base_root.mkdir(parents=True, exist_ok=True)
-    if not paths:
-        return base_root
-    archive = _git(top, "archive", "--format=tar", commit, "--", *paths, binary=True)
-    if archive.returncode != 0:
-        message = archive.stderr.decode(errors="replace").strip().splitlines()
-        raise EnvironmentProblem(
-            f"git archive {commit[:12]} failed: {message[-1] if message else 'no output'}",
-            hint="check that the repository is readable",
-        )
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="data")
-    return base_root
 
 
 def _schema(ref: CatalogSchema, side: str, in_git: bool) -> SchemaRef:
@@ -125,13 +71,15 @@ def _load_base(base_root: Path, ref: str, tmp: Path) -> Catalog | None:
 def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change:
     """Before (`against`, from git) and after (the working tree) of the project at `root`."""
     root = Path(root)
-    commit = resolve_ref(root, against)
-    after_catalog = load_catalog(root)
-    with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
-        base_root = materialise(root, commit, Path(tmp))
-        before_catalog = _load_base(base_root, against, Path(tmp))
-        before = snapshot(before_catalog, against, in_git=True)
-        old_pacts = load_pacts(base_root, against)
+    with Repo(root, outside_hint="run inside the project's git checkout") as repo:
+        commit = repo.resolve(against)
+        after_catalog = load_catalog(root)
+        with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
+            base_root = Path(tmp)
+            repo.materialise(commit, PLANNED_DIRS, base_root)
+            before_catalog = _load_base(base_root, against, base_root)
+            before = snapshot(before_catalog, against, in_git=True)
+            old_pacts = load_pacts(base_root, against)
     after = snapshot(after_catalog, WORKTREE)
     drained = frozenset(drained)
     known = {t.name for t in after_catalog.topics} | (
