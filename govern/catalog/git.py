@@ -14,8 +14,8 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from govern.errors import EnvironmentProblem, InputError
 
@@ -35,10 +35,12 @@ def _git_binary() -> str:
 _NO_BLOB = "0" * 40
 
 
-@dataclass(frozen=True)
-class Touch:
+class Touch(NamedTuple):
     """One commit's change to one path: status letter (A, M, D, R), for a rename the old path, and
-    the id of the blob the path holds after the commit (None when deleted)."""
+    the id of the blob the path holds after the commit (None when deleted).
+
+    A named tuple: a log over a thousand files holds tens of thousands of these.
+    """
 
     commit: str
     status: str
