@@ -41,10 +41,9 @@ class Node:
     props: dict[str, Any] = {}
     logical_type: str | None = None
     is_error: bool = False
-    sig: str | None = None  # self-contained text of the subtree, computed on demand
     # Set on every node of a document where some record has a field alias naming one of that
-    # record's own fields: Avro Java's check of such a record against an identical copy throws
-    # (the field matches two writer fields), so identical-subtree short-cuts must not apply.
+    # record's own fields: Avro Java's check of such a record against itself throws (the field
+    # matches two writer fields), so the identity short-cut must not apply.
     ambiguous: bool = False
 
     def __init__(self, type_: str, pointer: str, origin: object = None) -> None:

@@ -7,13 +7,12 @@ popped while descending; union sub-checks start from a fresh stack, as in Java, 
 nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
 exception is ``CheckFailed`` for what Avro Java itself throws on.
 
-One addition for speed: a pair of structurally identical subtrees (same self-contained
-``Schema.toString()`` text) is compatible without descending, which Java would also conclude,
-except in a document where a record has a field alias naming one of its own fields (Java throws
-on such a record even against itself); those documents never take the short-cut.
-Verdicts and reported findings are unchanged; the only theoretical difference is Java's reuse of
-a memo entry computed under a union's fresh location at a second site of the same named-type
-pair, where Java itself reports a stale location.
+Short-cuts for speed, none changing a verdict or a finding: a pair of primitives of the same
+type is compatible without a memo entry, and so is a node against itself (except in a document
+where a record has a field alias naming one of its own fields: Java throws on such a record
+even against itself); record fields of the same primitive type are passed over without
+pushing their location. (Comparing the self-contained text of whole subtrees, tried before,
+cost more to compute on first contact than the walk it saved: see bench/compat.py.)
 """
 
 from __future__ import annotations
@@ -51,13 +50,6 @@ class Incompatibility(NamedTuple):
 
 class CheckFailed(Exception):
     """What Avro Java raises (an ``AvroRuntimeException``); Confluent reports it as incompatible."""
-
-
-def _signature(node: Node) -> str:
-    from govern.avro.writer import java_string
-
-    node.sig = sig = java_string(node)
-    return sig
 
 
 def _location(tokens: list[str]) -> str:
@@ -102,19 +94,14 @@ class Checker:
     def compat(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         """Memoised check of one pair at the current location.
 
-        Short-cut: structurally identical subtrees (same self-contained text) are compatible,
-        as Avro Java would also find; this skips most of an evolved schema's unchanged fields.
-        Not for ``ambiguous`` documents: there Java's walk of an identical copy throws.
+        Same-type primitives and a node against itself are compatible at once (not in
+        ``ambiguous`` documents: there Java's walk of the same record throws).
         """
         if reader.type == writer.type:
             if reader.type in PRIMITIVE_TYPES:
                 return COMPATIBLE
-            if not reader.ambiguous:  # (an identical copy of an ambiguous record makes Java throw)
-                if reader is writer:
-                    return COMPATIBLE
-                rsig = reader.sig or _signature(reader)
-                if rsig == (writer.sig or _signature(writer)):
-                    return COMPATIBLE
+            if reader is writer and not reader.ambiguous:
+                return COMPATIBLE
         key = (id(reader), id(writer))
         result = self.memo.get(key)
         if result is not None:
@@ -297,7 +284,6 @@ class Checker:
         tokens.append("fields")
         wmap = writer.field_map
         for rfield in reader.fields:
-            tokens.append(str(rfield.pos))
             wfield = wmap.get(rfield.name)
             if rfield.aliases:
                 matches = [wfield] if wfield is not None else []
@@ -314,10 +300,15 @@ class Checker:
                     )
                 wfield = matches[0] if matches else None
             if wfield is not None:
-                found = self.at("type", rfield.type, wfield.type)
+                rtype, wtype = rfield.type, wfield.type
+                if rtype.type == wtype.type and rtype.type in PRIMITIVE_TYPES:
+                    continue  # compatible, nothing to locate: the common case, kept cheap
+                tokens.append(str(rfield.pos))
+                found = self.at("type", rtype, wtype)
                 if found:
                     result += found
             elif not rfield.has_default:
+                tokens.append(str(rfield.pos))
                 ftype = rfield.type
                 if ftype.type == "enum" and ftype.enum_default is not None:
                     # Java quirk: compares the enum with the writer *record* -> TYPE_MISMATCH
@@ -336,6 +327,8 @@ class Checker:
                             field=rfield.name,
                         ),
                     )
+            else:
+                continue
             tokens.pop()
         tokens.pop()
         return result
