@@ -157,12 +157,12 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
 
 
 def _load_topics(
-    root: Path, by_file: dict[Path, SchemaRef], resolver: _Resolver
+    root: Path, by_file: dict[Path, SchemaRef], resolver: _Resolver, documents: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], _File, LocatedMap]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{CONTRACTS_DIR}/{TOPICS_FILE}"
     file = _File(_root_display(root, rel))
-    doc = file.mapping(load_yaml(root / rel, file.display), 1, TOPICS_FILE)
+    doc = documents[rel] = file.mapping(load_yaml(root / rel, file.display), 1, TOPICS_FILE)
     file.known_keys(doc, _TOP_KEYS, TOPICS_FILE)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
@@ -214,11 +214,12 @@ def _load_service(
     topics: dict[str, dict[str, Any]],
     by_file: dict[Path, SchemaRef],
     resolver: _Resolver,
+    documents: dict[str, Any],
 ) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
     rel = path.relative_to(root)
     file = _File(str(path))
-    doc = file.mapping(load_yaml(path, file.display), 1, rel.name)
+    doc = documents[rel.as_posix()] = file.mapping(load_yaml(path, file.display), 1, rel.name)
     file.known_keys(doc, _SERVICE_KEYS, "a service contract")
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
@@ -269,13 +270,16 @@ def _load_service(
     )
 
 
-def load_catalog(root: Path) -> Catalog:
+def load_catalog(root: Path, *, documents: dict[str, Any] | None = None) -> Catalog:
     """Load and cross-check `<root>/contracts/*.yaml` and `<root>/schemas/*.avsc`.
 
     Raises InputError (exit 2) naming file:line for anything wrong, so a bad contract never
-    reaches a registry or a broker.
+    reaches a registry or a broker. `documents`, when given, receives each contract file's YAML
+    document by path (e.g. "contracts/topics.yaml"): a caller comparing with another revision
+    need not parse the same text twice. Treat them as read-only.
     """
     root = Path(root)
+    documents = {} if documents is None else documents
     if not (root / CONTRACTS_DIR).is_dir():
         raise InputError(
             f"{root / CONTRACTS_DIR}: contracts directory not found",
@@ -285,14 +289,14 @@ def load_catalog(root: Path) -> Catalog:
     by_file: dict[Path, SchemaRef] = {}
     for ref in index.values():  # a lookup per declared schema path, not a scan (1,000 topics...)
         by_file.setdefault(ref.file, ref)
-    topic_rows, topics_file, topics_map = _load_topics(root, by_file, resolver)
+    topic_rows, topics_file, topics_map = _load_topics(root, by_file, resolver, documents)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
     for path in sorted((root / CONTRACTS_DIR).glob("*.y*ml")):
         if path.name in NOT_SERVICES or path.suffix not in (".yaml", ".yml"):
             continue
-        service = _load_service(root, path, by_name, by_file, resolver)
+        service = _load_service(root, path, by_name, by_file, resolver, documents)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(

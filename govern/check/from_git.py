@@ -11,7 +11,7 @@ ones, since their answer needs the whole history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +52,19 @@ def _yaml(text: str | None) -> Any:
         return None
 
 
-def base_topics(repo: Repo, commit: str) -> dict[str, BaseTopic]:
-    """The topics of the base's contracts/ (empty when it has none yet: everything is new)."""
-    doc = _yaml(repo.show(commit, TOPICS))
+def base_topics(repo: Repo, commit: str, unchanged: Mapping[str, Any] | None = None) -> dict[str, BaseTopic]:
+    """The topics of the base's contracts/ (empty when it has none yet: everything is new).
+
+    `unchanged` maps contract files whose text is the same at `commit` as in the working tree
+    to their parsed documents (as the catalog loaded them): those are not read and parsed again.
+    """
+    listed = repo.list_files(commit, "contracts")
+    reuse = {path: unchanged[path] for path in listed if unchanged and path in unchanged}
+
+    def document(path: str) -> Any:
+        return reuse[path] if path in reuse else _yaml(repo.show(commit, path))
+
+    doc = document(TOPICS)
     if not isinstance(doc, dict) or not isinstance(doc.get("topics"), dict):
         return {}
     defaults = doc.get("defaults") if isinstance(doc.get("defaults"), dict) else {}
@@ -67,10 +77,10 @@ def base_topics(repo: Repo, commit: str) -> dict[str, BaseTopic]:
             spec.get("value_schema"),
             spec.get("key_schema"),
         )
-    for path in repo.list_files(commit, "contracts"):
+    for path in listed:
         if not path.endswith((".yaml", ".yml")) or path.rsplit("/", 1)[-1] in NOT_SERVICES:
             continue
-        contract = _yaml(repo.show(commit, path))
+        contract = document(path)
         if not isinstance(contract, dict):
             continue
         for entry in contract.get("consumes") or ():
@@ -98,13 +108,19 @@ def check_against_git(
     *,
     all_subjects: bool = False,
     include_removed: bool = True,
+    documents: Mapping[str, Any] | None = None,
 ) -> Report:
-    """Check `subjects` of the working tree against `ref`; see the module docstring."""
+    """Check `subjects` of the working tree against `ref`; see the module docstring.
+
+    `documents` are the working tree's contract documents as `load_catalog` parsed them; those
+    unchanged at `ref` are reused for the base instead of being parsed again.
+    """
     with Repo(catalog.root) as repo:
         commit = repo.resolve(ref)
         report = Report(against=f"git {ref} ({commit[:12]})")
-        base = base_topics(repo, commit)
         changed = repo.changed_paths(commit, ["contracts", "schemas"])
+        same = {path: doc for path, doc in (documents or {}).items() if path not in changed}
+        base = base_topics(repo, commit, same)
         shallow = repo.is_shallow()
         git = GitVersions(repo)
         lines = Lines(_display(catalog, git))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from govern.catalog import load_catalog
 from govern.check.accepted import apply_ledger, load_ledger
@@ -28,7 +29,8 @@ def run_check(
     Raises InputError (exit 2) for bad contracts, schemas, ledger or subject names, and
     EnvironmentProblem (exit 3) when git or the registry cannot answer.
     """
-    catalog = load_catalog(Path(root))
+    documents: dict[str, Any] = {}  # the contracts as parsed, reused for an unchanged base
+    catalog = load_catalog(Path(root), documents=documents)
     declared = declared_subjects(catalog)
     wanted = list(subjects)
     chosen = select(declared, wanted)
@@ -37,7 +39,12 @@ def run_check(
         from govern.check.from_git import check_against_git
 
         report = check_against_git(
-            catalog, chosen, against, all_subjects=all_subjects, include_removed=not wanted
+            catalog,
+            chosen,
+            against,
+            all_subjects=all_subjects,
+            include_removed=not wanted,
+            documents=documents,
         )
     elif registry_url:
         from govern.check.from_registry import check_against_registry
