@@ -15,13 +15,15 @@ pytestmark = pytest.mark.kafka
 KEY = {"type": "record", "name": "Key", "namespace": "k", "fields": [{"name": "id", "type": "string"}]}
 VALUE = {"type": "record", "name": "Val", "namespace": "k", "fields": [{"name": "n", "type": "int"}]}
 HEADER = Header((SchemaEntry("key", KEY), SchemaEntry("value", VALUE)))
+RECENT = int(time.time() * 1000) - 60_000
+"""Timestamps far in the past would fall to the topic's retention at once."""
 
 
 def records(count: int) -> list[dict]:
     return [
         {
             "partition": 2,
-            "timestamp": 1000 + i,
+            "timestamp": RECENT + i,
             "key_schema": "key",
             "key": {"id": f"a{i % 3}"},
             "schema": "value",
@@ -91,3 +93,31 @@ def test_topic_reader_waits_for_a_topic_the_service_creates_later(
         assert len(read_topic(kafka_cluster, topic, registry_url=registry, count=2, timeout=15)) == 2
     finally:
         thread.join()
+
+
+def test_record_from_offset_from_time_and_max_messages(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str], tmp_path
+) -> None:
+    from govern.fixtures import FixtureReader, StartAt, record_topics
+
+    topic = kafka_admin.create_topic(unique_topic(), 1)
+    rows = [
+        {"partition": 0, "timestamp": RECENT + i * 1000, "key": f"k{i}", "value": f"v{i}"} for i in range(10)
+    ]
+    replay(
+        [records_source(Header(), rows)],
+        bootstrap=kafka_cluster,
+        registry_url=registry,
+        options=ReplayOptions(topic=topic),
+    )
+
+    def keys(start: StartAt, max_messages: int | None = None) -> list[str]:
+        path = tmp_path / "out.jsonl"
+        record_topics([topic], path, bootstrap=kafka_cluster, start=start, max_messages=max_messages)
+        with FixtureReader(path) as reader:
+            return [r.key for _, r in reader.records()]
+
+    assert keys(StartAt.offset(7)) == ["k7", "k8", "k9"]
+    assert keys(StartAt.time(RECENT + 8500)) == ["k9"]
+    assert keys(StartAt.beginning(), max_messages=2) == ["k0", "k1"]
+    assert keys(StartAt.offset(100)) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from govern.registry.server.run import serve_in_thread
 from govern.serde import Serializer
 
 pytestmark = pytest.mark.kafka
+
+RECENT = int(time.time() * 1000) - 3_600_000
+"""Explicit timestamps, but recent: older ones would fall to the topic's 7-day retention."""
 
 V1 = {
     "type": "record",
@@ -81,9 +85,7 @@ def seed(bootstrap: str, registry: str, topic: str) -> int:
                         "blob": b"\x00\x01" * i,
                     }
                 )
-            producer.produce(
-                topic, value, key, partition=i % 3, timestamp=1_600_000_000_000 + i * 1000, headers=headers
-            )
+            producer.produce(topic, value, key, partition=i % 3, timestamp=RECENT + i * 1000, headers=headers)
             count += 1
         producer.flush(30)
     return count
