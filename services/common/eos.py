@@ -143,6 +143,7 @@ class EosLoop:
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.committed_batches = 0
+        self.seconds = {"process": 0.0, "offsets": 0.0, "commit": 0.0}  #: time spent per step
         self.aborted_batches = 0
         self.ready = threading.Event()  #: set once the first assignment was restored
         self.producer = Producer(
@@ -154,6 +155,10 @@ class EosLoop:
                     "acks": "all",
                     "linger.ms": 2,
                     "transaction.timeout.ms": 30000,
+                    # back-to-back transactions meet CONCURRENT_TRANSACTIONS while the coordinator
+                    # still writes the previous markers; retry that in ms, not librdkafka's 100 ms
+                    "retry.backoff.ms": 10,
+                    "retry.backoff.max.ms": 100,
                     **(producer_config or {}),
                 },
             )
@@ -206,14 +211,12 @@ class EosLoop:
                 messages = self._poll()
                 self._transact(messages)
         finally:
-            self.consumer.close()  # leaves the group at once
+            self.consumer.close()
             self.producer.flush(5)
-            log(
-                self.service,
-                "stopped",
-                committed_batches=self.committed_batches,
-                aborted_batches=self.aborted_batches,
-            )
+            batches = max(self.committed_batches, 1)
+            per_batch = {f"{k}_ms": round(v * 1000 / batches, 2) for k, v in self.seconds.items()}
+            log(self.service, "stopped", committed_batches=self.committed_batches,
+                aborted_batches=self.aborted_batches, **per_batch)  # fmt: skip
 
     def _poll(self) -> list[Message]:
         first = self.consumer.poll(self.poll_timeout)
@@ -236,9 +239,11 @@ class EosLoop:
         if messages:
             batch.begin()
         try:
+            t0 = time.perf_counter()
             self.process(messages, batch)
             if not batch.begun:
                 return
+            t1 = time.perf_counter()
             if messages:
                 positions = [
                     tp for tp in self.consumer.position(self.consumer.assignment()) if tp.offset >= 0
@@ -246,7 +251,12 @@ class EosLoop:
                 self.producer.send_offsets_to_transaction(
                     positions, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S
                 )
+            t2 = time.perf_counter()
             self._commit()
+            t3 = time.perf_counter()
+            self.seconds["process"] += t1 - t0
+            self.seconds["offsets"] += t2 - t1
+            self.seconds["commit"] += t3 - t2
         except KafkaException as exc:
             error: KafkaError = exc.args[0]
             if error.txn_requires_abort():
