@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,37 @@ def run_check(
     Raises InputError (exit 2) for bad contracts, schemas, ledger or subject names, and
     EnvironmentProblem (exit 3) when git or the registry cannot answer.
     """
+    with _gc_paused():
+        return _run_check(root, against, registry_url, subjects, all_subjects, ask_registry, today)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one check, then restore it.
+
+    A check builds about a million small, long-lived objects (parsed contracts, schema graphs of
+    every version); the collector's passes over them cost ~30% of a large check's CPU time and
+    free nothing (reference counting frees the rest). Whatever cyclic garbage the check leaves
+    is collected after it, as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_check(
+    root: Path,
+    against: str | None,
+    registry_url: str | None,
+    subjects: Iterable[str],
+    all_subjects: bool,
+    ask_registry: bool,
+    today: dt.date | None,
+) -> Report:
     documents: dict[str, Any] = {}  # the contracts as parsed, reused for an unchanged base
     catalog = load_catalog(Path(root), documents=documents)
     declared = declared_subjects(catalog)
