@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -54,3 +55,41 @@ def test_demo_plays_the_scenario_and_stops_cleanly(kafka_cluster: str, tmp_path:
     assert "failed" not in done.stderr
     assert "Kafka: stopped" not in done.stderr  # a reused cluster is left running
     assert elapsed < 90, f"the demo took {elapsed:.0f} s"
+
+
+def test_all_services_in_one_process_stop_cleanly_on_sigterm(
+    kafka_cluster: str, registry: str, tmp_path: Path
+) -> None:
+    from govern.kafka import KafkaAdmin
+    from services.common import ServiceConfig
+    from services.common.testing import create_topics
+
+    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"mono{secrets.token_hex(3)}-")
+    admin = KafkaAdmin(kafka_cluster)
+    create_topics(config, admin)
+    log = tmp_path / "services.log"
+    command = [sys.executable, "-m", "services", "--bootstrap", kafka_cluster, "--registry", registry,
+               "--topic-prefix", config.topic_prefix, "--store", str(tmp_path / "accounts.sqlite"),
+               "--speed", "100"]  # fmt: skip
+    with log.open("w") as err:
+        process = subprocess.Popen(command, stderr=err, cwd=REPO)
+        try:
+            deadline = time.monotonic() + 60
+            wanted = ("service=transaction event=restored", "service=wallet event=assigned",
+                      "service=account event=started", "service=rate event=first_rates")  # fmt: skip
+            while not all(w in log.read_text() for w in wanted):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, log.read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+    text = log.read_text()
+    for service in ("account", "rate", "transaction", "wallet"):
+        assert f"service={service} event=stopped" in text, service
+    assert "event=failed" not in text
+    for name in list(admin.list_topics()):
+        if name.startswith(config.topic_prefix):
+            admin.delete_topic(name)
