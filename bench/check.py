@@ -140,7 +140,8 @@ def in_process(repo: Path) -> tuple[float, dict[str, float], float]:
         (subjects, "parse_schema", "parse"),
         (from_git, "check_level", "compat"),
         (Repo, "run", "git"),  # every git command but cat-file
-        (Repo, "_cat", "git"),  # cat-file --batch: every file read (by blob id or commit:path)
+        # cat-file --batch: every file read (by blob id or commit:path); show_many in older govern
+        (Repo, "_cat" if hasattr(Repo, "_cat") else "show_many", "git"),
     ]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     active: list[str] = []
