@@ -138,6 +138,25 @@ def test_every_schema_is_compatible_with_itself_at_every_level(doc: dict[str, An
 
 
 @QUICK
+@given(schemas(), st.data())
+def test_a_field_alias_naming_a_sibling_fails_even_against_itself(
+    doc: dict[str, Any], data: st.DataObject
+) -> None:
+    """Java throws when a reader field matches two writer fields, so such a schema is not
+    compatible with itself (Confluent: incompatible); no short-cut may hide that."""
+    record = data.draw(
+        st.sampled_from([s.node for s in gen.walk(doc) if s.node.get("type") in ("record", "error")])
+    )
+    field = data.draw(st.sampled_from(record["fields"]))
+    field["aliases"] = [data.draw(st.sampled_from([f["name"] for f in record["fields"]]))]
+    clean = gen.clean(doc)
+    schema = parse_schema(json.dumps(clean))
+    for reader, writer in ((schema, schema), (clean, json.dumps(clean, indent=2))):
+        assert [f.rule for f in check_pair(reader, writer).findings] == ["CHECK_FAILED"]
+    assert _raw(WalkOnly(), schema, schema) == [("CHECK_FAILED", "/", "")]
+
+
+@QUICK
 @given(evolutions(kinds=("cosmetic",)))
 def test_cosmetic_changes_are_full_transitive_compatible(case: tuple[Any, Any, gen.Evolution]) -> None:
     """Field/branch/symbol order, docs, custom props and logical types never matter."""
