@@ -36,6 +36,11 @@ def log(service: str, event: str, *, level: int = logging.INFO, **fields: Any) -
         LOGGER.log(level, format_event(service, event, fields))
 
 
+def enabled(level: int = logging.INFO) -> bool:
+    """Whether events at `level` are logged: check before building costly fields in a hot loop."""
+    return LOGGER.isEnabledFor(level)
+
+
 def setup_logging(level: str = "INFO") -> None:
     """Send service events (and librdkafka's, at WARNING) to stderr as bare lines; idempotent."""
     if getattr(setup_logging, "_done", False):

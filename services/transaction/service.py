@@ -28,6 +28,7 @@ from typing import Any
 from confluent_kafka import Message, TopicPartition
 
 from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
+from services.common.logs import enabled
 from services.common.pricing import Rate
 from services.common.records import millis
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
@@ -76,6 +77,7 @@ class TransactionService:
             name=f"{NAME}.rates",
             on_update=self._rate_updated,
         )
+        self._changed: dict[tuple[str, str], tuple[int, str, int]] = {}  #: balance -> partition, guid, time
         self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
         self.loop = EosLoop(
             config,
@@ -167,6 +169,7 @@ class TransactionService:
         """Answer every request of a batch (called inside the batch's Kafka transaction)."""
         self.accounts.refresh()
         self.rate_table.refresh()
+        self._changed = {}
         caught_up = False
         for msg in messages:
             try:
@@ -194,6 +197,12 @@ class TransactionService:
                     log(NAME, "catch_up_timeout", error=error)
                 outcome = self._decide(request)
             self._emit(request, outcome, msg.partition(), batch)
+        # one changelog record per balance changed in the batch (its latest value): the topic is
+        # compacted and read back only as a whole, so intermediate values would be dead weight
+        for (account, currency), (partition, guid, stamp) in self._changed.items():
+            amount = self.balances.get((account, currency))
+            balance = self._balance(account, currency, amount, guid, stamp)
+            batch.produce(self.changelog_topic, f"{account}/{currency}", balance, partition=partition)
 
     def _emit(self, request: Request, outcome: Applied | Rejected, partition: int, batch: Batch) -> None:
         stamp = now_ms()
@@ -201,12 +210,7 @@ class TransactionService:
         if isinstance(outcome, Applied):
             for currency, amount in outcome.balances.items():
                 self.balances[(account, currency)] = amount
-                batch.produce(
-                    self.changelog_topic,
-                    f"{account}/{currency}",
-                    self._balance(account, currency, amount, request.guid, stamp),
-                    partition=partition,
-                )
+                self._changed[(account, currency)] = (partition, request.guid, stamp)
             priced = outcome.priced
             transaction = {
                 "guid": request.guid,
@@ -229,15 +233,16 @@ class TransactionService:
             }
             batch.produce(self.success_topic, account, self.codecs.encode("transaction-success", transaction))
             self.counts["applied"] += 1
-            log(
-                NAME,
-                "applied",
-                guid=request.guid,
-                account=account,
-                type=request.type,
-                debit=_amount(outcome.debit_amount, outcome.debit_currency),
-                credit=_amount(outcome.credit_amount, outcome.credit_currency),
-            )
+            if enabled():
+                log(
+                    NAME,
+                    "applied",
+                    guid=request.guid,
+                    account=account,
+                    type=request.type,
+                    debit=_amount(outcome.debit_amount, outcome.debit_currency),
+                    credit=_amount(outcome.credit_amount, outcome.credit_currency),
+                )
         else:
             rejection = {
                 "guid": request.guid,
