@@ -34,10 +34,16 @@ def build_services(
     feed_file: Path = DEFAULT_FEED,
     speed: float = 10.0,
     reference: str = "USD",
+    ui_port: int = 8000,
 ) -> list[Service]:
-    """The services named in `only`, configured for one deployment."""
+    """The services named in `only` ("ui" too, if asked), configured for one deployment."""
     built: list[Service] = []
     for name in only:
+        if name == "ui":  # the web UI (services/ui), only when asked for
+            from services.ui import UiConfig, UiService
+
+            built.append(UiService(UiConfig(config, port=ui_port)))
+            continue
         if name == "account":
             built.append(AccountService(config, store=store))
         elif name == "rate":
@@ -47,7 +53,7 @@ def build_services(
         elif name == "wallet":
             built.append(WalletService(config, reference=reference))
         else:
-            raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+            raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}, ui")
     return built
 
 
@@ -68,14 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--feed-file", type=Path, default=DEFAULT_FEED, help="recorded level2 feed")
     parser.add_argument("--speed", type=float, default=10.0, help="replay speed-up of the recorded feed")
     parser.add_argument("--reference", default="USD", help="currency the wallets are valued in")
+    parser.add_argument("--ui-port", type=int, help="also run the web UI (services/ui) on this port")
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     config = config_from_args(args)
     stop = threading.Event()
     install_stop_signals(stop)
+    only = args.only.split(",") + (["ui"] if args.ui_port is not None and "ui" not in args.only else [])
     services = build_services(
-        config, only=args.only.split(","), store=args.store, feed_url=args.feed_url,
-        feed_file=args.feed_file, speed=args.speed, reference=args.reference,
+        config, only=only, store=args.store, feed_url=args.feed_url, feed_file=args.feed_file,
+        speed=args.speed, reference=args.reference, ui_port=args.ui_port or 8000,
     )  # fmt: skip
     run_services(services, stop)
     return 0

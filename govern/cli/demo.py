@@ -258,6 +258,9 @@ def demo(
     output: Annotated[
         DemoFormat, typer.Option("--format", help="text, or json (the scenario's result on stdout).")
     ] = DemoFormat.text,
+    ui_port: Annotated[
+        int, typer.Option("--ui-port", help="With --keep-running: the web UI's port (0: none).")
+    ] = 8000,
 ) -> None:
     """Run the exchange: Kafka, topics, registry, the services and a scripted scenario."""
     global console
@@ -287,7 +290,9 @@ def demo(
         log_path = _services_log(root)
         store_dir = root / ".govern" if reused else Path(stack.enter_context(tempfile.TemporaryDirectory()))
         config = ServiceConfig(bootstrap, url, root=root, topic_prefix=topic_prefix)
-        services = build_services(config, store=store_dir / "demo-accounts.sqlite", speed=10.0)
+        only = ["account", "rate", "transaction", "wallet"] + (["ui"] if keep_running and ui_port else [])
+        services = build_services(config, only=only, store=store_dir / "demo-accounts.sqlite", speed=10.0,
+                                  ui_port=ui_port)  # fmt: skip
         stop = threading.Event()
         failure: list[BaseException] = []
 
@@ -300,7 +305,7 @@ def demo(
         runner = threading.Thread(target=supervise, name="services", daemon=True)
         runner.start()
         try:
-            with console.status("Starting the services (account, rate, transaction, wallet)…"):
+            with console.status(f"Starting the services ({', '.join(s.name for s in services)})…"):
                 deadline = time.monotonic() + READY_TIMEOUT_S
                 for service in services:
                     while not service.ready.wait(0.2):  # type: ignore[attr-defined]
@@ -310,7 +315,7 @@ def demo(
                                 f"{failure[0] if failure else 'timeout'}",
                                 hint=f"see {log_path}",
                             )
-            console.print("Services: account, rate, transaction, wallet running", soft_wrap=True)
+            console.print(f"Services: {', '.join(s.name for s in services)} running", soft_wrap=True)
             console.print(f"Service logs: {log_path}", soft_wrap=True)
             codecs = Codecs(config)
             try:
@@ -329,6 +334,9 @@ def demo(
                 _render(result)
             console.print(f"Scenario: {len(result.requests)} requests answered in {result.seconds:.1f} s")
             if keep_running:
+                ui = next((s for s in services if s.name == "ui"), None)
+                if ui is not None:
+                    console.print(f"Web UI: [bold]{ui.url}[/]")  # type: ignore[attr-defined]
                 console.print(f"Running; Kafka at [bold]{bootstrap}[/], registry at [bold]{url}[/]. "
                               "Press Ctrl-C to stop.")  # fmt: skip
                 _wait_for_interrupt()
