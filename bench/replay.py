@@ -41,6 +41,7 @@ from govern.fixtures import (
     TopicInfo,
     file_source,
     record_topics,
+    records_source,
     replay,
 )
 from govern.fixtures.avrojson import Codec
@@ -282,6 +283,14 @@ def main() -> None:
         def topic(label: str) -> str:
             return admin.create_topic(f"bench-{label}-{uuid.uuid4().hex[:8]}", PARTITIONS)
 
+        # The first transactional producer on a fresh cluster waits ~1 s for the broker to create
+        # __transaction_state; a real cluster has it already, so warm it up outside the measurement.
+        replay(
+            [records_source(Header(), [{"value": "warm-up"}])],
+            bootstrap=bootstrap,
+            registry_url=registry,
+            options=ReplayOptions(topic=topic("warmup")),
+        )
         raw_topic = topic("raw")
         ceiling = raw_produce(bootstrap, raw_topic, records, prefix)
         kcat = kcat_produce(bootstrap, topic("kcat"), kcat_input)
