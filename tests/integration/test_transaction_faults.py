@@ -148,6 +148,25 @@ class Outcomes(threading.Thread):
         self.consumer.close()
 
 
+def count_uncommitted(config: ServiceConfig) -> int:
+    """How many records the outcome topics hold, aborted transactions' included."""
+    settings = {"group.id": f"fault-{uuid.uuid4().hex[:8]}", "isolation.level": "read_uncommitted"}
+    consumer = Consumer(client_config(config.bootstrap, **settings))
+    total = 0
+    try:
+        topics = [config.topic("transaction-success"), config.topic("transaction-failed")]
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in range(3)])
+        quiet = time.monotonic()
+        while time.monotonic() - quiet < 1.0:
+            batch = consumer.consume(1000, 0.2)
+            if batch:
+                quiet = time.monotonic()
+                total += sum(1 for m in batch if m.error() is None)
+        return total
+    finally:
+        consumer.close()
+
+
 def start_service(config: ServiceConfig, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "services.transaction", "--bootstrap", config.bootstrap,
                "--registry", config.registry_url, "--topic-prefix", config.topic_prefix,
@@ -171,8 +190,11 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     collector.start()
     log = tmp_path / "transaction.log"
     started = time.monotonic()
-    # requests arrive while the service works (in 10 slices), as they would from clients
-    slices = [requests[i * len(requests) // 10 : (i + 1) * len(requests) // 10] for i in range(10)]
+    # a backlog, so the service is busy (mid-transaction) when it is killed; the rest arrive later
+    half = len(requests) // 2
+    produce(config, codecs, "transaction-request", [(q["account_id"], q) for q in requests[:half]])
+    slices = [requests[half + i * (len(requests) - half) // 5 : half + (i + 1) * (len(requests) - half) // 5]
+              for i in range(5)]  # fmt: skip
 
     def feed() -> None:
         for chunk in slices:
@@ -183,6 +205,10 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     process = start_service(config, log)
     feeder.start()
     kills = 0
+
+    def answered() -> int:
+        return len({str(v["guid"]) for _, v in list(collector.records)})
+
     restarts: list[float] = []
     try:
         for k in range(KILLS):
@@ -191,11 +217,17 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
                      what=f"{threshold} outcomes before kill {k + 1}")  # fmt: skip
             process.send_signal(signal.SIGKILL)
             process.wait(10)
-            killed_at, seen = time.monotonic(), len(collector.records) + 1
+            time.sleep(0.5)  # let the collector read what the killed instance had committed
+            restarted_at, seen = time.monotonic(), len(collector.records)
             kills += 1
             process = start_service(config, log)
-            wait_for(lambda: len(collector.records) > seen, timeout=120, every=0.02, what="the restart")  # noqa: B023
-            restarts.append(time.monotonic() - killed_at)
+            wait_for(
+                lambda: len(collector.records) > seen or answered() >= unique,  # noqa: B023
+                timeout=120,
+                every=0.02,
+                what="the restart",
+            )  # noqa: B023
+            restarts.append(time.monotonic() - restarted_at)
         feeder.join(60)
         wait_for(lambda: len({str(v["guid"]) for _, v in collector.records}) >= unique, timeout=180,
                  what="an outcome for every guid")  # fmt: skip
@@ -225,6 +257,10 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     assert {k: v for k, v in balances.items() if v != 0} == {k: v for k, v in final.items() if v != 0}
     assert all(v >= 0 for v in balances.values())
 
+    # the kills did hit open transactions: their records are in the log, aborted (read_uncommitted sees them)
+    written = count_uncommitted(config)
+    assert written > len(collector.records), "no kill landed inside a transaction"
+
     with Running(WalletService(config)):
 
         def agreed() -> bool:
@@ -234,6 +270,7 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
 
         wait_for(agreed, timeout=60, what="wallets equal to the balances")
     print(f"\nfault test: {len(requests)} requests ({unique} unique guids) over {ACCOUNTS} accounts, "
-          f"{kills} SIGKILLs, {sum(1 for v in expected.values() if v == 'applied')} applied, "
-          f"{elapsed:.1f} s; kill to first new outcome: "
+          f"{kills} SIGKILLs, {written - len(collector.records)} outcome records aborted, "
+          f"{sum(1 for v in expected.values() if v == 'applied')} applied, "
+          f"{elapsed:.1f} s; restart to first new outcome: "
           f"{', '.join(f'{s:.1f}' for s in restarts)} s")  # fmt: skip
