@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NoReturn
 
 from govern.catalog import Catalog, Topic, load_catalog
 from govern.config import load_config
+from govern.errors import ExitCode
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 """The repository root (holds contracts/ and schemas/) when run from a checkout."""
@@ -77,19 +80,21 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
 
 
+def _usage_error(message: str, hint: str) -> NoReturn:
+    """Missing settings are bad usage: exit 2 (DESIGN §3), one line of cause and one of remedy."""
+    print(f"error: {message}\nhint: {hint}", file=sys.stderr)
+    raise SystemExit(ExitCode.BAD_INPUT)
+
+
 def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     """Resolve flags > environment > govern.toml into a ServiceConfig; SystemExit(2) when incomplete."""
     project = load_config(args.root, registry_url=args.registry, bootstrap_servers=args.bootstrap)
     if not project.bootstrap_servers:
-        raise SystemExit(
-            "error: no Kafka: pass --bootstrap or set KAFKA_BOOTSTRAP_SERVERS\n"
-            "hint: `govern broker up` starts a local one"
-        )
+        _usage_error("no Kafka: pass --bootstrap or set KAFKA_BOOTSTRAP_SERVERS",
+                     "`govern broker up` starts a local one")  # fmt: skip
     if not project.registry_url:
-        raise SystemExit(
-            "error: no schema registry: pass --registry or set GOVERN_REGISTRY_URL\n"
-            "hint: `govern registry serve` starts a local one"
-        )
+        _usage_error("no schema registry: pass --registry or set GOVERN_REGISTRY_URL",
+                     "`govern registry serve` starts a local one")  # fmt: skip
     return ServiceConfig(
         bootstrap=project.bootstrap_servers,
         registry_url=project.registry_url,

@@ -92,5 +92,6 @@ def test_without_kafka_or_registry_it_fails_with_a_hint() -> None:
         timeout=30,
         env=env,
     )
-    assert result.returncode != 0  # services.common's config_from_args exits 1 (DESIGN §3 would say 2)
-    assert "no Kafka" in result.stderr or "no schema registry" in result.stderr
+    assert result.returncode == 2  # bad usage (DESIGN §3)
+    assert result.stderr.startswith("error: no Kafka: pass --bootstrap")
+    assert "hint: `govern broker up`" in result.stderr
