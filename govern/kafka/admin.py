@@ -140,12 +140,19 @@ class KafkaAdmin:
 
     def partitions(self, name: str) -> int:
         """How many partitions `name` has (0 when it does not exist)."""
-        topic = self._admin.list_topics(topic=name, timeout=self.timeout).topics.get(name)
+        topic = self._topic_metadata(name)
         return 0 if topic is None or topic.error is not None else len(topic.partitions)
 
-    def end_offsets(self, name: str) -> dict[int, int]:
-        """The high watermark of every partition of `name` (the offset the next record will get)."""
-        consumer = Consumer(client_config(self.bootstrap, **{"group.id": "govern-end-offsets"}))
+    def end_offsets(self, name: str, *, committed: bool = False) -> dict[int, int]:
+        """The high watermark of every partition of `name` (the offset the next record will get).
+
+        With `committed`, the last stable offset instead: where a read_committed consumer stops,
+        i.e. before the first record of a transaction still open.
+        """
+        isolation = "read_committed" if committed else "read_uncommitted"
+        consumer = Consumer(
+            client_config(self.bootstrap, **{"group.id": "govern-end-offsets", "isolation.level": isolation})
+        )
         try:
             result = {}
             for partition in range(self.partitions(name)):
@@ -171,8 +178,13 @@ class KafkaAdmin:
     def close(self) -> None:
         """Nothing to release today; kept so callers can treat the admin as a resource."""
 
+    def _topic_metadata(self, name: str) -> Any:
+        # Ask for all topics: a metadata request naming a missing topic makes a broker with
+        # auto.create.topics.enable (Kafka's default) create it.
+        return self._admin.list_topics(timeout=self.timeout).topics.get(name)
+
     def _partitions_with_leader(self, name: str) -> int:
-        topic = self._admin.list_topics(topic=name, timeout=self.timeout).topics.get(name)
+        topic = self._topic_metadata(name)
         if topic is None or topic.error is not None:
             return -1
         return sum(1 for partition in topic.partitions.values() if partition.leader >= 0)

@@ -230,6 +230,30 @@ def test_admin_helpers_create_read_and_delete_topics(
 
 
 @pytest.mark.slow
+def test_end_offsets_high_watermark_versus_last_stable_offset(
+    kafka_cluster: str, kafka_admin: KafkaAdmin, unique_topic: Callable[..., str]
+) -> None:
+    topic = kafka_admin.create_topic(unique_topic())
+    producer = Producer(client_config(kafka_cluster, **{"transactional.id": unique_topic("txn")}))
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(3):
+        producer.produce(topic, value=f"open-{i}".encode())
+    producer.flush(30)
+    # An open transaction: its records are in the log, but a read_committed reader stops before them.
+    assert kafka_admin.end_offsets(topic) == {0: 3}
+    assert kafka_admin.end_offsets(topic, committed=True) == {0: 0}
+    producer.commit_transaction(30)
+    # The broker writes the commit marker just after commit_transaction returns.
+    deadline = time.monotonic() + 10
+    while kafka_admin.end_offsets(topic, committed=True) != {0: 4} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kafka_admin.end_offsets(topic, committed=True) == {0: 4}  # 3 records + the commit marker
+    missing = unique_topic("missing")
+    assert kafka_admin.partitions(missing) == 0
+    assert missing not in kafka_admin.list_topics()  # asking did not create it
+
+
 def test_a_broker_that_dies_fails_fast_with_its_log(tmp_path: Path) -> None:
     """A second, private broker is killed; liveness checks and reads fail loudly within their bounds."""
     provider = JvmKafka(tmp_path / "kafka")
