@@ -27,3 +27,14 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   fi
 fi
 .venv/bin/govern broker fetch >&2  # Apache Kafka jars from Maven Central, once (cached by version)
+# Node's schema-registry clients, for the conformance tests of our registry (tests/conformance),
+# pinned by ci/node/package-lock.json; reinstalled when the lock file changes.
+if command -v npm >/dev/null; then
+  if [ ! -d ci/node/node_modules ] || [ ci/node/package-lock.json -nt ci/node/node_modules ]; then
+    echo "govern: installing the Node schema-registry clients (npm ci in ci/node)" >&2
+    npm ci --prefix ci/node --no-audit --no-fund --loglevel=error >&2
+    touch ci/node/node_modules
+  fi
+else
+  echo "govern: no npm: the Node registry-client conformance tests will skip" >&2
+fi

@@ -1,33 +1,21 @@
 """Node's official @confluentinc/schemaregistry (client + AvroSerializer/AvroDeserializer) against our
-server (optional: skipped unless installed; set GOVERN_NODE_MODULES to a node_modules that holds it)."""
+server (ci/setup.sh installs it in ci/node)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
-import pytest
+from node_clients import NODE_MODULES, node_client_marks
 
 from govern.registry import Client
 from govern.registry.testing import registry  # noqa: F401  (session fixture: embedded server URL)
 from govern.serde import Deserializer, Serializer
 
-PACKAGE = "@confluentinc/schemaregistry"
-CANDIDATES = [
-    os.environ.get("GOVERN_NODE_MODULES", ""),
-    "/tmp/nodesr2/node_modules",
-    "/tmp/nodesr/node_modules",
-]
-NODE_MODULES = next((Path(c) for c in CANDIDATES if c and (Path(c) / PACKAGE).is_dir()), None)
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or NODE_MODULES is None,
-    reason=f"node or {PACKAGE} not installed (set GOVERN_NODE_MODULES)",
-)
+pytestmark = node_client_marks("@confluentinc/schemaregistry")
 
 SCRIPT = r"""
 const sr = require('@confluentinc/schemaregistry')

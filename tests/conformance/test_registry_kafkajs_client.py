@@ -1,28 +1,20 @@
-"""Node's @kafkajs/confluent-schema-registry against our server (optional: skipped unless the package
-is installed; point GOVERN_NODE_MODULES at a node_modules directory that holds it)."""
+"""Node's @kafkajs/confluent-schema-registry against our server (ci/setup.sh installs it in ci/node)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
-import pytest
+from node_clients import NODE_MODULES, node_client_marks
 
 from govern.registry import Client
 from govern.registry.testing import registry  # noqa: F401  (session fixture: embedded server URL)
 from govern.serde import Deserializer, Serializer
 
-NODE_MODULES = Path(os.environ.get("GOVERN_NODE_MODULES", "/tmp/nodesr/node_modules"))
-PACKAGE = NODE_MODULES / "@kafkajs" / "confluent-schema-registry"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not PACKAGE.is_dir(),
-    reason="node or @kafkajs/confluent-schema-registry not installed (set GOVERN_NODE_MODULES)",
-)
+pytestmark = node_client_marks("@kafkajs/confluent-schema-registry")
 
 SCRIPT = r"""
 const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry')

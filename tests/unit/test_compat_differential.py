@@ -19,15 +19,14 @@ import ast
 import json
 import random
 import re
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import avro.errors
 import avro.schema
+import avro_generators as gen  # noqa: E402
 import pytest
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 from avro.errors import AvroRuntimeException
@@ -36,9 +35,6 @@ from govern.avro.model import Node
 from govern.avro.parser import Names, Parser, read_source
 from govern.compat import check_pair
 from govern.compat.rules import Checker, CheckFailed, Incompatibility, _location
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import avro_generators as gen  # noqa: E402
 
 # Known differences between Python avro and Java (our reference). Key: class name. Value: what
 # differs and how the test handles it ("emulated" = asserted to differ exactly that way).

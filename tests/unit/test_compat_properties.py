@@ -9,10 +9,9 @@ identical text), the property also runs the walk without short-cuts or on a vari
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
+import avro_generators as gen  # noqa: E402
 import fastavro.schema
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -22,9 +21,6 @@ from govern.avro import AvroSchema, clear_cache, parse_schema
 from govern.avro.model import Node
 from govern.compat import RULES_BY_ID, Level, Result, check_level, check_pair
 from govern.compat.rules import _IN_PROGRESS, COMPATIBLE, Checker, CheckFailed, Incompatibility
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import avro_generators as gen  # noqa: E402
 
 PROFILE = gen.Profile(p_nested=0.35)
 QUICK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
