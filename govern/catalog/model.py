@@ -10,16 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from govern.compat.levels import Level
+
 #: The compatibility levels a topic may declare (Confluent Schema Registry's names).
-COMPATIBILITY_LEVELS: tuple[str, ...] = (
-    "NONE",
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-)
+COMPATIBILITY_LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 
 #: The Kafka `cleanup.policy` values a topic may declare.
 CLEANUP_POLICIES: tuple[str, ...] = ("delete", "compact", "compact,delete")

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from govern.compat.levels import INVALID_LEVEL_MESSAGE, Level
 from govern.registry.errors import (
     BadRequest,
     IdMismatch,
@@ -36,25 +37,13 @@ from govern.registry.errors import (
 from govern.registry.server.parsing import ParsedSchema, SchemaParser
 from govern.registry.store import GLOBAL, Reference, Store, StoreTx, VersionRecord
 
-LEVELS = (
-    "NONE",
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-)
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT")
 SCHEMA_TYPES = ("AVRO",)
 CONTEXT = "."
 MAX_VERSION = 2**31 - 1
 LATEST = -1
 
-_LEVEL_MESSAGE = (
-    "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, "
-    "forward_transitive, and full_transitive"
-)
 _MODE_MESSAGE = "Invalid mode. Valid values are READWRITE, READONLY, IMPORT and FORWARD."
 
 
@@ -638,7 +627,7 @@ class Registry:
         update: dict[str, Any] = {}
         if level is not None:
             if not isinstance(level, str) or level.upper() not in LEVELS:
-                raise InvalidCompatibilityLevel(_LEVEL_MESSAGE)
+                raise InvalidCompatibilityLevel(INVALID_LEVEL_MESSAGE)
             update["compatibilityLevel"] = level.upper()
         normalize = body.get("normalize")
         if normalize is not None:
