@@ -13,18 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from git_repos import ROOT, commit_all, git, project
 
-ROOT = Path(__file__).resolve().parents[2]
 TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
 
 
 def govern(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -41,12 +32,7 @@ def govern(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """The exchange's contracts/ and schemas/, committed as the base."""
-    for name in ("contracts", "schemas"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    return commit_all(project(tmp_path))
 
 
 def edit_transaction(repo: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
@@ -178,8 +164,7 @@ def test_a_ref_that_does_not_exist(repo: Path) -> None:
 
 
 def test_not_a_git_repository(tmp_path: Path) -> None:
-    for name in ("contracts", "schemas"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+    project(tmp_path)
     bad(govern(tmp_path), "not a git repository")
 
 

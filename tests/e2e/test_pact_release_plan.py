@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from git_repos import ROOT, commit_all, project
 
-ROOT = Path(__file__).resolve().parents[2]
 TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
 UI_PACT = "contracts/pacts/ui-transaction.json"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
 
 
 def release_plan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,12 +30,7 @@ def release_plan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for name in ("contracts", "schemas"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    return commit_all(project(tmp_path))
 
 
 def add_fee_field(repo: Path) -> None:

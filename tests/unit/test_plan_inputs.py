@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from git_repos import ROOT, commit_all, git, project
 
 from govern.errors import ExitCode, InputError
 from govern.plan.inputs import load_change
 
-ROOT = Path(__file__).resolve().parents[2]
 TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
-
-
-def project(at: Path) -> Path:
-    at.mkdir(parents=True, exist_ok=True)
-    for name in ("contracts", "schemas"):
-        shutil.copytree(ROOT / name, at / name)
-    return at
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    project(tmp_path)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    return commit_all(project(tmp_path))
 
 
 def test_nothing_changed_against_head(repo: Path) -> None:
@@ -94,9 +73,7 @@ def test_an_error_in_the_base_names_the_ref_and_the_file(repo: Path) -> None:
 
 def test_a_base_without_contracts_makes_every_service_new(tmp_path: Path) -> None:
     (tmp_path / "README").write_text("empty\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "first")
+    commit_all(tmp_path, "first")
     project(tmp_path)
     change = load_change(tmp_path, "HEAD")
     assert change.before.services == {} and "wallet" in change.changed()
@@ -104,9 +81,7 @@ def test_a_base_without_contracts_makes_every_service_new(tmp_path: Path) -> Non
 
 def test_a_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
     sub = project(tmp_path / "platform")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "base")
+    commit_all(tmp_path)
     (sub / "contracts/rate.yaml").write_text((sub / "contracts/rate.yaml").read_text() + "\n# touched\n")
     assert load_change(sub, "HEAD").changed() == ["rate"]
 
