@@ -6,9 +6,12 @@ client then fails instead of skipping, so a broken install step cannot hide.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,3 +27,18 @@ def node_client_marks(package: str) -> list[pytest.MarkDecorator]:
         return []  # run, and fail loudly on the missing client
     reason = f"node or {package} not installed (bash ci/setup.sh installs it into ci/node)"
     return [pytest.mark.skip(reason=reason)]
+
+
+def run_node(tmp_path: Path, script: str, *args: str) -> Any:
+    """Run the JavaScript `script` with `args` under node (clients on NODE_PATH); its stdout as JSON."""
+    path = tmp_path / "client.js"
+    path.write_text(script)
+    result = subprocess.run(
+        ["node", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
-from node_clients import NODE_MODULES, node_client_marks
+from node_clients import node_client_marks, run_node
 
 from govern.registry import Client
 from govern.registry.testing import registry  # noqa: F401  (session fixture: embedded server URL)
@@ -46,17 +44,7 @@ main().catch(e => { console.error(e); process.exit(1) })
 
 
 def node(tmp_path: Path, *args: str) -> dict:
-    script = tmp_path / "client.js"
-    script.write_text(SCRIPT)
-    result = subprocess.run(
-        ["node", str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_node(tmp_path, SCRIPT, *args)
 
 
 def test_kafkajs_registry_client_and_wire_format(registry: str, tmp_path: Path) -> None:  # noqa: F811
