@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +17,7 @@ import typer
 from rich.console import Console
 
 from govern.cli.app import app
+from govern.cli.options import FormatOption, OutputFormat
 from govern.config import load_config
 from govern.errors import EnvironmentProblem, InputError
 
@@ -42,20 +42,12 @@ STATUS_REACH_TIMEOUT_S = 3.0
 """How long `status` waits for an external cluster to answer before calling it unreachable."""
 
 
-class OutputFormat(StrEnum):
-    """Output formats of the broker commands."""
-
-    text = "text"
-    json = "json"
-
-
 RootOption = Annotated[
     Path,
     typer.Option(
         "--root", help="Project root; the broker state lives in <root>/.govern.", show_default=False
     ),
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 
 
 @broker_app.command("up")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,18 +10,12 @@ import typer
 from rich.console import Console
 
 from govern.cli.app import app
+from govern.cli.options import OutputFormat, RootOption
 
 if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
     from rich.table import Table
 
     from govern.catalog import Catalog
-
-
-class OutputFormat(StrEnum):
-    """Output formats of `govern catalog`."""
-
-    text = "text"
-    json = "json"
 
 
 def _table(catalog: Catalog) -> Table:
@@ -54,9 +47,7 @@ def _table(catalog: Catalog) -> Table:
 
 @app.command("catalog")
 def catalog_command(
-    root: Annotated[
-        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
-    ] = Path("."),
+    root: RootOption = Path("."),
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text (a table) or json.")
     ] = OutputFormat.text,

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from govern.cli.app import app
+from govern.cli.options import RootOption
 from govern.errors import ExitCode, InputError
 
 
@@ -63,9 +64,7 @@ def check_command(
         Path | None,
         typer.Option("--output", help="Write the report to this file instead of stdout.", show_default=False),
     ] = None,
-    root: Annotated[
-        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
-    ] = Path("."),
+    root: RootOption = Path("."),
 ) -> None:
     """Check changed subjects against a git ref (--against) or a registry, and each consumer's reader schema.
 

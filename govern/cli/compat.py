@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,16 +11,10 @@ from rich.console import Console
 
 from govern.avro import AvroSchema, parse_schema
 from govern.cli.app import app, report_error
+from govern.cli.options import OutputFormat
 from govern.compat import Level, check_level
 from govern.compat.render import render_text, result_to_json
 from govern.errors import ExitCode, GovernError
-
-
-class OutputFormat(StrEnum):
-    """Output formats of ``govern compat``."""
-
-    text = "text"
-    json = "json"
 
 
 def _parse(path: Path, references: list[AvroSchema], strict: bool) -> AvroSchema:

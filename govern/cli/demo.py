@@ -24,7 +24,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +33,7 @@ from rich.table import Table
 
 from govern.cli.app import app
 from govern.cli.catalog import render_table
+from govern.cli.options import OutputFormat, RootOption
 from govern.errors import EnvironmentProblem
 
 if TYPE_CHECKING:  # heavy (yaml, fastavro, confluent_kafka): imported where used, not by `govern --help`
@@ -43,13 +43,6 @@ console = Console(highlight=False)
 
 READY_TIMEOUT_S = 60.0
 """How long the services may take to restore their state and start consuming."""
-
-
-class DemoFormat(StrEnum):
-    """Output formats of `govern demo`."""
-
-    text = "text"
-    json = "json"
 
 
 @contextmanager
@@ -245,9 +238,7 @@ def _wait_for_interrupt() -> None:
 
 @app.command("demo")
 def demo(
-    root: Annotated[
-        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
-    ] = Path("."),
+    root: RootOption = Path("."),
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="Keep everything running until Ctrl-C.")
     ] = False,
@@ -256,15 +247,15 @@ def demo(
         typer.Option("--topic-prefix", help="Prefix of every topic, group and subject (share a cluster)."),
     ] = "",
     output: Annotated[
-        DemoFormat, typer.Option("--format", help="text, or json (the scenario's result on stdout).")
-    ] = DemoFormat.text,
+        OutputFormat, typer.Option("--format", help="text, or json (the scenario's result on stdout).")
+    ] = OutputFormat.text,
     ui_port: Annotated[
         int, typer.Option("--ui-port", help="With --keep-running: the web UI's port (0: none).")
     ] = 8000,
 ) -> None:
     """Run the exchange: Kafka, topics, registry, the services and a scripted scenario."""
     global console
-    if output is DemoFormat.json:
+    if output is OutputFormat.json:
         console = Console(highlight=False, stderr=True)
     root = root.resolve()
     from govern.catalog import load_catalog
@@ -281,7 +272,7 @@ def demo(
         with console.status("Creating the exchange's topics…"):
             created, kept = create_topics(bootstrap, catalog, topic_prefix)
         console.print(f"Topics: {len(created)} created, {len(kept)} already there")
-        if output is DemoFormat.text:
+        if output is OutputFormat.text:
             render_table(console, catalog)
         url = stack.enter_context(registry_for_demo(root, reused, stack))
         registered, unchanged = register_schemas(catalog, url)
@@ -327,7 +318,7 @@ def demo(
                 ) from None
             finally:
                 codecs.close()
-            if output is DemoFormat.json:
+            if output is OutputFormat.json:
                 sys.stdout.write(_json(result) + "\n")
                 sys.stdout.flush()
             else:

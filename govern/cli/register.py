@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from govern.cli.app import app
+from govern.cli.options import FormatOption, OutputFormat, RegistryOption, RootOption
 from govern.errors import ExitCode, InputError
-
-
-class RegisterFormat(StrEnum):
-    """Output formats of `govern register`."""
-
-    text = "text"
-    json = "json"
 
 
 @app.command("register")
 def register_command(
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry",
-            help="Registry URL (default: GOVERN_REGISTRY_URL / govern.toml).",
-            show_default=False,
-        ),
-    ] = None,
+    registry: RegistryOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -44,10 +30,8 @@ def register_command(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[RegisterFormat, typer.Option("--format", help="text or json.")] = RegisterFormat.text,
-    root: Annotated[
-        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
-    ] = Path("."),
+    fmt: FormatOption = OutputFormat.text,
+    root: RootOption = Path("."),
 ) -> None:
     """Register every topic's schemas (shared types first, as references) and set each subject's level.
 
@@ -72,7 +56,7 @@ def register_command(
     chosen = select(declared_subjects(catalog), subject or ())
     with Client(url, retries=1) as client:
         results = register_all(catalog, client, chosen, dry_run=dry_run)
-    if fmt is RegisterFormat.json:
+    if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
     else:
         typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from govern.cli.app import app
+from govern.cli.options import RootOption
 from govern.errors import ExitCode
 
 
@@ -35,9 +36,7 @@ def release_plan_command(
             show_default=False,
         ),
     ] = None,
-    root: Annotated[
-        Path, typer.Option("--root", help="Project root holding contracts/ and schemas/.", show_default=False)
-    ] = Path("."),
+    root: RootOption = Path("."),
     output: Annotated[
         PlanFormat, typer.Option("--format", help="text, json, mermaid (a graph) or markdown (a PR comment).")
     ] = PlanFormat.text,
