@@ -126,6 +126,17 @@ class Checker:
             rule, _location(self.tokens), message, reader_pointer, writer_pointer, reader, writer, context
         )
 
+    def incompatible_at(
+        self, token: str, rule: str, message: str, reader: Node, writer: Node, **context: Any
+    ) -> tuple[Incompatibility, ...]:
+        """One incompatibility in the attribute `token` ("name", "size", "symbols"), located there."""
+        self.tokens.append(token)
+        pointers = _join(reader.pointer, token), _join(writer.pointer, token)
+        try:
+            return (self.incompatible(rule, message, reader, writer, *pointers, **context),)
+        finally:
+            self.tokens.pop()
+
     def type_mismatch(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         return (
             self.incompatible(
@@ -210,45 +221,31 @@ class Checker:
         """``schemaNameEquals``: same short name, or a reader alias equal to the writer's full name."""
         if reader.name == writer.name or writer.fullname in reader.aliases:
             return COMPATIBLE
-        self.tokens.append("name")
-        try:
-            return (
-                self.incompatible(
-                    "NAME_MISMATCH",
-                    f"expected: {writer.fullname}",
-                    reader,
-                    writer,
-                    _join(reader.pointer, "name"),
-                    _join(writer.pointer, "name"),
-                    kind=reader.type,
-                    reader_name=reader.fullname,
-                    writer_name=writer.fullname,
-                    writer_short=writer.name,
-                ),
-            )
-        finally:
-            self.tokens.pop()
+        return self.incompatible_at(
+            "name",
+            "NAME_MISMATCH",
+            f"expected: {writer.fullname}",
+            reader,
+            writer,
+            kind=reader.type,
+            reader_name=reader.fullname,
+            writer_name=writer.fullname,
+            writer_short=writer.name,
+        )
 
     def fixed_size(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         if reader.size == writer.size:
             return COMPATIBLE
-        self.tokens.append("size")
-        try:
-            return (
-                self.incompatible(
-                    "FIXED_SIZE_MISMATCH",
-                    f"expected: {writer.size}, found: {reader.size}",
-                    reader,
-                    writer,
-                    _join(reader.pointer, "size"),
-                    _join(writer.pointer, "size"),
-                    name=reader.fullname,
-                    reader_size=reader.size,
-                    writer_size=writer.size,
-                ),
-            )
-        finally:
-            self.tokens.pop()
+        return self.incompatible_at(
+            "size",
+            "FIXED_SIZE_MISMATCH",
+            f"expected: {writer.size}, found: {reader.size}",
+            reader,
+            writer,
+            name=reader.fullname,
+            reader_size=reader.size,
+            writer_size=writer.size,
+        )
 
     def enum_symbols(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         missing = [s for s in writer.symbols if s not in reader.symbol_set]
@@ -257,26 +254,18 @@ class Checker:
         if reader.enum_default is not None and reader.enum_default in reader.symbol_set:
             return COMPATIBLE
         missing.sort()  # Java TreeSet order (symbols are ASCII names, so code-point order agrees)
-        self.tokens.append("symbols")
-        try:
-            return (
-                self.incompatible(
-                    "MISSING_ENUM_SYMBOLS",
-                    "[" + ", ".join(missing) + "]",
-                    reader,
-                    writer,
-                    _join(reader.pointer, "symbols"),
-                    _join(writer.pointer, "symbols"),
-                    name=reader.fullname,
-                    symbols=missing,
-                    symbols_text=("symbol " if len(missing) == 1 else "symbols ")
-                    + ", ".join(f"`{s}`" for s in missing),
-                    symbols_hint=("symbol " if len(missing) == 1 else "symbols ")
-                    + ", ".join(f"`{s}`" for s in missing),
-                ),
-            )
-        finally:
-            self.tokens.pop()
+        listed = ("symbol " if len(missing) == 1 else "symbols ") + ", ".join(f"`{s}`" for s in missing)
+        return self.incompatible_at(
+            "symbols",
+            "MISSING_ENUM_SYMBOLS",
+            "[" + ", ".join(missing) + "]",
+            reader,
+            writer,
+            name=reader.fullname,
+            symbols=missing,
+            symbols_text=listed,
+            symbols_hint=listed,
+        )
 
     def record_fields(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         result: tuple[Incompatibility, ...] = COMPATIBLE
