@@ -1,9 +1,11 @@
-"""Temporary git repos holding a copy of the exchange's contracts/ and schemas/ (release-plan tests)."""
+"""Temporary git repos holding the exchange's contracts/ and schemas/; `govern release-plan` run in one."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 #: The repository root: the exchange's contracts/ and schemas/ are copied from here.
@@ -34,3 +36,15 @@ def commit_all(repo: Path, message: str = "base") -> Path:
     git(repo, "add", ".")
     git(repo, "commit", "-qm", message)
     return repo
+
+
+def run_release_plan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`govern release-plan ARGS` as a subprocess in `cwd` (this checkout's govern, wide console)."""
+    return subprocess.run(
+        [sys.executable, "-m", "govern", "release-plan", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )

@@ -4,29 +4,16 @@ contracts/ and schemas/, one schema change in the working tree, the CLI as a sub
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from git_repos import ROOT, commit_all, git, project
+from git_repos import commit_all, git, project, run_release_plan
 
 TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
-
-
-def govern(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govern", "release-plan", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
-    )
 
 
 @pytest.fixture
@@ -47,7 +34,7 @@ def field(fields: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def plan_json(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    result = govern(repo, "--against", "HEAD", "--format", "json", *args)
+    result = run_release_plan(repo, "--against", "HEAD", "--format", "json", *args)
     assert result.stderr == "", result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -66,7 +53,7 @@ def test_removing_a_field_without_default_deploys_consumers_before_the_producer(
     assert plan["unchanged"] == ["account", "rate"]
     assert plan["proof"]["states"] == 5 and plan["proof"]["pairs"] > 0
 
-    text = govern(repo, "--against", "HEAD")
+    text = run_release_plan(repo, "--against", "HEAD")
     assert text.returncode == 0
     assert text.stdout.startswith("Release plan HEAD -> worktree: SAFE")
     assert "Not deployed (unchanged, still constrain the plan): account, rate" in text.stdout
@@ -93,7 +80,7 @@ def test_adding_a_field_without_default_is_producer_first_and_needs_old_records_
     assert all(b["writer"]["retained_records"] for b in plan["blocking"])
     assert "--drained transaction-success" in plan["blocking"][0]["hint"]
 
-    text = govern(repo, "--against", "HEAD").stdout
+    text = run_release_plan(repo, "--against", "HEAD").stdout
     assert (
         "needs the old records to expire or be migrated: wallet's new reader of transaction-success" in text
     )
@@ -107,7 +94,7 @@ def test_adding_a_field_without_default_is_producer_first_and_needs_old_records_
 
 def test_changing_a_field_type_blocks_with_the_pair_and_the_rule(repo: Path) -> None:
     edit_transaction(repo, lambda fields: field(fields, "account_id").update(type="int"))
-    result = govern(repo, "--against", "HEAD")
+    result = run_release_plan(repo, "--against", "HEAD")
     assert result.returncode == 1
     assert "NOT SAFE" in result.stdout.splitlines()[0]
     assert (
@@ -126,7 +113,7 @@ def test_changing_a_field_type_blocks_with_the_pair_and_the_rule(repo: Path) -> 
 @pytest.mark.parametrize("fmt", ["mermaid", "markdown"])
 def test_graph_and_pr_comment_formats(repo: Path, fmt: str) -> None:
     edit_transaction(repo, lambda fields: fields.remove(field(fields, "processed_at")))
-    result = govern(repo, "--format", fmt)
+    result = run_release_plan(repo, "--format", fmt)
     assert result.returncode == 0
     expected = "flowchart LR" if fmt == "mermaid" else "### ✅ Release plan: safe"
     assert result.stdout.startswith(expected)
@@ -143,7 +130,7 @@ def bad(result: subprocess.CompletedProcess[str], *needles: str) -> None:
 def test_a_contract_naming_an_unknown_topic(repo: Path) -> None:
     path = repo / "contracts/wallet.yaml"
     path.write_text(path.read_text().replace("- topic: transaction-success", "- topic: transaction-sucess"))
-    bad(govern(repo), "contracts/wallet.yaml:10:", "unknown topic 'transaction-sucess'")
+    bad(run_release_plan(repo), "contracts/wallet.yaml:10:", "unknown topic 'transaction-sucess'")
 
 
 def test_a_contract_naming_an_unknown_schema(repo: Path) -> None:
@@ -151,25 +138,25 @@ def test_a_contract_naming_an_unknown_schema(repo: Path) -> None:
     path.write_text(
         path.read_text().replace("io.govern.exchange.Transaction.avsc", "io.govern.exchange.Nope.avsc")
     )
-    bad(govern(repo), "contracts/topics.yaml:", "io.govern.exchange.Nope.avsc", "not found")
+    bad(run_release_plan(repo), "contracts/topics.yaml:", "io.govern.exchange.Nope.avsc", "not found")
 
 
 def test_a_schema_that_does_not_parse(repo: Path) -> None:
     (repo / TRANSACTION).write_text('{"type": "record", "name": "Transaction", "fields": [\n')
-    bad(govern(repo), f"{TRANSACTION}:2:", "invalid JSON")
+    bad(run_release_plan(repo), f"{TRANSACTION}:2:", "invalid JSON")
 
 
 def test_a_ref_that_does_not_exist(repo: Path) -> None:
-    bad(govern(repo, "--against", "release-41"), "unknown git ref 'release-41'", "hint:")
+    bad(run_release_plan(repo, "--against", "release-41"), "unknown git ref 'release-41'", "hint:")
 
 
 def test_not_a_git_repository(tmp_path: Path) -> None:
     project(tmp_path)
-    bad(govern(tmp_path), "not a git repository")
+    bad(run_release_plan(tmp_path), "not a git repository")
 
 
 def test_an_unknown_drained_topic(repo: Path) -> None:
-    bad(govern(repo, "--drained", "transactions"), "--drained 'transactions'")
+    bad(run_release_plan(repo, "--drained", "transactions"), "--drained 'transactions'")
 
 
 def pin_wallet_reader(repo: Path) -> None:

@@ -4,28 +4,19 @@ the exchange's contracts/ (pacts included) and schemas/, a change in the working
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from git_repos import ROOT, commit_all, project
+from git_repos import commit_all, project, run_release_plan
 
 TRANSACTION = "schemas/io.govern.exchange.Transaction.avsc"
 UI_PACT = "contracts/pacts/ui-transaction.json"
 
 
 def release_plan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govern", "release-plan", "--against", "HEAD", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
-    )
+    return run_release_plan(cwd, "--against", "HEAD", *args)
 
 
 @pytest.fixture
