@@ -42,7 +42,7 @@ from govern.kafka import KafkaAdmin, provider_from_env  # noqa: E402
 from govern.registry.server.run import serve_in_thread  # noqa: E402
 from services.common import Codecs, ServiceConfig  # noqa: E402
 from services.common import records as r  # noqa: E402
-from services.common.testing import create_topics, produce  # noqa: E402
+from services.common.testing import create_topics, delete_topics, produce  # noqa: E402
 
 
 def free_port() -> int:
@@ -156,9 +156,7 @@ def main() -> None:
         config = ServiceConfig(bootstrap, registry, topic_prefix=f"benchui{secrets.token_hex(3)}-")
         admin = KafkaAdmin(bootstrap, timeout=60)
         create_topics(config, admin)
-        stack.callback(
-            lambda: [admin.delete_topic(t) for t in admin.list_topics() if t.startswith(config.topic_prefix)]
-        )
+        stack.callback(delete_topics, config, admin)
         port = free_port()
         ui = start_ui(config, port)
         stack.callback(ui.wait, 15)

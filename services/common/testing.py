@@ -1,17 +1,20 @@
 """Helpers for tests, the demo and benchmarks: a prefixed copy of the exchange's topics, and bounded I/O.
 
 `create_topics` creates every catalog topic under a config's prefix with its declared partitions
-and cleanup policy; `produce` writes keyed records (Avro through the registry) and waits for
+and cleanup policy, `delete_topics` removes them again, and `private_topics` does both around a
+`with` block; `produce` writes keyed records (Avro through the registry) and waits for
 them; `read_topic` reads a topic's committed records from the beginning with a deadline.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,31 @@ def create_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> lis
             admin.create_topic(name, spec.partitions, spec.config)
             created.append(name)
     return created
+
+
+def delete_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> None:
+    """Delete every topic whose name starts with `config.topic_prefix` (undoes `create_topics`)."""
+    admin = admin or KafkaAdmin(config.bootstrap)
+    for name in list(admin.list_topics()):
+        if name.startswith(config.topic_prefix):
+            admin.delete_topic(name)
+
+
+@contextmanager
+def private_topics(bootstrap: str, registry: str, prefix: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
+    """A private copy of the exchange's topics (prefix `{prefix}<random hex>-`) and its codecs.
+
+    The topics are created on entry and deleted, with the codecs closed, on exit.
+    """
+    config = ServiceConfig(bootstrap, registry, topic_prefix=f"{prefix}{secrets.token_hex(4)}-")
+    admin = KafkaAdmin(bootstrap)
+    create_topics(config, admin)
+    codecs = Codecs(config)
+    try:
+        yield config, codecs
+    finally:
+        codecs.close()
+        delete_topics(config, admin)
 
 
 def produce(

@@ -62,7 +62,7 @@ def test_all_services_in_one_process_stop_cleanly_on_sigterm(
 ) -> None:
     from govern.kafka import KafkaAdmin
     from services.common import ServiceConfig
-    from services.common.testing import create_topics
+    from services.common.testing import create_topics, delete_topics
 
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"mono{secrets.token_hex(3)}-")
     admin = KafkaAdmin(kafka_cluster)
@@ -90,6 +90,4 @@ def test_all_services_in_one_process_stop_cleanly_on_sigterm(
     for service in ("account", "rate", "transaction", "wallet"):
         assert f"service={service} event=stopped" in text, service
     assert "event=failed" not in text
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    delete_topics(config, admin)

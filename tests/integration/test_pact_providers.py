@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +16,10 @@ import httpx
 import pytest
 from pact import Verifier
 
-from govern.kafka import KafkaAdmin
 from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import create_topics, produce, read_topic
+from services.common.testing import private_topics, produce, read_topic
 from services.transaction import TransactionService
 from services.ui import UiConfig, UiService
 from services.ui.records import plain
@@ -40,15 +38,9 @@ def pacts_of(provider: str) -> list[Path]:
 
 @pytest.fixture
 def topics(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:  # noqa: F811
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"pact{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
+    with private_topics(kafka_cluster, registry, "pact") as exchange:
+        yield exchange
 
 
 def verify(provider: str, messages: dict[str, tuple[str, dict[str, Any]]]) -> None:

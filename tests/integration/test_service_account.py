@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from govern.kafka import KafkaAdmin
 from services.account import AccountService
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
 from services.common.testing import (
     Running,
-    create_topics,
     fixture_records,
     latest,
+    private_topics,
     produce,
     read_topic,
     wait_for,
@@ -28,15 +26,9 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture
 def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"a{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
+    with private_topics(kafka_cluster, registry, "a") as exchange:
+        yield exchange
 
 
 def accounts(config, codecs) -> list:

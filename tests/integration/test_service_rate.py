@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from govern.kafka import KafkaAdmin
 from services.common import Codecs, ServiceConfig
-from services.common.testing import Running, create_topics, latest, read_topic, wait_for
+from services.common.testing import Running, latest, private_topics, read_topic, wait_for
 from services.rate import Books, RateService
 from services.rate.server import DEFAULT_FEED, load_feed
 
@@ -21,15 +19,9 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture
 def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"r{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
+    with private_topics(kafka_cluster, registry, "r") as exchange:
+        yield exchange
 
 
 def rates(config, codecs) -> dict:

@@ -3,17 +3,15 @@ outcomes and changelog out; no other service runs. Inputs are written with gover
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from govern.kafka import KafkaAdmin
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, create_topics, fixture_records, produce, read_topic
+from services.common.testing import Running, fixture_records, private_topics, produce, read_topic
 from services.transaction import TransactionService
 
 pytestmark = pytest.mark.kafka
@@ -22,15 +20,8 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
     """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"t{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    with private_topics(kafka_cluster, registry, "t") as exchange:
+        yield exchange
 
 
 def outcomes(config: ServiceConfig, codecs: Codecs, count: int) -> dict[str, tuple[str, dict]]:

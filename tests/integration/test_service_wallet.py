@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -10,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from govern.kafka import KafkaAdmin
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
 from services.common.testing import (
     Running,
-    create_topics,
     fixture_records,
     latest,
+    private_topics,
     produce,
     read_topic,
     wait_for,
@@ -29,15 +27,9 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture
 def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"w{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
+    with private_topics(kafka_cluster, registry, "w") as exchange:
+        yield exchange
 
 
 def transaction(account: str, type_: str, *, debit=None, credit=None) -> dict:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import signal
 import subprocess
 import sys
@@ -29,10 +28,10 @@ from pathlib import Path
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from govern.kafka import KafkaAdmin, client_config
+from govern.kafka import client_config
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, create_topics, latest, produce, read_topic, wait_for
+from services.common.testing import Running, latest, private_topics, produce, read_topic, wait_for
 from services.wallet import WalletService
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -49,15 +48,9 @@ EIGHT = Decimal("0.00000001")
 
 @pytest.fixture
 def exchange(kafka_cluster: str, registry: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
-    config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"f{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(kafka_cluster)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    yield config, codecs
-    codecs.close()
-    for name in list(admin.list_topics()):
-        if name.startswith(config.topic_prefix):
-            admin.delete_topic(name)
+    """A private copy of the exchange's topics (unique prefix), deleted afterwards."""
+    with private_topics(kafka_cluster, registry, "f") as exchange:
+        yield exchange
 
 
 def generate(rng: random.Random) -> list[dict]:

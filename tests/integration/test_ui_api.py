@@ -20,7 +20,7 @@ from govern.kafka import KafkaAdmin
 from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import create_topics, produce, read_topic
+from services.common.testing import create_topics, delete_topics, produce, read_topic
 from services.transaction.rules import DEFAULT_CURRENCIES as TRANSACTION_CURRENCIES
 from services.ui import UiConfig, UiService
 from services.ui.records import DEFAULT_CURRENCIES
@@ -59,9 +59,7 @@ def exchange(kafka_cluster: str, registry: str) -> Iterator[Exchange]:  # noqa: 
     finally:
         ui.stop()
         codecs.close()
-        for name in list(admin.list_topics()):
-            if name.startswith(config.topic_prefix):
-                admin.delete_topic(name)
+        delete_topics(config, admin)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:

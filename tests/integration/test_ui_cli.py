@@ -18,7 +18,7 @@ import pytest
 from govern.kafka import KafkaAdmin
 from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import ServiceConfig
-from services.common.testing import create_topics
+from services.common.testing import create_topics, delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -77,9 +77,7 @@ def test_runs_alone_and_stops_on_sigterm_with_a_stream_open(kafka_cluster: str, 
         if process.poll() is None:
             process.kill()
             process.wait()
-        for name in list(admin.list_topics()):
-            if name.startswith(config.topic_prefix):
-                admin.delete_topic(name)
+        delete_topics(config, admin)
 
 
 def test_without_kafka_or_registry_it_fails_with_a_hint() -> None:

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 from govern.kafka import KafkaAdmin
 from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import ServiceConfig
-from services.common.testing import create_topics
+from services.common.testing import create_topics, delete_topics
 from services.ui import UiConfig, UiService
 from services.ui.auth import token_for
 
@@ -44,9 +44,7 @@ def ui_service(kafka_cluster: str, registry: str) -> Iterator[UiService]:  # noq
         yield service
     finally:
         service.stop()
-        for name in list(admin.list_topics()):
-            if name.startswith(config.topic_prefix):
-                admin.delete_topic(name)
+        delete_topics(config, admin)
 
 
 @pytest.fixture(scope="module")
