@@ -102,33 +102,25 @@ def _from_plain(value: Any, schema: Any) -> Any:
     return value
 
 
-def pact_for(consumer: str, provider: str) -> Iterator[Pact]:
-    pact = Pact(consumer, provider).with_specification("V4")
-    yield pact
-    pact.write_file(PACT_DIR, overwrite=True)
+def pact_fixture(consumer: str, provider: str) -> Any:
+    """A module-scoped fixture `<consumer>_<provider>`: a V4 pact, written to contracts/pacts/ at teardown."""
+
+    @pytest.fixture(scope="module", name=f"{consumer}_{provider}")
+    def fixture() -> Iterator[Pact]:
+        pact = Pact(consumer, provider).with_specification("V4")
+        yield pact
+        pact.write_file(PACT_DIR, overwrite=True)
+
+    return fixture
 
 
 # ---------------------------------------------------------------- ui
 
 
-@pytest.fixture(scope="module")
-def ui_wallet() -> Iterator[Pact]:
-    yield from pact_for("ui", "wallet")
-
-
-@pytest.fixture(scope="module")
-def ui_transaction() -> Iterator[Pact]:
-    yield from pact_for("ui", "transaction")
-
-
-@pytest.fixture(scope="module")
-def ui_rate() -> Iterator[Pact]:
-    yield from pact_for("ui", "rate")
-
-
-@pytest.fixture(scope="module")
-def ui_account() -> Iterator[Pact]:
-    yield from pact_for("ui", "account")
+ui_wallet = pact_fixture("ui", "wallet")
+ui_transaction = pact_fixture("ui", "transaction")
+ui_rate = pact_fixture("ui", "rate")
+ui_account = pact_fixture("ui", "account")
 
 
 def ui_handler(topic: str, views: Views, key: str) -> Callable[[Any, Any], None]:
@@ -251,19 +243,9 @@ def test_ui_reads_accounts(ui_account: Pact) -> None:
 # ---------------------------------------------------------------- transaction
 
 
-@pytest.fixture(scope="module")
-def transaction_ui() -> Iterator[Pact]:
-    yield from pact_for("transaction", "ui")
-
-
-@pytest.fixture(scope="module")
-def transaction_account() -> Iterator[Pact]:
-    yield from pact_for("transaction", "account")
-
-
-@pytest.fixture(scope="module")
-def transaction_rate() -> Iterator[Pact]:
-    yield from pact_for("transaction", "rate")
+transaction_ui = pact_fixture("transaction", "ui")
+transaction_account = pact_fixture("transaction", "account")
+transaction_rate = pact_fixture("transaction", "rate")
 
 
 def test_transaction_reads_requests(transaction_ui: Pact) -> None:
@@ -365,9 +347,7 @@ def test_transaction_reads_rates(transaction_rate: Pact) -> None:
 # ---------------------------------------------------------------- account
 
 
-@pytest.fixture(scope="module")
-def account_ui() -> Iterator[Pact]:
-    yield from pact_for("account", "ui")
+account_ui = pact_fixture("account", "ui")
 
 
 def test_account_reads_creation_requests(account_ui: Pact) -> None:
@@ -402,19 +382,9 @@ def test_account_reads_creation_requests(account_ui: Pact) -> None:
 # ---------------------------------------------------------------- wallet
 
 
-@pytest.fixture(scope="module")
-def wallet_account() -> Iterator[Pact]:
-    yield from pact_for("wallet", "account")
-
-
-@pytest.fixture(scope="module")
-def wallet_transaction() -> Iterator[Pact]:
-    yield from pact_for("wallet", "transaction")
-
-
-@pytest.fixture(scope="module")
-def wallet_rate() -> Iterator[Pact]:
-    yield from pact_for("wallet", "rate")
+wallet_account = pact_fixture("wallet", "account")
+wallet_transaction = pact_fixture("wallet", "transaction")
+wallet_rate = pact_fixture("wallet", "rate")
 
 
 def test_wallet_reads_accounts(wallet_account: Pact) -> None:
