@@ -73,7 +73,10 @@ def test_record_then_replay_into_a_new_topic_then_record_again(
     again = govern("record", target, "-o", "b.jsonl", *common, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     lines = (tmp_path / "b.jsonl").read_text().splitlines()
-    assert len(lines) == 21 and json.loads(lines[1])["headers"] == [["i", "0"]]
+    assert len(lines) == 21
+    # Partitions interleave in any order; every record's header survived both round trips.
+    headers = sorted((json.loads(line)["headers"] for line in lines[1:]), key=lambda h: int(h[0][1]))
+    assert headers == [[["i", str(n)]] for n in range(20)]
 
     dry = govern("replay", "b.jsonl", "--dry-run", "--topic", target, "--registry", registry, cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
