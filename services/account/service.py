@@ -60,11 +60,9 @@ class AccountService:
     def restore_position(self) -> tuple[int, str]:
         """The greatest (updated_at, account_id) already on the `account` topic."""
         decode = lambda raw: self.codecs.decode("account", raw)  # noqa: E731
-        table = Table(self.config.bootstrap, [self.account_topic], decode, name=f"{NAME}.position")
-        try:
-            table.restore(timeout=120)
-        finally:
-            table.close()
+        table = Table.snapshot(
+            self.config.bootstrap, [self.account_topic], decode, name=f"{NAME}.position", timeout=120
+        )
         best = (0, "")
         for value in table.values.values():
             best = max(best, (millis(value["updated_at"]), value["account_id"]))

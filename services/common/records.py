@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.common.pricing import quantize
+from services.common.pricing import Rate, quantize
 
 
 def now_ms() -> int:
@@ -25,6 +25,11 @@ def millis(value: int | datetime) -> int:
             else int(value.replace(tzinfo=UTC).timestamp() * 1000)
         )
     return int(value)
+
+
+def rate_from_record(record: dict[str, Any]) -> Rate:
+    """An ExchangeRate value (as decoded) as a pricing Rate."""
+    return Rate(record["base"], record["quote"], record["bid"], record["ask"], millis(record["timestamp"]))
 
 
 def money(value: str | int | Decimal) -> Decimal:

@@ -128,6 +128,28 @@ class Table:
                 return total
             total += self._apply(messages)
 
+    @classmethod
+    def snapshot(
+        cls,
+        bootstrap: str,
+        topics: Iterable[str],
+        decode: Decoder | dict[str, Decoder],
+        *,
+        name: str = "table",
+        partitions: Iterable[int] | None = None,
+        timeout: float = 60.0,
+    ) -> Table:
+        """The table read once to its end (see `restore`), its consumer closed: state to rebuild from.
+
+        `values` and `partition_of` stay readable after the close; TimeoutError past `timeout`.
+        """
+        table = cls(bootstrap, topics, decode, name=name, partitions=partitions)
+        try:
+            table.restore(timeout=timeout)
+        finally:
+            table.close()
+        return table
+
     def restore(self, timeout: float = 60.0) -> None:
         """Read every partition to its end (as of now); raises TimeoutError past `timeout`."""
         self.catch_up(timeout)

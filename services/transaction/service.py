@@ -30,20 +30,11 @@ from confluent_kafka import Message, TopicPartition
 from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
 from services.common.logs import enabled
 from services.common.pricing import Rate
-from services.common.records import millis
+from services.common.records import now_ms, rate_from_record
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
 
 NAME = "transaction"
 ZERO = Decimal("0E-8")
-
-
-def rate_from_record(record: dict[str, Any]) -> Rate:
-    """An ExchangeRate value as a pricing Rate."""
-    return Rate(record["base"], record["quote"], record["bid"], record["ask"], millis(record["timestamp"]))
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class TransactionService:
@@ -111,17 +102,14 @@ class TransactionService:
         if not numbers:
             return
         started = time.monotonic()
-        changelog = Table(
+        changelog = Table.snapshot(
             self.config.bootstrap,
             [self.changelog_topic],
             lambda raw: self.codecs.decode("transaction-balance-changelog", raw),
             name=f"{NAME}.restore",
             partitions=numbers,
+            timeout=120,
         )
-        try:
-            changelog.restore(timeout=120)
-        finally:
-            changelog.close()
         for key, value in changelog.values.items():
             if "/" in key:
                 self.balances.committed[(value["account_id"], value["currency"])] = value["amount"]

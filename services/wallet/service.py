@@ -23,15 +23,11 @@ from confluent_kafka import Message, TopicPartition
 
 from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, Table, log
 from services.common.pricing import Rate
-from services.common.records import millis
+from services.common.records import now_ms, rate_from_record
 from services.wallet.valuation import apply_transaction, same_content, wallet_record
 
 NAME = "wallet"
 DEFAULT_REFERENCE = "USD"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class WalletService:
@@ -90,7 +86,7 @@ class WalletService:
             if old is not None:
                 self._dirty_currencies.update((old.base, old.quote))
             return
-        rate = Rate(value["base"], value["quote"], value["bid"], value["ask"], millis(value["timestamp"]))
+        rate = rate_from_record(value)
         if self.rates.get(key) != rate:
             self.rates[key] = rate
             self._dirty_currencies.update((rate.base, rate.quote))
@@ -102,17 +98,14 @@ class WalletService:
         if not numbers:
             return
         started = time.monotonic()
-        table = Table(
+        table = Table.snapshot(
             self.config.bootstrap,
             [self.wallet_topic],
             lambda raw: self.codecs.decode("wallet", raw),
             name=f"{NAME}.restore",
             partitions=numbers,
+            timeout=120,
         )
-        try:
-            table.restore(timeout=120)
-        finally:
-            table.close()
         for account, value in table.values.items():
             balances = {entry["currency"]: entry["amount"] for entry in value["balances"]}
             self.wallets.committed[account] = (table.partition_of[account], balances, value)

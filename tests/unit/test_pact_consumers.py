@@ -25,10 +25,9 @@ from pact import Pact, match
 
 from govern.catalog import load_catalog
 from services.account.store import AccountStore, account_value
-from services.common.pricing import Rate, price_exchange
-from services.common.records import millis as to_millis
+from services.common.pricing import price_exchange
+from services.common.records import rate_from_record
 from services.transaction.rules import Applied, Request, decide
-from services.transaction.service import rate_from_record
 from services.ui.views import Views
 from services.wallet.valuation import apply_transaction, wallet_record
 
@@ -447,8 +446,7 @@ def test_wallet_reads_rates(wallet_rate: Pact) -> None:
     valued: list[Any] = []
 
     def handle(body: Any, metadata: Any) -> None:
-        value = decoded(metadata["topic"], body)  # as the wallet service builds its Rate
-        rate = Rate(value["base"], value["quote"], value["bid"], value["ask"], to_millis(value["timestamp"]))
+        rate = rate_from_record(decoded(metadata["topic"], body))  # as the wallet service builds its Rate
         valued.append(wallet_record("acc-1", {"BTC": Decimal("2")}, {rate.key: rate}, "USD", STAMP))
 
     wallet_rate.verify(handle, "Async")
