@@ -23,7 +23,7 @@ from typing import Any
 
 from govern.errors import EnvironmentProblem
 from govern.kafka.admin import wait_for_cluster
-from govern.kafka.cds import archive_for, promote
+from govern.kafka.cds import CdsArchive, archive_for, promote
 from govern.kafka.distribution import KAFKA_VERSION, KafkaDistribution, fetch_kafka, find_java
 
 BROKER_STARTUP_TIMEOUT_S = 90.0
@@ -273,16 +273,7 @@ def start_local_broker(
     _format_storage(java, distribution, properties, log4j, log_path)
 
     archive = archive_for(distribution.libs, java, "server")
-    command = [
-        java,
-        *JVM_OPTIONS,
-        *archive.flags,
-        f"-Dlog4j2.configurationFile={log4j}",
-        "-cp",
-        distribution.classpath,
-        _SERVER_MAIN,
-        str(properties),
-    ]
+    command = _java_command(java, distribution, archive, log4j, _SERVER_MAIN, str(properties))
     with open(log_path, "ab") as log:
         try:
             process = subprocess.Popen(
@@ -379,24 +370,38 @@ def stop_process(pid: int, *, timeout: float = BROKER_STOP_TIMEOUT_S, marker: st
     return True
 
 
-def _format_storage(
-    java: str, distribution: KafkaDistribution, properties: Path, log4j: Path, log_path: Path
-) -> None:
-    archive = archive_for(distribution.libs, java, "storage-tool")
-    command = [
+def _java_command(
+    java: str, distribution: KafkaDistribution, archive: CdsArchive, log4j: Path, main: str, *args: str
+) -> list[str]:
+    """The command running `main` on Kafka's classpath: our JVM options, the tool's CDS archive, log4j."""
+    return [
         java,
         *JVM_OPTIONS,
         *archive.flags,
         f"-Dlog4j2.configurationFile={log4j}",
         "-cp",
         distribution.classpath,
+        main,
+        *args,
+    ]
+
+
+def _format_storage(
+    java: str, distribution: KafkaDistribution, properties: Path, log4j: Path, log_path: Path
+) -> None:
+    archive = archive_for(distribution.libs, java, "storage-tool")
+    command = _java_command(
+        java,
+        distribution,
+        archive,
+        log4j,
         _STORAGE_MAIN,
         "format",
         "--cluster-id",
         new_cluster_id(),
         "--config",
         str(properties),
-    ]
+    )
     with open(log_path, "ab") as log:
         try:
             done = subprocess.run(
