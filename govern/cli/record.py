@@ -7,21 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from govern.cli.app import app, err_console
+from govern.cli.options import OutputFormat, RegistryOption
 from govern.errors import EnvironmentProblem, InputError
-
-
-class OutputFormat(StrEnum):
-    """Summary formats of `govern record` and `govern replay`."""
-
-    text = "text"
-    json = "json"
 
 
 @contextmanager
@@ -110,10 +103,7 @@ def record_command(
             "--follow", help="Go on past the end offsets seen at start, until --max-messages/--timeout."
         ),
     ] = False,
-    registry: Annotated[
-        str | None,
-        typer.Option("--registry", help="Registry URL (default: GOVERN_REGISTRY_URL / govern.toml)."),
-    ] = None,
+    registry: RegistryOption = None,
     bootstrap: Annotated[
         str | None,
         typer.Option("--bootstrap", help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)."),

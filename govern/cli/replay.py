@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from govern.cli.app import app, err_console
-from govern.cli.record import OutputFormat, progress_bar, resolve_bootstrap_flag
+from govern.cli.options import OutputFormat
+from govern.cli.record import progress_bar, resolve_bootstrap_flag
 
 
 class PartitionMode(StrEnum):
