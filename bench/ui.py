@@ -20,12 +20,9 @@ client in this process, so it costs far less than the server.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import secrets
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,17 +35,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _load import free_port, http_request, run_clients, summary  # noqa: E402 - bench/ is sys.path[0]
+
 from govern.kafka import KafkaAdmin, provider_from_env  # noqa: E402
 from govern.registry.server.run import serve_in_thread  # noqa: E402
 from services.common import Codecs, ServiceConfig  # noqa: E402
 from services.common import records as r  # noqa: E402
 from services.common.testing import create_topics, delete_topics, produce  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_ui(config: ServiceConfig, port: int) -> subprocess.Popen:
@@ -85,25 +78,6 @@ def start_ui(config: ServiceConfig, port: int) -> subprocess.Popen:
     raise SystemExit("the UI did not start")
 
 
-async def _worker(port: int, request: bytes, expect: bytes, until: float, latencies: list[float]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while time.perf_counter() < until:
-            start = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            if head[9:12] != expect:
-                raise RuntimeError(f"unexpected status {head[9:12]!r}")
-            latencies.append(time.perf_counter() - start)
-    finally:
-        writer.close()
-
-
 def load(
     port: int,
     method: str,
@@ -115,28 +89,9 @@ def load(
     seconds: float,
 ) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms) of one endpoint under `clients` concurrent keep-alive connections."""
-    text = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in headers.items()
-    )
-    if body is not None:
-        text += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    request = (text + "\r\n").encode() + (body or b"")
-
-    async def run(duration: float) -> list[float]:
-        latencies: list[float] = []
-        until = time.perf_counter() + duration
-        await asyncio.gather(
-            *(_worker(port, request, str(expect).encode(), until, latencies) for _ in range(clients))
-        )
-        return latencies
-
-    asyncio.run(run(min(1.0, seconds / 4)))  # warm-up
-    started = time.perf_counter()
-    latencies = asyncio.run(run(seconds))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+    request = http_request(method, path, headers, body, "application/json")
+    run_clients(port, request, expect, clients, min(1.0, seconds / 4))  # warm-up
+    return summary(*run_clients(port, request, expect, clients, seconds))
 
 
 def main() -> None:
