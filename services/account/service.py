@@ -23,9 +23,9 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaError, Producer
 
 from govern.kafka import client_config
-from services.account.store import AccountStore, account_value, now_ms
+from services.account.store import AccountStore, account_value
 from services.common import Codecs, ServiceConfig, Table, log
-from services.common.records import millis
+from services.common.records import millis, now_ms
 
 NAME = "account"
 DEFAULT_STORE = Path(".govern") / "accounts.sqlite"

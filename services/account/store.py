@@ -12,11 +12,12 @@ placeholders rewritten to `%s`). Only the SQLite path is exercised by the tests.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from services.common.records import now_ms
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS account (
@@ -39,10 +40,6 @@ class Applied:
     changed: bool
     outcome: str  #: created, updated, closed, duplicate, exists, unknown_account, invalid
     detail: str = ""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class AccountStore:

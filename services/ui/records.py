@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from services.common.records import now_ms
 
 DEFAULT_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "BTC", "ETH")
 """Currencies the exchange trades unless configured otherwise."""
@@ -38,10 +39,6 @@ class BadRequest(ValueError):
 
     def as_dict(self) -> dict[str, Any]:
         return {"error": self.message, "field": self.field}
-
-
-def now_millis() -> int:
-    return int(time.time() * 1000)
 
 
 def plain(value: Any) -> Any:
@@ -136,7 +133,7 @@ def account_request(body: Any, account_id: str, guid: str | None = None) -> dict
         "last_name": _required_text(body, "last_name"),
         "email": email,
         "address": None,
-        "requested_at": now_millis(),
+        "requested_at": now_ms(),
     }
 
 
@@ -170,5 +167,5 @@ def transaction_request(
         "amount": amount,
         "currency": currency,
         "target_currency": target,
-        "requested_at": now_millis(),
+        "requested_at": now_ms(),
     }
