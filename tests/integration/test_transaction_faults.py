@@ -213,7 +213,8 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     restarts: list[float] = []
     try:
         for k in range(KILLS):
-            threshold = unique * (k + 1) // (KILLS + 1)
+            # inside the up-front backlog (the first half), where the service is always mid-batch
+            threshold = unique * (k + 1) // (2 * (KILLS + 1))
             wait_for(lambda: len(collector.records) >= threshold, timeout=120, every=0.02,  # noqa: B023
                      what=f"{threshold} outcomes before kill {k + 1}")  # fmt: skip
             process.send_signal(signal.SIGKILL)
