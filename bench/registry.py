@@ -18,10 +18,8 @@ Starts `govern registry serve` in a subprocess on loopback (SQLite store in a te
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +28,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _load import free_port, http_request, run_clients, summary  # bench/ is sys.path[0]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SR_JSON = "application/vnd.schemaregistry.v1+json"
 
 
 def start_server(store: Path, port: int) -> subprocess.Popen:
@@ -55,47 +50,6 @@ def start_server(store: Path, port: int) -> subprocess.Popen:
     raise SystemExit("the registry did not start")
 
 
-async def _worker(port: int, request: bytes, until: float, latencies: list[float]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while time.perf_counter() < until:
-            start = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = head[9:12]
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            if status != b"200":
-                raise RuntimeError(f"unexpected status {status!r}")
-            latencies.append(time.perf_counter() - start)
-    finally:
-        writer.close()
-
-
-def _request_bytes(method: str, path: str, body: bytes | None) -> bytes:
-    headers = (
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/vnd.schemaregistry.v1+json\r\n"
-    )
-    if body is not None:
-        headers += f"Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {len(body)}\r\n"
-    return (headers + "\r\n").encode() + (body or b"")
-
-
-def _run(port: int, request: bytes, clients: int, duration: float) -> tuple[list[float], float]:
-    async def run() -> list[float]:
-        latencies: list[float] = []
-        until = time.perf_counter() + duration
-        await asyncio.gather(*(_worker(port, request, until, latencies) for _ in range(clients)))
-        return latencies
-
-    started = time.perf_counter()
-    latencies = asyncio.run(run())
-    return latencies, time.perf_counter() - started
-
-
 def load_all(
     port: int, rows: list[tuple[str, str, str, bytes | None]], clients: int, seconds: float, rounds: int = 4
 ) -> list[tuple[float, float, float]]:
@@ -104,22 +58,18 @@ def load_all(
     Endpoints take turns in `rounds` short slices, so background load on a shared machine hits
     the ceiling and the endpoints alike and the ratios stay meaningful.
     """
-    requests = [_request_bytes(method, path, body) for _, method, path, body in rows]
+    accept = {"Accept": SR_JSON}
+    requests = [http_request(method, path, accept, body, SR_JSON) for _, method, path, body in rows]
     for request in requests:
-        _run(port, request, clients, min(0.5, seconds / 8))  # warm-up
+        run_clients(port, request, 200, clients, min(0.5, seconds / 8))  # warm-up
     latencies: list[list[float]] = [[] for _ in rows]
     elapsed = [0.0 for _ in rows]
     for _ in range(rounds):
         for i, request in enumerate(requests):
-            got, took = _run(port, request, clients, seconds / rounds)
+            got, took = run_clients(port, request, 200, clients, seconds / rounds)
             latencies[i] += got
             elapsed[i] += took
-    results = []
-    for values, took in zip(latencies, elapsed, strict=True):
-        values.sort()
-        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-        results.append((len(values) / took, statistics.median(values) * 1000, p99 * 1000))
-    return results
+    return [summary(values, took) for values, took in zip(latencies, elapsed, strict=True)]
 
 
 def schema_version(subject_index: int, version: int) -> str:
