@@ -7,12 +7,15 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 GOVERN = str(Path(sys.executable).with_name("govern"))
@@ -26,13 +29,11 @@ def test_demo_plays_the_scenario_and_stops_cleanly(kafka_cluster: str, tmp_path:
         shutil.copytree(REPO / part, tmp_path / part)
     env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_TOPIC_PREFIX")}
     env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_cluster
-    started = time.monotonic()
     done = subprocess.run(
         [GOVERN, "demo", "--root", str(tmp_path), "--format", "json",
          "--topic-prefix", f"demo{secrets.token_hex(3)}-"],
         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path,
     )  # fmt: skip
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-4000:]
     result = json.loads(done.stdout)
     alice, bob = result["accounts"]
@@ -54,7 +55,46 @@ def test_demo_plays_the_scenario_and_stops_cleanly(kafka_cluster: str, tmp_path:
     assert "Services: stopped" in done.stderr and "Registry: stopped" in done.stderr
     assert "failed" not in done.stderr
     assert "Kafka: stopped" not in done.stderr  # a reused cluster is left running
-    assert elapsed < 90, f"the demo took {elapsed:.0f} s"
+
+
+def test_demo_keeps_running_with_the_web_ui_until_sigterm(kafka_cluster: str, tmp_path: Path) -> None:
+    for part in ("contracts", "schemas"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_TOPIC_PREFIX")}
+    env |= {"KAFKA_BOOTSTRAP_SERVERS": kafka_cluster, "COLUMNS": "200"}
+    port = free_port()
+    demo = subprocess.Popen(
+        [GOVERN, "demo", "--root", str(tmp_path), "--keep-running", "--ui-port", str(port),
+         "--topic-prefix", f"demo{secrets.token_hex(3)}-"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        reader = threading.Thread(target=lambda: seen.extend(demo.stdout), daemon=True)  # type: ignore[arg-type]
+        reader.start()
+        deadline = time.monotonic() + 180
+        while not any("Press Ctrl-C to stop" in line for line in seen):
+            assert demo.poll() is None and time.monotonic() < deadline, "".join(seen)[-4000:]
+            time.sleep(0.2)
+        assert any(f"Web UI: http://127.0.0.1:{port}" in line for line in seen), "".join(seen)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        rates = httpx.get(f"http://127.0.0.1:{port}/api/rates", timeout=10).json()
+        assert rates, "the rate service's pairs reach the UI"
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(60) == 0, "".join(seen)[-4000:]
+        reader.join(10)
+        assert any("Services: stopped" in line for line in seen)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_all_services_in_one_process_stop_cleanly_on_sigterm(
