@@ -203,7 +203,8 @@ class _Resolver:
                     hint="define mutually recursive types in one file",
                 )
             self.resolve(self.files[ref], (*stack, raw.name))
-        expanded = _inline(raw.json, None, set(), self.files)
+        # nothing to inline (the common case): the file's own JSON is already self-contained
+        expanded = _inline(raw.json, None, set(), self.files) if refs else raw.json
         try:
             fastavro.parse_schema(expanded)  # builds new dicts, never mutates its input: no copy
         except Exception as error:  # fastavro raises several types for malformed schemas

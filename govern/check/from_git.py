@@ -125,12 +125,23 @@ def check_against_git(
         git = GitVersions(repo)
         lines = Lines(_display(catalog, git))
         try:
-            for subject in subjects:
-                entry = _check_subject(
-                    catalog, subject, base, changed, git, commit, ref, shallow, lines, all_subjects
+            todo = [
+                (subject, status, path)
+                for subject in subjects
+                for status, path in [_status(catalog, subject, base, changed, all_subjects)]
+                if status is not None
+            ]
+            # what every subject needs read in one batch: one round trip to git, not one each
+            levels = [(Level.parse(subject.level), path) for subject, _, path in todo if path]
+            git.prefetch_versions(
+                commit,
+                [path for level, path in levels if level is not Level.NONE and not level.transitive],
+                [] if shallow else [path for level, path in levels if level.transitive],
+            )  # (a shallow clone fails below, naming the subject)
+            for subject, status, path in todo:
+                report.subjects.append(
+                    _check_subject(catalog, subject, status, path, git, commit, ref, shallow, lines)
                 )
-                if entry is not None:
-                    report.subjects.append(entry)
         finally:
             git.close()
         report.notes.extend(git.skipped)
@@ -147,30 +158,32 @@ def _display(catalog: Catalog, git: GitVersions):  # noqa: ANN202 - a str -> str
     return lambda file: relative(git.display(file))
 
 
-def _check_subject(
-    catalog: Catalog,
-    subject: Subject,
-    base: dict[str, BaseTopic],
-    changed: set[str],
-    git: GitVersions,
-    commit: str,
-    ref: str,
-    shallow: bool,
-    lines: Lines,
-    all_subjects: bool,
-) -> SubjectReport | None:
+def _status(
+    catalog: Catalog, subject: Subject, base: dict[str, BaseTopic], changed: set[str], all_subjects: bool
+) -> tuple[str | None, str | None]:
+    """(new | changed | unchanged, or None to skip; the subject's schema file at the base ref)."""
     topic = base.get(subject.topic.name)
     base_path = (
         None if topic is None else (topic.value_schema if subject.kind == "value" else topic.key_schema)
     )
     if topic is None or base_path is None:
-        status = "new"
-    elif _changed(catalog, subject, topic, base_path, changed):
-        status = "changed"
-    elif all_subjects:
-        status = "unchanged"
-    else:
-        return None
+        return "new", base_path
+    if _changed(catalog, subject, topic, base_path, changed):
+        return "changed", base_path
+    return ("unchanged" if all_subjects else None), base_path
+
+
+def _check_subject(
+    catalog: Catalog,
+    subject: Subject,
+    status: str,
+    base_path: str | None,
+    git: GitVersions,
+    commit: str,
+    ref: str,
+    shallow: bool,
+    lines: Lines,
+) -> SubjectReport:
     entry = SubjectReport(subject.name, subject.level, status, subject.schema.file.as_posix())
     new = parse_file(catalog, subject.schema)
     level = Level.parse(subject.level)

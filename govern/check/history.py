@@ -170,6 +170,23 @@ class GitVersions:
             self._touching = index
         return self._touching
 
+    def prefetch_versions(self, commit: str, latest: list[str], every: list[str]) -> None:
+        """Read, in two batches, what `latest(commit, p)` needs for each p in `latest` and what
+        `versions(commit, p)` needs for each p in `every` (one round trip to git, not one each)."""
+        if not latest and not every:
+            return
+        self._list(commit)
+        self.prefetch([(commit, path) for path in (*latest, *every)])
+        if not every:
+            return
+        self.load_log(commit)
+        picked: list[tuple[str, str]] = []
+        for path in every:
+            schema = self.parse(commit, path)
+            if schema is not None:
+                picked += self._picked(commit, path, schema)
+        self.prefetch(picked)
+
     def versions(self, commit: str, path: str) -> list[Version]:
         """Distinct versions of the schema in `path` up to `commit`, oldest first, following renames.
 
@@ -181,6 +198,20 @@ class GitVersions:
         latest = self.parse(commit, path)
         if latest is None:
             return []
+        picked = self._picked(commit, path, latest)
+        self.prefetch(picked)
+        out: list[Version] = []
+        for sha, file in reversed(picked):
+            schema = self.parse(sha, file)
+            if schema is None or (out and out[-1].schema == schema):
+                continue
+            out.append(Version(len(out) + 1, sha, file, schema))
+        if not out or out[-1].schema != latest:  # the file as of `commit` is always the newest version
+            out.append(Version(len(out) + 1, commit, path, latest))
+        return out
+
+    def _picked(self, commit: str, path: str, latest: AvroSchema) -> list[tuple[str, str]]:
+        """(commit, path there) of each commit touching `path` or a file it references, newest first."""
         deps = [f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)]
         log, touching = self.log(), self._index()
         picked: list[tuple[str, str]] = []  # (commit, path there), newest first
@@ -200,16 +231,7 @@ class GitVersions:
             if renamed is None:
                 break
             before, current = renamed
-        self.prefetch(picked)
-        out: list[Version] = []
-        for sha, file in reversed(picked):
-            schema = self.parse(sha, file)
-            if schema is None or (out and out[-1].schema == schema):
-                continue
-            out.append(Version(len(out) + 1, sha, file, schema))
-        if not out or out[-1].schema != latest:  # the file as of `commit` is always the newest version
-            out.append(Version(len(out) + 1, commit, path, latest))
-        return out
+        return picked
 
     def latest(self, commit: str, path: str) -> Version | None:
         """Only the version at `commit` (what non-transitive levels compare with)."""
