@@ -1,6 +1,7 @@
 """Benchmark of `govern check --against` on a synthetic repository (a benchmark, not a test).
 
-The repository has N subjects (one topic each, BACKWARD_TRANSITIVE, so every version counts),
+The repository has N subjects (one topic each, BACKWARD_TRANSITIVE by default, so every version
+counts; `--level BACKWARD` for the registry's default level),
 each schema with V versions in git history (V commits, each adding a defaulted field to every
 schema), and C schemas changed in the working tree (a compatible field added). Printed:
 
@@ -11,6 +12,8 @@ schema), and C schemas changed in the working tree (a compatible field added). P
 - two baselines, both fastavro and nothing else: (A) reading and parsing the C changed files;
   (B) decoding and parsing those and their C x V historical versions, which is what a
   transitive level has to read at the least;
+- the git floor: the git commands any such check must run (`diff`; `log --raw` for a transitive
+  level), timed alone, and their ratio to A: the part of the budget no implementation controls;
 - the ratios of the whole check (and of its git + parse + compat part, and of the CLI's wall
   time) to each baseline (target: within 5x).
 
@@ -18,7 +21,7 @@ Phases are timed by wrapping functions; a timed call inside another counts for t
 only, so the phases add up to the total and "other" is what no phase covers.
 
     .venv/bin/python bench/check.py [--small] [--subjects 1000 --versions 20 --changed 50]
-        [--repo DIR]   # build the repository in DIR once and reuse it on later runs
+        [--level BACKWARD_TRANSITIVE] [--repo DIR]   # --repo: build it in DIR once, reuse it later
 """
 
 from __future__ import annotations
@@ -80,11 +83,11 @@ def git(repo: Path, *args: str) -> None:
         raise SystemExit(f"git {' '.join(args)} failed: {done.stderr.strip()}")
 
 
-def build(repo: Path, subjects: int, versions: int, changed: int) -> list[Path]:
-    """The synthetic repository; returns the changed schema files."""
+def build(repo: Path, subjects: int, versions: int, changed: int, level: str) -> list[Path]:
+    """The synthetic repository (packed, as a clone is); returns the changed schema files."""
     (repo / "schemas").mkdir(parents=True)
     (repo / "contracts").mkdir()
-    topics = ["version: 1", "defaults:", "  compatibility: BACKWARD_TRANSITIVE", "topics:"]
+    topics = ["version: 1", "defaults:", f"  compatibility: {level}", "topics:"]
     for i in range(subjects):
         topics += [f"  t{i}:", "    key: id", f"    value_schema: schemas/bench.Event{i}.avsc"]
     (repo / "contracts/topics.yaml").write_text("\n".join(topics) + "\n")
@@ -97,6 +100,7 @@ def build(repo: Path, subjects: int, versions: int, changed: int) -> list[Path]:
             (repo / f"schemas/bench.Event{i}.avsc").write_text(json.dumps(schema(i, version), indent=2))
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", f"v{version}")
+    git(repo, "gc", "-q")  # a clone's objects are packed; 20,000 loose ones would be read far slower
     step = max(1, subjects // changed)
     out = []
     for i in list(range(0, subjects, step))[:changed]:
@@ -157,6 +161,21 @@ def in_process(repo: Path) -> tuple[float, dict[str, float], float]:
     return total, dict(table), cpu
 
 
+def git_floor(repo: Path, transitive: bool) -> float:
+    """Wall time of the git commands any `check --against HEAD` must run, alone (best of 5): what
+    changed (`diff`), and for a transitive level every version's commit and blob (`log --raw`)."""
+    commands = [["git", "diff", "--name-only", "HEAD", "--", "contracts", "schemas"]]
+    if transitive:
+        commands.append(["git", "log", "--format=%H", "--raw", "--no-abbrev", "HEAD", "--", "schemas"])
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for command in commands:
+            subprocess.run(command, cwd=repo, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def baseline(files: list[Path]) -> float:
     start = time.perf_counter()
     for path in files:
@@ -180,6 +199,12 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--changed", type=int, default=50)
     parser.add_argument("--repo", type=Path, help="build the repository here once, reuse it later")
+    parser.add_argument(
+        "--level",
+        default="BACKWARD_TRANSITIVE",
+        help="the subjects' compatibility level (default BACKWARD_TRANSITIVE: every version counts; "
+        "BACKWARD, the registry's default, compares with the latest only)",
+    )
     args = parser.parse_args()
     if args.small:
         args.subjects, args.versions, args.changed = 100, 5, 10
@@ -192,9 +217,15 @@ def main() -> None:
             )
             files = [tmp / line for line in listed.stdout.split()]
         else:
-            files = build(tmp, args.subjects, args.versions, args.changed)
+            files = build(tmp, args.subjects, args.versions, args.changed, args.level)
+        level = next(
+            line.split(":", 1)[1].strip()
+            for line in (tmp / "contracts/topics.yaml").read_text().splitlines()
+            if "compatibility:" in line
+        )
         print(
-            f"synthetic repo: {args.subjects} subjects x {args.versions} versions, {len(files)} changed "
+            f"synthetic repo: {args.subjects} subjects x {args.versions} versions, {len(files)} changed, "
+            f"{level} "
             f"(built in {time.perf_counter() - start:.1f}s)"
         )
 
@@ -239,6 +270,11 @@ def main() -> None:
             f"  B {every * 1000:8.1f} ms  fastavro: json-decode + parse those and their "
             f"{len(texts) - len(files)} historical versions (what a transitive level must read; "
             "texts already in memory)"
+        )
+        floor = git_floor(tmp, "TRANSITIVE" in level)
+        print(
+            f"  git floor {floor * 1000:6.1f} ms  the git commands any such check must run, alone "
+            f"(diff{', log --raw' if 'TRANSITIVE' in level else ''}): {floor / base:.1f}x A by themselves"
         )
         work = phases["git"] + phases["parse"] + phases["compat"]
         print("ratios (target: within 5x):")

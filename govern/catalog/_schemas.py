@@ -185,7 +185,13 @@ class _Resolver:
         """Check the files `raw` references first, then inline them and parse with fastavro."""
         if raw.name in self.done and self.files.get(raw.name) is raw:
             return self.done[raw.name]
-        refs = _references(raw)
+        try:  # the common case first: fastavro accepts the file alone, so it names no other file's type
+            fastavro.parse_schema(raw.json)
+            refs: list[str] = []
+        except Exception:  # a reference, or an error: the full path below names which
+            refs = _references(raw)
+        else:
+            return self._done(raw, raw.json, refs)
         for ref in refs:
             if ref not in self.files:
                 _fail(
@@ -203,7 +209,6 @@ class _Resolver:
                     hint="define mutually recursive types in one file",
                 )
             self.resolve(self.files[ref], (*stack, raw.name))
-        # nothing to inline (the common case): the file's own JSON is already self-contained
         expanded = _inline(raw.json, None, set(), self.files) if refs else raw.json
         try:
             fastavro.parse_schema(expanded)  # builds new dicts, never mutates its input: no copy
@@ -215,6 +220,9 @@ class _Resolver:
                 near=_parse_error_near(error),
                 hint="fix the schema so that fastavro.parse_schema accepts it",
             )
+        return self._done(raw, expanded, refs)
+
+    def _done(self, raw: _Raw, expanded: Any, refs: list[str]) -> SchemaRef:
         ref = SchemaRef(
             name=raw.name, file=raw.rel, schema=raw.json, expanded=expanded, references=tuple(refs)
         )

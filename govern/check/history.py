@@ -245,14 +245,12 @@ def _self_contained(text: str) -> AvroSchema | None:
 
     What `GitVersions.parse` would build with no references, decoding the JSON once instead of
     twice; anything unusual (invalid JSON or schema, a name from elsewhere) takes the full path.
+    A name from another file is an undefined name without references, so the parse fails then.
     """
     try:
-        schema = parse_schema(text, strict=False)
+        return parse_schema(text, strict=False)
     except (ValueError, SchemaParseError):
         return None
-    names: list[str] = []
-    _walk(schema.json, None, set(), names)
-    return None if names else schema
 
 
 def _ref_names(schema: AvroSchema) -> list[str]:

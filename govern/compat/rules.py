@@ -178,6 +178,10 @@ class Checker:
                     result += found
             return result
         if rtype == "union":
+            if wtype in PRIMITIVE_TYPES:  # the usual case: the same primitive is a branch, so no
+                for branch in reader.branches:  # mismatch against the other branches is built
+                    if branch.type == wtype:
+                        return COMPATIBLE
             for branch in reader.branches:
                 if not self.fresh(branch, writer):
                     return COMPATIBLE
