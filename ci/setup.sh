@@ -9,7 +9,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.govern-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# Reinstalled when the project's metadata or a C source changes: an editable install builds the
+# native extensions (govern/**/*.c) once and does not notice their sources changing afterwards.
+if [ ! -f "$stamp" ] || [ -n "$(find pyproject.toml setup.py govern -newer "$stamp" \( -name pyproject.toml -o -name setup.py -o -name '*.c' -o -name '*.h' \) 2>/dev/null | head -1)" ]; then
   echo "govern: installing govern and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e '.[dev]'
