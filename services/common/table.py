@@ -138,12 +138,14 @@ class Table:
         name: str = "table",
         partitions: Iterable[int] | None = None,
         timeout: float = 60.0,
+        on_update: Callable[[str, str, Any], None] | None = None,
     ) -> Table:
         """The table read once to its end (see `restore`), its consumer closed: state to rebuild from.
 
         `values` and `partition_of` stay readable after the close; TimeoutError past `timeout`.
+        `on_update(topic, key, value)` sees every record read, not only each key's latest.
         """
-        table = cls(bootstrap, topics, decode, name=name, partitions=partitions)
+        table = cls(bootstrap, topics, decode, name=name, partitions=partitions, on_update=on_update)
         try:
             table.restore(timeout=timeout)
         finally:
