@@ -1,13 +1,19 @@
 """The transaction service on Kafka: requests in, exactly one outcome per guid out, balances in a changelog.
 
 State, all written in the same Kafka transaction as the outcomes and the input offsets:
-- balances, keyed `ACCOUNT_ID/CURRENCY` on `transaction-balance-changelog` (compacted);
-- processed guids: one marker per answered request on the same changelog, keyed by the guid
-  alone (no `/`), its value the Balance of the request's currency after it. A redelivered guid
-  (a client's retry) is recognised and skipped: its one outcome is already on the topics.
-Changelog records go to the partition of the request they answer, so an instance restores
-exactly the changelog partitions matching its assigned request partitions (on every assignment,
-after `init_transactions()` has aborted whatever a previous incarnation left open).
+- balances, keyed `ACCOUNT_ID/CURRENCY` on `transaction-balance-changelog` (compacted), one
+  record per balance changed in a batch (its latest value). Changelog records go to the
+  partition of the request they answer, so an instance restores exactly the changelog
+  partitions matching its assigned request partitions;
+- answered guids: the outcomes themselves. Every answered request has exactly one committed
+  record on transaction-success or transaction-failed, carrying its guid, so on every assignment
+  (after `init_transactions()` has aborted whatever a previous incarnation left open) the
+  service reads both outcome topics (all partitions, read_committed) and knows every guid
+  answered. A redelivered guid (a client's retry) is recognised and skipped: its one outcome is
+  already on the topics. The window in which a retry is recognised across a restart is
+  therefore the outcome topics' retention (a retry older than that is answered again); while
+  the service runs, every guid it answered since its start is remembered. (Earlier versions
+  wrote one guid marker per request to the changelog: those are still read on restore.)
 
 Ordering semantics of the tables (`account`, `exchange-rate`, read by separate consumers from
 the beginning): both are read to their end before the first request is processed, and whatever
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +37,7 @@ from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, 
 from services.common.logs import enabled
 from services.common.pricing import Rate
 from services.common.records import now_ms, rate_from_record
+from services.transaction import wire
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
 
 NAME = "transaction"
@@ -70,6 +77,11 @@ class TransactionService:
         )
         self._changed: dict[tuple[str, str], tuple[int, str, int]] = {}  #: balance -> partition, guid, time
         self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
+        #: the catalog's schemas are the ones services.transaction.wire reads and writes by hand
+        self._fast = wire.matches(
+            {name: config.spec(name).value_schema.expanded for name in wire.SCHEMA_FINGERPRINTS}
+        )
+        self._prefixes: dict[str, bytes] = {}  #: catalog topic -> Confluent header of our schema
         self.loop = EosLoop(
             config,
             NAME,
@@ -96,7 +108,7 @@ class TransactionService:
     # ---------------------------------------------------------------- state
 
     def restore(self, partitions: list[TopicPartition]) -> None:
-        """Rebuild balances and processed guids from the changelog partitions matching `partitions`."""
+        """Rebuild balances (changelog partitions matching `partitions`) and answered guids (outcomes)."""
         self.forget(partitions)
         numbers = sorted(tp.partition for tp in partitions if tp.topic == self.requests_topic)
         if not numbers:
@@ -113,8 +125,9 @@ class TransactionService:
         for key, value in changelog.values.items():
             if "/" in key:
                 self.balances.committed[(value["account_id"], value["currency"])] = value["amount"]
-            else:
+            else:  # a guid marker written by an earlier version
                 self.guids.committed[key] = True
+        self.guids.committed.update(dict.fromkeys(self._answered(), True))
         self.accounts.restore()
         self.rate_table.restore()
         log(
@@ -127,6 +140,31 @@ class TransactionService:
             rates=len(self.rates),
             seconds=round(time.monotonic() - started, 3),
         )
+
+    def _answered(self) -> set[str]:
+        """The guid of every committed outcome (both outcome topics, all partitions, read to their end)."""
+        guids: set[str] = set()
+
+        def reader(name: str) -> Callable[[bytes], str]:
+            def guid_of(raw: bytes) -> str:
+                if self._fast and self.codecs.written_exactly_ours(name, raw):
+                    return wire.first_string(raw)  # the guid is the outcomes' first field
+                return str(self.codecs.decode(name, raw)["guid"])
+
+            return guid_of
+
+        Table.snapshot(
+            self.config.bootstrap,
+            [self.success_topic, self.failed_topic],
+            {
+                self.success_topic: reader("transaction-success"),
+                self.failed_topic: reader("transaction-failed"),
+            },
+            name=f"{NAME}.answered",
+            timeout=120,
+            on_update=lambda topic, key, guid: guids.add(guid),
+        )
+        return guids
 
     def forget(self, partitions: list[TopicPartition]) -> None:
         """Drop all state (eager rebalancing revokes everything; `restore` reads back what is assigned)."""
@@ -153,23 +191,32 @@ class TransactionService:
             currencies=self.currencies,
         )
 
+    def _read(self, raw: bytes) -> Request:
+        """The request in a value: hand-read when written with our schema, else through fastavro."""
+        if self._fast and self.codecs.written_exactly_ours("transaction-request", raw):
+            request = wire.read_request(raw)
+            if request is not None:
+                return request
+        return Request.from_record(self.codecs.decode("transaction-request", raw))
+
     def process(self, messages: list[Message], batch: Batch) -> None:
         """Answer every request of a batch (called inside the batch's Kafka transaction)."""
         self.accounts.refresh()
         self.rate_table.refresh()
         self._changed = {}
         caught_up = False
+        guids = self.guids
         for msg in messages:
             try:
-                record = self.codecs.decode("transaction-request", msg.value())
-                request = Request.from_record(record)
+                request = self._read(msg.value())
             except Exception as error:  # noqa: BLE001 - a poison record is counted and skipped
                 self.counts["undecodable"] += 1
                 log(NAME, "undecodable", partition=msg.partition(), offset=msg.offset(), error=error)
                 continue
-            if request.guid in self.guids:
+            if request.guid in guids:
                 self.counts["duplicate"] += 1
-                log(NAME, "duplicate", guid=request.guid, account=request.account_id)
+                if enabled():
+                    log(NAME, "duplicate", guid=request.guid, account=request.account_id)
                 continue
             outcome = self._decide(request)
             if (
@@ -193,33 +240,15 @@ class TransactionService:
             batch.produce(self.changelog_topic, f"{account}/{currency}", balance, partition=partition)
 
     def _emit(self, request: Request, outcome: Applied | Rejected, partition: int, batch: Batch) -> None:
+        """Stage the outcome's balances and guid and produce its one outcome record."""
         stamp = now_ms()
         account = request.account_id
         if isinstance(outcome, Applied):
+            changed = self._changed
             for currency, amount in outcome.balances.items():
                 self.balances[(account, currency)] = amount
-                self._changed[(account, currency)] = (partition, request.guid, stamp)
-            priced = outcome.priced
-            transaction = {
-                "guid": request.guid,
-                "account_id": account,
-                "type": request.type,
-                "debit_amount": outcome.debit_amount,
-                "debit_currency": outcome.debit_currency,
-                "credit_amount": outcome.credit_amount,
-                "credit_currency": outcome.credit_currency,
-                "rate": None
-                if priced is None
-                else {
-                    "base": priced.rate.base,
-                    "quote": priced.rate.quote,
-                    "side": priced.side,
-                    "price": priced.price,
-                    "rate_timestamp": priced.rate.timestamp,
-                },
-                "processed_at": stamp,
-            }
-            batch.produce(self.success_topic, account, self.codecs.encode("transaction-success", transaction))
+                changed[(account, currency)] = (partition, request.guid, stamp)
+            batch.produce(self.success_topic, account, self._success(request, outcome, stamp))
             self.counts["applied"] += 1
             if enabled():
                 log(
@@ -232,37 +261,87 @@ class TransactionService:
                     credit=_amount(outcome.credit_amount, outcome.credit_currency),
                 )
         else:
-            rejection = {
-                "guid": request.guid,
-                "account_id": account,
-                "type": request.type if request.type in ("DEPOSIT", "WITHDRAW", "EXCHANGE") else "UNKNOWN",
-                "amount": request.amount if request.amount.is_finite() else None,
-                "currency": request.currency,
-                "target_currency": request.target_currency,
-                "reason": outcome.reason,
-                "message": outcome.message,
-                "rejected_at": stamp,
-            }
-            batch.produce(self.failed_topic, account, self.codecs.encode("transaction-failed", rejection))
+            batch.produce(self.failed_topic, account, self._rejection(request, outcome, stamp))
             self.counts["rejected"] += 1
-            log(
-                NAME,
-                "rejected",
-                guid=request.guid,
-                account=account,
-                reason=outcome.reason,
-                message=outcome.message,
-            )
+            if enabled():
+                log(
+                    NAME,
+                    "rejected",
+                    guid=request.guid,
+                    account=account,
+                    reason=outcome.reason,
+                    message=outcome.message,
+                )
         self.guids[request.guid] = True
-        held = self.balances.get((account, request.currency), ZERO)
-        batch.produce(
-            self.changelog_topic,
-            request.guid,
-            self._balance(account, request.currency, held, request.guid, stamp),
-            partition=partition,
-        )
+
+    # ---------------------------------------------------------------- values
+
+    def _prefix(self, name: str) -> bytes:
+        prefix = self._prefixes.get(name)
+        if prefix is None:
+            prefix = self._prefixes[name] = self.codecs.prefix(name)
+        return prefix
+
+    def _success(self, request: Request, outcome: Applied, stamp: int) -> bytes:
+        """The Transaction value of an applied request."""
+        priced = outcome.priced
+        if self._fast:
+            rate = None if priced is None else (
+                priced.rate.base, priced.rate.quote, priced.side, priced.price, priced.rate.timestamp
+            )  # fmt: skip
+            return self._prefix("transaction-success") + wire.write_success(
+                request.guid, request.account_id, request.type, outcome.debit_amount, outcome.debit_currency,
+                outcome.credit_amount, outcome.credit_currency, rate, stamp,
+            )  # fmt: skip
+        transaction = {
+            "guid": request.guid,
+            "account_id": request.account_id,
+            "type": request.type,
+            "debit_amount": outcome.debit_amount,
+            "debit_currency": outcome.debit_currency,
+            "credit_amount": outcome.credit_amount,
+            "credit_currency": outcome.credit_currency,
+            "rate": None
+            if priced is None
+            else {
+                "base": priced.rate.base,
+                "quote": priced.rate.quote,
+                "side": priced.side,
+                "price": priced.price,
+                "rate_timestamp": priced.rate.timestamp,
+            },
+            "processed_at": stamp,
+        }
+        return self.codecs.encode("transaction-success", transaction)
+
+    def _rejection(self, request: Request, outcome: Rejected, stamp: int) -> bytes:
+        """The TransactionRejected value of a refused request."""
+        type_ = request.type if request.type in ("DEPOSIT", "WITHDRAW", "EXCHANGE") else "UNKNOWN"
+        amount = request.amount if request.amount.is_finite() else None
+        if self._fast:
+            return self._prefix("transaction-failed") + wire.write_rejection(
+                request.guid, request.account_id, type_, amount, request.currency, request.target_currency,
+                outcome.reason, outcome.message, stamp,
+            )  # fmt: skip
+        rejection = {
+            "guid": request.guid,
+            "account_id": request.account_id,
+            "type": type_,
+            "amount": amount,
+            "currency": request.currency,
+            "target_currency": request.target_currency,
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "rejected_at": stamp,
+        }
+        return self.codecs.encode("transaction-failed", rejection)
 
     def _balance(self, account: str, currency: str, amount: Decimal, guid: str, stamp: int) -> bytes:
+        """The Balance value of the changelog."""
+        if self._fast:
+            return self._prefix("transaction-balance-changelog") + wire.write_balance(
+                account, currency, amount, guid, stamp
+            )
         return self.codecs.encode(
             "transaction-balance-changelog",
             {

@@ -139,7 +139,8 @@ def test_deposit_withdraw_exchange_and_every_rejection(exchange) -> None:
     # 1000 - 100 - 500.10 + 100 = 499.90 USD; 0.01 - 0.002 = 0.008 BTC
     assert changelog["alice/USD"]["amount"] == Decimal("499.90000000")
     assert changelog["alice/BTC"]["amount"] == Decimal("0.00800000")
-    assert all(req["guid"] in changelog for req in reqs.values())  # every answered guid is remembered
+    # balances only: the answered guids are read back from the outcomes themselves on restart
+    assert all("/" in key for key in changelog)
 
 
 def test_restart_restores_balances_and_recognises_duplicates(exchange) -> None:

@@ -116,28 +116,39 @@ def model(requests: list[dict]) -> tuple[dict[str, str], dict[tuple[str, str], D
 
 
 class Outcomes(threading.Thread):
-    """Collects every committed outcome record (read_committed) while the test runs."""
+    """Collects every committed outcome record (read_committed) while the test runs.
 
-    def __init__(self, config: ServiceConfig, codecs: Codecs) -> None:
+    With `isolation="read_uncommitted"` it sees what the service has written, open and aborted
+    transactions included: a guid seen there and not (yet) among the committed ones means a
+    transaction holding outcomes is open right now.
+    """
+
+    def __init__(self, config: ServiceConfig, codecs: Codecs, isolation: str = "read_committed") -> None:
         super().__init__(daemon=True)
         self.codecs = codecs
         self.records: list[tuple[str, dict]] = []
+        self.guids: set[str] = set()
         self.stop = threading.Event()
         topics = [config.topic("transaction-success"), config.topic("transaction-failed")]
         self.success_topic = topics[0]
         self.consumer = Consumer(client_config(config.bootstrap, **{
-            "group.id": f"fault-{uuid.uuid4().hex[:8]}", "isolation.level": "read_committed",
+            "group.id": f"fault-{uuid.uuid4().hex[:8]}", "isolation.level": isolation,
             "enable.auto.commit": False}))  # fmt: skip
         self.consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in range(3)])
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for msg in self.consumer.consume(1000, 0.2):
+            # poll, then drain: consume(1000, 0.2) would wait up to 0.2 s for 1000 records, long
+            # enough for the service to finish the backlog before a kill meant for its middle
+            first = self.consumer.poll(0.05)
+            for msg in [] if first is None else [first, *self.consumer.consume(999, 0)]:
                 if msg.error() is not None:
                     assert msg.error().code() == KafkaError._PARTITION_EOF, msg.error()
                     continue
                 name = "transaction-success" if msg.topic() == self.success_topic else "transaction-failed"
-                self.records.append((name, self.codecs.decode(name, msg.value())))
+                value = self.codecs.decode(name, msg.value())
+                self.records.append((name, value))
+                self.guids.add(str(value["guid"]))
         self.consumer.close()
 
 
@@ -189,6 +200,8 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     unique = len(expected)
     collector = Outcomes(config, codecs)
     collector.start()
+    writes = Outcomes(config, codecs, isolation="read_uncommitted")
+    writes.start()
     log = tmp_path / "transaction.log"
     started = time.monotonic()
     # a backlog, so the service is busy (mid-transaction) when it is killed; the rest arrive later
@@ -208,7 +221,7 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
     kills = 0
 
     def answered() -> int:
-        return len({str(v["guid"]) for _, v in list(collector.records)})
+        return len(collector.guids)
 
     restarts: list[float] = []
     try:
@@ -217,6 +230,10 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
             threshold = unique * (k + 1) // (2 * (KILLS + 1))
             wait_for(lambda: len(collector.records) >= threshold, timeout=120, every=0.02,  # noqa: B023
                      what=f"{threshold} outcomes before kill {k + 1}")  # fmt: skip
+            # and while outcomes are written but not committed: a transaction is open (a batch
+            # takes a few ms; without this the kill often fell between batches or after the backlog)
+            wait_for(lambda: not writes.guids <= collector.guids or answered() >= unique,
+                     timeout=60, every=0.001, what=f"an open transaction for kill {k + 1}")  # fmt: skip
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             time.sleep(0.5)  # let the collector read what the killed instance had committed
@@ -243,7 +260,9 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
             process.wait(10)
     time.sleep(1.0)  # anything late (there should be nothing) would show as a second outcome
     collector.stop.set()
+    writes.stop.set()
     collector.join(10)
+    writes.join(10)
     elapsed = time.monotonic() - started
 
     per_guid = Counter(str(v["guid"]) for _, v in collector.records)
