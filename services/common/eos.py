@@ -99,12 +99,18 @@ class Batch:
             self.begun = True
 
     def produce(self, topic: str, key: str, value: bytes | None, *, partition: int | None = None) -> None:
-        """Send one record inside the batch's transaction."""
-        self.begin()
-        kwargs: dict[str, Any] = {} if partition is None else {"partition": partition}
+        """Send one record inside the batch's transaction (`partition` None: the key's partitioner).
+
+        Kept lean, it runs once per output record: str keys are UTF-8 encoded by the client, and
+        partition -1 is librdkafka's "unassigned" (the partitioner decides), the client's default.
+        """
+        if not self.begun:
+            self.begin()
         while True:
             try:
-                self._producer.produce(topic, key=key.encode("utf-8"), value=value, **kwargs)
+                self._producer.produce(
+                    topic, key=key, value=value, partition=-1 if partition is None else partition
+                )
                 break
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._producer.poll(0.05)

@@ -82,6 +82,7 @@ class TransactionService:
             {name: config.spec(name).value_schema.expanded for name in wire.SCHEMA_FINGERPRINTS}
         )
         self._prefixes: dict[str, bytes] = {}  #: catalog topic -> Confluent header of our schema
+        self._logging = False  #: per-request events logged in this batch
         self.loop = EosLoop(
             config,
             NAME,
@@ -204,23 +205,27 @@ class TransactionService:
         self.accounts.refresh()
         self.rate_table.refresh()
         self._changed = {}
+        self._logging = enabled()  # once per batch: the per-request events are built only if logged
         caught_up = False
         guids = self.guids
+        read = self._read
+        decide_ = self._decide
+        emit = self._emit
         for msg in messages:
             try:
-                request = self._read(msg.value())
+                request = read(msg.value())
             except Exception as error:  # noqa: BLE001 - a poison record is counted and skipped
                 self.counts["undecodable"] += 1
                 log(NAME, "undecodable", partition=msg.partition(), offset=msg.offset(), error=error)
                 continue
             if request.guid in guids:
                 self.counts["duplicate"] += 1
-                if enabled():
+                if self._logging:
                     log(NAME, "duplicate", guid=request.guid, account=request.account_id)
                 continue
-            outcome = self._decide(request)
+            outcome = decide_(request)
             if (
-                isinstance(outcome, Rejected)
+                type(outcome) is Rejected
                 and outcome.reason in ("UNKNOWN_ACCOUNT", "RATE_UNAVAILABLE")
                 and not caught_up
             ):
@@ -230,8 +235,8 @@ class TransactionService:
                     self.rate_table.catch_up()
                 except TimeoutError as error:
                     log(NAME, "catch_up_timeout", error=error)
-                outcome = self._decide(request)
-            self._emit(request, outcome, msg.partition(), batch)
+                outcome = decide_(request)
+            emit(request, outcome, msg.partition(), batch)
         # one changelog record per balance changed in the batch (its latest value): the topic is
         # compacted and read back only as a whole, so intermediate values would be dead weight
         for (account, currency), (partition, guid, stamp) in self._changed.items():
@@ -243,18 +248,20 @@ class TransactionService:
         """Stage the outcome's balances and guid and produce its one outcome record."""
         stamp = now_ms()
         account = request.account_id
-        if isinstance(outcome, Applied):
+        guid = request.guid
+        if type(outcome) is Applied:
             changed = self._changed
+            balances = self.balances
             for currency, amount in outcome.balances.items():
-                self.balances[(account, currency)] = amount
-                changed[(account, currency)] = (partition, request.guid, stamp)
+                balances[(account, currency)] = amount
+                changed[(account, currency)] = (partition, guid, stamp)
             batch.produce(self.success_topic, account, self._success(request, outcome, stamp))
             self.counts["applied"] += 1
-            if enabled():
+            if self._logging:
                 log(
                     NAME,
                     "applied",
-                    guid=request.guid,
+                    guid=guid,
                     account=account,
                     type=request.type,
                     debit=_amount(outcome.debit_amount, outcome.debit_currency),
@@ -263,16 +270,16 @@ class TransactionService:
         else:
             batch.produce(self.failed_topic, account, self._rejection(request, outcome, stamp))
             self.counts["rejected"] += 1
-            if enabled():
+            if self._logging:
                 log(
                     NAME,
                     "rejected",
-                    guid=request.guid,
+                    guid=guid,
                     account=account,
                     reason=outcome.reason,
                     message=outcome.message,
                 )
-        self.guids[request.guid] = True
+        self.guids[guid] = True
 
     # ---------------------------------------------------------------- values
 

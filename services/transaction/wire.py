@@ -86,12 +86,18 @@ def matches(schemas: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------- primitives
 
 _SMALL = [bytes([(n << 1)]) for n in range(64)]  #: zig-zag varints of 0..63 (string lengths, indexes)
+_CACHE_LIMIT = 4096
+_LONGS: dict[int, bytes] = {}  #: timestamps repeat: many records per millisecond
+_TEXTS: dict[str, bytes] = {}  #: account ids and currency codes repeat
 
 
 def long_bytes(n: int) -> bytes:
     """An Avro long: zig-zag, then a little-endian base-128 varint."""
     if 0 <= n < 64:
         return _SMALL[n]
+    cached = _LONGS.get(n)
+    if cached is not None:
+        return cached
     if not -(2**63) <= n < 2**63:
         raise ValueError(f"{n} does not fit an Avro long")
     z = (n << 1) ^ (n >> 63)
@@ -100,7 +106,10 @@ def long_bytes(n: int) -> bytes:
         out.append((z & 0x7F) | 0x80)
         z >>= 7
     out.append(z)
-    return bytes(out)
+    if len(_LONGS) >= _CACHE_LIMIT:
+        _LONGS.clear()
+    value = _LONGS[n] = bytes(out)
+    return value
 
 
 def string_bytes(text: str) -> bytes:
@@ -108,6 +117,16 @@ def string_bytes(text: str) -> bytes:
     raw = text.encode("utf-8")
     size = len(raw)
     return (_SMALL[size] if size < 64 else long_bytes(size)) + raw
+
+
+def text_bytes(text: str) -> bytes:
+    """`string_bytes` remembered: for the few strings that repeat (account ids, currencies)."""
+    cached = _TEXTS.get(text)
+    if cached is None:
+        if len(_TEXTS) >= _CACHE_LIMIT:
+            _TEXTS.clear()
+        cached = _TEXTS[text] = string_bytes(text)
+    return cached
 
 
 def decimal_bytes(amount: Decimal) -> bytes:
@@ -191,17 +210,21 @@ def read_request(body: bytes | memoryview, start: int = 5) -> Request | None:
             pos += size
         else:
             return None
-        z = body[pos]  # requested_at: read only to refuse what fastavro refuses (its datetime range)
-        pos += 1
-        stamp = z & 0x7F
-        shift = 7
-        while z & 0x80:
+        # requested_at, not needed by the rules: only refused where fastavro refuses it (beyond
+        # its datetime range). A long of at most 6 bytes (|n| < 2^41) is always within it.
+        tail = body[pos:]
+        if not (len(tail) <= 6 and tail[-1] < 0x80 and min(tail[:-1], default=0x80) >= 0x80):
             z = body[pos]
             pos += 1
-            stamp |= (z & 0x7F) << shift
-            shift += 7
-        if not _FIRST_MS <= (stamp >> 1) ^ -(stamp & 1) <= _LAST_MS:
-            return None
+            stamp = z & 0x7F
+            shift = 7
+            while z & 0x80:
+                z = body[pos]
+                pos += 1
+                stamp |= (z & 0x7F) << shift
+                shift += 7
+            if not _FIRST_MS <= (stamp >> 1) ^ -(stamp & 1) <= _LAST_MS:
+                return None
     except (IndexError, UnicodeDecodeError):
         return None
     return Request(guid, account_id, TYPES[index], amount, currency, target)
@@ -240,14 +263,6 @@ def _enum(table: Mapping[str, bytes], symbol: str) -> bytes:
         raise ValueError(f"{symbol!r} is not a symbol of the enum") from None
 
 
-def _optional_decimal(amount: Decimal | None) -> bytes:
-    return _NULL if amount is None else _SOME + decimal_bytes(amount)
-
-
-def _optional_string(text: str | None) -> bytes:
-    return _NULL if text is None else _SOME + string_bytes(text)
-
-
 def write_success(
     guid: str,
     account_id: str,
@@ -262,18 +277,18 @@ def write_success(
     """A Transaction body; `rate` is (base, quote, side, price, rate_timestamp) or None."""
     parts = [
         string_bytes(guid),
-        string_bytes(account_id),
+        text_bytes(account_id),
         _enum(_TYPE, type_),
-        _optional_decimal(debit_amount),
-        _optional_string(debit_currency),
-        _optional_decimal(credit_amount),
-        _optional_string(credit_currency),
+        _NULL if debit_amount is None else _SOME + decimal_bytes(debit_amount),
+        _NULL if debit_currency is None else _SOME + text_bytes(debit_currency),
+        _NULL if credit_amount is None else _SOME + decimal_bytes(credit_amount),
+        _NULL if credit_currency is None else _SOME + text_bytes(credit_currency),
     ]
     if rate is None:
         parts.append(_NULL)
     else:
         base, quote, side, price, stamp = rate
-        parts += [_SOME, string_bytes(base), string_bytes(quote), _enum(_SIDE, side),
+        parts += [_SOME, text_bytes(base), text_bytes(quote), _enum(_SIDE, side),
                   decimal_bytes(price), long_bytes(stamp)]  # fmt: skip
     parts.append(long_bytes(processed_at))
     return b"".join(parts)
@@ -294,11 +309,11 @@ def write_rejection(
     return b"".join(
         (
             string_bytes(guid),
-            string_bytes(account_id),
+            text_bytes(account_id),
             _enum(_TYPE, type_),
-            _optional_decimal(amount),
-            _optional_string(currency),
-            _optional_string(target_currency),
+            _NULL if amount is None else _SOME + decimal_bytes(amount),
+            _NULL if currency is None else _SOME + text_bytes(currency),
+            _NULL if target_currency is None else _SOME + text_bytes(target_currency),
             _enum(_REASON, reason),
             string_bytes(message),
             long_bytes(rejected_at),
@@ -310,8 +325,8 @@ def write_balance(account_id: str, currency: str, amount: Decimal, last_guid: st
     """A Balance body (the changelog's value)."""
     return b"".join(
         (
-            string_bytes(account_id),
-            string_bytes(currency),
+            text_bytes(account_id),
+            text_bytes(currency),
             decimal_bytes(amount),
             string_bytes(last_guid),
             long_bytes(updated_at),
