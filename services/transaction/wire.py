@@ -51,7 +51,7 @@ REASONS = (
     "DUPLICATE_REQUEST",
 )
 _FIRST_MS, _LAST_MS = -62135596800000, 253402300799999  #: timestamp-millis fastavro reads: years 1..9999
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_CANONICAL_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # ---------------------------------------------------------------- the schemas these functions write
 
@@ -157,21 +157,17 @@ def read_request(body: bytes | memoryview, start: int = 5) -> Request | None:
     target_currency (null or string) and requested_at (long, not needed by the rules).
     """
     try:
-        pos = start
-        fields: list[str] = []
-        for _ in range(2):  # guid, account_id
-            z = body[pos]
-            pos += 1
-            if z >= 0x80:
-                return None  # a length >= 64: not a guid or an account id we read here
-            size = z >> 1
-            if z & 1:
-                return None
-            fields.append(str(body[pos : pos + size], "utf-8"))
-            pos += size
-        guid, account_id = fields
-        if len(guid) != 36 or not _CANONICAL_UUID.fullmatch(guid):
-            return None  # fastavro would normalise it through uuid.UUID (or reject it)
+        if body[start] != 72 or not _CANONICAL_UUID.fullmatch(body, start + 1, start + 37):
+            return None  # not 36 bytes of canonical uuid: fastavro normalises it through uuid.UUID
+        guid = str(body[start + 1 : start + 37], "ascii")
+        pos = start + 37
+        z = body[pos]
+        pos += 1
+        if z & 0x81:
+            return None  # a length >= 64 (or negative): not an account id we read here
+        size = z >> 1
+        account_id = str(body[pos : pos + size], "utf-8")
+        pos += size
         index = body[pos] >> 1
         if body[pos] & 0x81 or index >= len(TYPES):
             return None
