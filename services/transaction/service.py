@@ -50,8 +50,14 @@ class TransactionService:
     name = NAME
 
     def __init__(
-        self, config: ServiceConfig, *, currencies: Iterable[str] = DEFAULT_CURRENCIES, batch_size: int = 500
+        self,
+        config: ServiceConfig,
+        *,
+        currencies: Iterable[str] = DEFAULT_CURRENCIES,
+        batch_size: int = 500,
+        hand_written_avro: bool = True,
     ) -> None:
+        """`hand_written_avro=False` always takes the generic codecs (tests of that fallback)."""
         self.config = config
         self.currencies = frozenset(currencies)
         self.codecs = Codecs(config)
@@ -78,7 +84,7 @@ class TransactionService:
         self._changed: dict[tuple[str, str], tuple[int, str, int]] = {}  #: balance -> partition, guid, time
         self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
         #: the catalog's schemas are the ones services.transaction.wire reads and writes by hand
-        self._fast = wire.matches(
+        self._fast = hand_written_avro and wire.matches(
             {name: config.spec(name).value_schema.expanded for name in wire.SCHEMA_FINGERPRINTS}
         )
         self._prefixes: dict[str, bytes] = {}  #: catalog topic -> Confluent header of our schema
