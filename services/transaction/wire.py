@@ -35,6 +35,7 @@ from services.transaction.rules import Request
 PRECISION = 24
 SCALE = 8
 _LIMIT = 10**PRECISION
+_QUANTUM = Decimal(1).scaleb(-SCALE)
 _EXACT = decimal.Context(prec=60)  #: wide enough that scaleb of a 24-digit amount never rounds
 TYPES = ("UNKNOWN", "DEPOSIT", "WITHDRAW", "EXCHANGE")
 SIDES = ("UNKNOWN", "BID", "ASK")
@@ -134,6 +135,11 @@ def decimal_bytes(amount: Decimal) -> bytes:
 
     ValueError, as fastavro raises, for more than 24 digits or more than 8 decimals.
     """
+    if amount.same_quantum(_QUANTUM):  # 8 decimals exactly, as every amount here: no digit tuple
+        unscaled = int(amount.scaleb(SCALE, _EXACT))
+        if -_LIMIT < unscaled < _LIMIT:
+            size = (abs(unscaled).bit_length() + 8) // 8
+            return _SMALL[size] + unscaled.to_bytes(size, "big", signed=True)
     sign, digits, exponent = amount.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"{amount} is not a finite decimal")
