@@ -3,10 +3,15 @@ by one writer is produced by the other."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
@@ -111,3 +116,42 @@ def test_a_spool_written_in_python_is_produced_natively(
     assert {p: n for (_, p), n in summary.per_partition.items()} == {0: 4, 1: 4, 2: 4}
     out = sorted(read_topic(kafka_cluster, topic), key=lambda r: r["timestamp"])
     assert [{k: r[k] for k in records[0]} for r in out] == records
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_paced_replay_at_once_and_aborts_it(
+    produce_path: str,
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    """At --rate 10, 1,000 records (the progress interval) are 100 s apart: the signal must not wait."""
+    topic = kafka_admin.create_topic(unique_topic("paced"), 1)
+    path = tmp_path / "paced.jsonl"
+    header = {"format": "govern.topic-fixture", "version": 1}
+    path.write_text(
+        "".join(json.dumps(x) + "\n" for x in [header, *({"value": f"v{i}"} for i in range(500))])
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govern", "replay", str(path), "--topic", topic, "--rate", "10"],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_cluster},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while kafka_admin.end_offsets(topic, committed=False)[0] < 5:  # producing, uncommitted
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the replay never wrote anything"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        process.wait(30)
+        assert time.monotonic() - signalled < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert process.returncode != 0
+    assert read_topic(kafka_cluster, topic, timeout=5) == []  # aborted: read_committed sees nothing
