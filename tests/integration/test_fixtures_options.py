@@ -26,7 +26,7 @@ def records(count: int) -> list[dict]:
             "partition": 2,
             "timestamp": RECENT + i,
             "key_schema": "key",
-            "key": {"id": f"a{i % 3}"},
+            "key": {"id": f"a{i % 10}"},  # 10 keys: 3 could all hash to partition 2 (1 in 27)
             "schema": "value",
             "value": {"n": i},
         }
