@@ -33,8 +33,9 @@ def read_back(data: bytes) -> list[Any]:
     return list(spool.records(io.BytesIO(data)))
 
 
-def test_the_extension_is_built_and_finds_librdkafka() -> None:
+def test_the_extension_is_built_and_finds_librdkafka(monkeypatch: pytest.MonkeyPatch) -> None:
     # Fails (rather than skips) where the build silently went without it: replay would be slow.
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     assert native is not None, "govern.fixtures._native_replay is not built: run pip install -e ."
     enabled, how = spool.native_status()
     assert enabled and "librdkafka 2." in how, how
@@ -71,6 +72,7 @@ def test_batches_follow_one_another() -> None:
 
 def test_dump_uses_python_when_native_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[object] = []
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     monkeypatch.setattr(spool, "_pack", lambda batch: calls.append(batch) or b"")
     spool.dump([], io.BytesIO())
     assert calls == []  # the C writer served
@@ -109,7 +111,8 @@ def test_a_truncated_spool_is_an_error_not_fewer_records() -> None:
         read_back(struct.pack("<II", size + 4, count) + data[8:] + b"\0\0\0\0")
 
 
-def test_config_for_the_native_producer() -> None:
+def test_config_for_the_native_producer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     assert spool._config_text(True) == "true" and spool._config_text(10) == "10"
     assert spool._config_text(print) is None
     # a Python callback librdkafka cannot take as text: confluent-kafka's Producer must serve
