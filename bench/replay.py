@@ -46,6 +46,7 @@ from govern.fixtures import (
 )
 from govern.fixtures.avrojson import Codec
 from govern.fixtures.schemas import FixtureSchemas
+from govern.fixtures.spool import native_status
 from govern.kafka import KafkaAdmin, client_config, provider_from_env
 from govern.registry import Client
 from govern.registry.server.run import serve_in_thread
@@ -311,8 +312,12 @@ def main() -> None:
         phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
         print(f"    phases: {phases}")
         print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
+        native, how = native_status()
+        print(f"    produce path: {'native, ' if native else 'confluent-kafka (Python loop): '}{how}")
         if kcat is not None:
             print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
+            produced = rate(count, summary.phases["produce"])
+            print(f"  its produce pass vs kcat: {produced / rate(count, kcat):.2f}x")
 
         del records
         ceiling = raw_consume(bootstrap, raw_topic, count)

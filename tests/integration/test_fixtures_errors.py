@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem, InputError
 from govern.fixtures import ReplayOptions, file_source, read_topic, replay
@@ -119,6 +120,7 @@ def test_a_schema_the_target_refuses_produces_and_registers_nothing(
 
 
 def test_fewer_target_partitions_hash_keys_with_a_warning(
+    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     unique_topic: Callable[..., str],
@@ -150,7 +152,7 @@ def test_unreachable_broker_fails_within_the_timeout(registry: str, tmp_path: Pa
 
 @pytest.mark.slow
 def test_a_replay_killed_mid_way_leaves_nothing_visible_to_read_committed(
-    kafka_cluster: str, kafka_admin: KafkaAdmin, target: str, registry: str, tmp_path: Path
+    produce_path: str, kafka_cluster: str, kafka_admin: KafkaAdmin, target: str, registry: str, tmp_path: Path
 ) -> None:
     path = fixture_file(tmp_path / "big.jsonl", 20_000)
     process = subprocess.Popen(

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.fixtures import Header, ReplayOptions, SchemaEntry, read_topic, records_source, replay
 from govern.kafka import KafkaAdmin
@@ -25,7 +26,7 @@ def records(count: int) -> list[dict]:
             "partition": 2,
             "timestamp": RECENT + i,
             "key_schema": "key",
-            "key": {"id": f"a{i % 3}"},
+            "key": {"id": f"a{i % 10}"},  # 10 keys: 3 could all hash to partition 2 (1 in 27)
             "schema": "value",
             "value": {"n": i},
         }
@@ -34,7 +35,11 @@ def records(count: int) -> list[dict]:
 
 
 def test_no_transaction_timestamps_now_partitions_by_key_and_avro_keys(
-    kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str]
+    produce_path: str,
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    registry: str,
+    unique_topic: Callable[..., str],
 ) -> None:
     topic = kafka_admin.create_topic(unique_topic(), 3)
     before = int(time.time() * 1000)
@@ -56,7 +61,11 @@ def test_no_transaction_timestamps_now_partitions_by_key_and_avro_keys(
 
 
 def test_rate_paces_the_replay(
-    kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str]
+    produce_path: str,
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    registry: str,
+    unique_topic: Callable[..., str],
 ) -> None:
     topic = kafka_admin.create_topic(unique_topic(), 3)
     started = time.monotonic()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
+from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.fixtures import FixtureReader, ReplayOptions, file_source, record_topics, replay
 from govern.kafka import KafkaAdmin, client_config
@@ -112,6 +113,7 @@ def normalized(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_record_replay_record_is_identical_but_for_offsets_and_ids(
+    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     registry: str,
