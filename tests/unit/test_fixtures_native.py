@@ -423,3 +423,27 @@ def test_limit_and_lines_of_other_message_types() -> None:
     assert recorder.process([object()], 0, 10)[1:] == (0, 0)  # not a Message: Python handles it
     other = Message(topic="other", partition=0, offset=0, value=b"v")
     assert recorder.process([other], 0, 10)[1:] == (0, 0)  # a partition it was not told about
+
+
+def test_large_maps_and_their_duplicate_keys() -> None:
+    """Beyond 16 keys the duplicate check sorts (and the key list grows past its stack space)."""
+    c = codec(
+        {"type": "record", "name": "M", "fields": [{"name": "m", "type": {"type": "map", "values": "int"}}]}
+    )
+
+    def body(keys: list[str]) -> bytes:
+        buf = bytearray()
+        for block in (keys[:10], keys[10:]):  # two blocks
+            _write_long(len(block), buf)
+            for n, key in enumerate(block):
+                _write_long(len(key.encode()), buf)
+                buf += key.encode()
+                _write_long(n, buf)
+        buf.append(0)
+        return bytes(buf)
+
+    keys = [f"k{n:02d}" for n in range(40)]
+    assert native_json(c, body(keys)) == python_json(c, body(keys))
+    repeated = [*keys[:30], "k03", *keys[31:]]
+    assert native_json(c, body(repeated)) is None
+    assert python_json(c, body(repeated)) is not None
