@@ -1,21 +1,35 @@
-"""Build of govern's one C extension; everything else is in pyproject.toml.
+"""Build of govern's optional C extensions; everything else is in pyproject.toml (setuptools reads both).
 
-`govern.fixtures._native_replay` makes replay's produce pass run at librdkafka's speed. It is
-optional: without a C compiler or Python headers the build goes on without it and replay uses
-its pure-Python path (govern/fixtures/spool.py). It needs no librdkafka headers: it opens the
-librdkafka that confluent-kafka ships at run time (dlopen), so only libdl is linked.
+They make the fixture paths run at the speed of Kafka rather than of Python:
+
+- `govern.fixtures._validatefast`: replay's validation pass (fixture JSON lines to Avro);
+- `govern.fixtures._native_replay`: replay's produce pass, on librdkafka's C API. It needs no
+  librdkafka headers: it opens the librdkafka that confluent-kafka ships at run time (dlopen);
+- `govern.fixtures._recordfast`: record's decoding (consumed batches to fixture lines).
+
+Each is `optional=True`: where it cannot be compiled (no compiler, no Python headers), the install
+goes on without it and the pure-Python path runs; `GOVERN_NO_NATIVE=1` turns them all off.
 """
 
 from setuptools import Extension, setup
 
+WARNINGS = ["-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter", "-Wno-missing-braces"]
+
+
+def native(name: str, **options: object) -> Extension:
+    return Extension(
+        f"govern.fixtures.{name}",
+        [f"govern/fixtures/{name}.c"],
+        extra_compile_args=["-O2", "-std=c11", "-D_GNU_SOURCE", *WARNINGS],
+        optional=True,
+        **options,
+    )
+
+
 setup(
     ext_modules=[
-        Extension(
-            "govern.fixtures._native_replay",
-            sources=["govern/fixtures/_native_replay.c"],
-            extra_compile_args=["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wno-missing-braces"],
-            libraries=["dl"],
-            optional=True,
-        )
+        native("_validatefast"),
+        native("_native_replay", libraries=["dl"]),
+        native("_recordfast"),
     ]
 )

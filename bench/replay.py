@@ -7,7 +7,8 @@ embedded registry, with N records (default 200,000) of ~500-byte Avro values ove
   transaction) beside a raw confluent-kafka Producer sending the same pre-encoded bytes (the
   ceiling) and `kcat -P` on the same bytes. Targets: >= 70 % of the ceiling, faster than kcat.
 - record: messages/s of `govern.fixtures.record_topics` beside a raw consumer loop (the ceiling)
-  and `kcat -C`. Target: >= 70 % of the ceiling.
+  and `kcat -C`. Target: >= 70 % of the ceiling. Prints which path ran: the C extension, or
+  Python (not built, or GOVERN_NO_NATIVE=1 to compare).
 - memory: peak RSS of `govern replay` (a child process) on a file of M records (default 1,000,000).
   Target: < 300 MB.
 
@@ -40,6 +41,7 @@ from govern.fixtures import (
     SchemaEntry,
     TopicInfo,
     file_source,
+    native,
     record_topics,
     records_source,
     replay,
@@ -328,7 +330,12 @@ def main() -> None:
         )
         ours = time.perf_counter() - started
         assert recorded.records == count
-        print("record (consume)")
+        path = (
+            "native (C extension)"
+            if native.extension() is not None
+            else "python (GOVERN_NO_NATIVE=1 or not built)"
+        )
+        print(f"record (consume), path: {path}")
         print(line("raw consumer loop (ceiling)", count, ceiling))
         print(line("kcat -C", count, kcat, ceiling))
         print(line("govern record (decode+write)", count, ours, ceiling))

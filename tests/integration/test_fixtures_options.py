@@ -104,6 +104,7 @@ def test_topic_reader_waits_for_a_topic_the_service_creates_later(
         thread.join()
 
 
+@pytest.mark.usefixtures("record_path")
 def test_record_from_offset_from_time_and_max_messages(
     kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str], tmp_path
 ) -> None:

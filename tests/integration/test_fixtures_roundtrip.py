@@ -18,7 +18,7 @@ from govern.registry import Client
 from govern.registry.server.run import serve_in_thread
 from govern.serde import Serializer
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("record_path")]  # both record paths
 
 RECENT = int(time.time() * 1000) - 3_600_000
 """Explicit timestamps, but recent: older ones would fall to the topic's 7-day retention."""
