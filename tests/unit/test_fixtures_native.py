@@ -51,6 +51,7 @@ def native_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """The native path on, also in a test run with GOVERN_NO_NATIVE=1 (both paths are compared)."""
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
 
+
 _INT = (-(2**31), 2**31 - 1)
 _LONG = (-(2**63), 2**63 - 1)
 NASTY: list[Any] = [
@@ -432,10 +433,11 @@ def test_blocks_of_many_lines_spool_in_batches_with_the_same_tuples(tmp_path: Pa
     path = tmp_path / "big.jsonl"
     with FixtureWriter(path) as writer:
         for n in range(5000):
-            writer.write(
-                FixtureRecord({"n": n, "s": "é" * (n % 300), "at": n}, f"k{n}", schema="v", topic="src",
-                              partition=n % 3, timestamp=n, headers=[("h", "x")] if n % 7 else [])
-            )  # fmt: skip
+            value = {"n": n, "s": "é" * (n % 300 if n % 50 else 3000), "at": n}  # some longer than 4 KiB
+            headers = [("h", "x")] if n % 7 else []
+            record = FixtureRecord(value, f"k{n}", "v", topic="src", partition=n % 3, timestamp=n)
+            record.headers = headers
+            writer.write(record)
         writer.commit(Header(tuple(HEADER_SCHEMAS), (TopicInfo("src", 2),)))
     original = replay_module.READ_BLOCK
     replay_module.READ_BLOCK = 4096  # lines cross block boundaries
