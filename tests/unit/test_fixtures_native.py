@@ -453,6 +453,29 @@ def recompress(data: bytes, change: Any) -> bytes:
 
 @needs_native
 @pytest.mark.usefixtures("native_on")
+def test_the_native_path_takes_the_usual_lines_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "f.jsonl"
+    with FixtureWriter(path) as writer:
+        for n in range(3000):
+            value = {"n": n, "s": None if n % 2 else f"s{n}", "at": 1_700_000_000_000 + n}
+            writer.write(FixtureRecord(value, f"k{n}", "v", topic="src", partition=n % 2, timestamp=n))
+        writer.commit(Header(tuple(HEADER_SCHEMAS), (TopicInfo("src", 2),)))
+    lines: list[int] = []
+    entry = replay_module._Records.entry
+
+    def counted(records: Any, line: int, record: FixtureRecord) -> Any:
+        lines.append(line)
+        return entry(records, line, record)
+
+    monkeypatch.setattr(replay_module._Records, "entry", counted)
+    assert len(validate(path, native_path=True)[0]) == 3000
+    assert lines == [2]  # Python sets up the route and the schema slot on line 2; C takes the rest
+
+
+@needs_native
+@pytest.mark.usefixtures("native_on")
 @pytest.mark.parametrize("native_path", [True, False])
 @pytest.mark.parametrize(
     ("damage", "message"),
@@ -493,7 +516,7 @@ def test_an_invalid_line_just_before_undecodable_bytes_fails_as_python_does(tmp_
     assert outcome(path, native_path=True) == expected
 
 
-def test_without_the_extension_or_with_govern_no_native_replay_uses_python(
+def test_govern_no_native_turns_the_native_path_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GOVERN_NO_NATIVE", "1")
