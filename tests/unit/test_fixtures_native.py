@@ -378,26 +378,31 @@ def write_fixture(path: Path, rng: random.Random, count: int, valid_only: bool) 
     return path
 
 
-def validate(path: Path, *, native_path: bool, topic: str | None = None) -> tuple[list[Any], Any]:
-    """replay's validation pass over one file: the spool tuples and the plan."""
+def validate(
+    path: Path | list[Path], *, native_path: bool, topic: str | None = None
+) -> tuple[list[Any], Any]:
+    """replay's validation pass over files: the spool tuples and the plan."""
     spool = io.BytesIO()
-    source = file_source(path)
-    if not native_path:
-        source.reader = None  # the pure-Python path, as without the extension
+    sources = [file_source(p) for p in (path if isinstance(path, list) else [path])]
+    for source in sources:
+        if not native_path:
+            source.reader = None  # the pure-Python path, as without the extension
     try:
-        plan = replay_module._validate([source], ReplayOptions(topic=topic), spool)
+        plan = replay_module._validate(sources, ReplayOptions(topic=topic), spool)
     finally:
-        source.close()
+        for source in sources:
+            source.close()
     spool.seek(0)
     return list(replay_module._spooled(spool)), (
         plan.count,
         plan.routes,
+        plan.route_sources,
         plan.source_partitions,
         [(i, e.name, subject) for i, e, subject, _ in plan.slots],
     )
 
 
-def outcome(path: Path, native_path: bool, topic: str | None = None) -> Any:
+def outcome(path: Path | list[Path], native_path: bool, topic: str | None = None) -> Any:
     try:
         return validate(path, native_path=native_path, topic=topic)
     except InputError as error:
@@ -420,7 +425,10 @@ def test_files_give_the_same_spool_and_plan_or_the_same_error(
     valid_only: bool,
     topic: str | None,
 ) -> None:
-    path = write_fixture(tmp_path_factory.mktemp("native") / name, rng, rng.randint(1, 60), valid_only)
+    folder = tmp_path_factory.mktemp("native")
+    path: Path | list[Path] = write_fixture(folder / name, rng, rng.randint(1, 60), valid_only)
+    if rng.random() < 0.3:  # several files in one replay: routes and slots are shared
+        path = [path, write_fixture(folder / f"2{name}", rng, rng.randint(1, 30), valid_only)]  # type: ignore[list-item]
     expected = outcome(path, native_path=False, topic=topic)
     assert outcome(path, native_path=True, topic=topic) == expected
     if valid_only:
