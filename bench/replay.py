@@ -46,6 +46,7 @@ from govern.fixtures import (
     records_source,
     replay,
 )
+from govern.fixtures._native import native_validator
 from govern.fixtures.avrojson import Codec
 from govern.fixtures.schemas import FixtureSchemas
 from govern.fixtures.spool import native_status
@@ -251,6 +252,15 @@ def peak_rss_of_replay(bootstrap: str, registry: str, path: Path, topic: str) ->
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, elapsed
 
 
+def validation_path() -> str:
+    """Which validation pass replay ran: the C extension, or Python (and why)."""
+    if native_validator() is not None:
+        return "native (C extension govern.fixtures._validatefast)"
+    if os.environ.get("GOVERN_NO_NATIVE", "") not in ("", "0"):
+        return "Python (GOVERN_NO_NATIVE is set)"
+    return "Python (the C extension is not built)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -313,6 +323,10 @@ def main() -> None:
         print(line("govern replay (validate+txn)", count, ours, ceiling))
         phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
         print(f"    phases: {phases}")
+        print(
+            f"    validation path: {validation_path()}, "
+            f"{summary.phases['validate'] / count * 1e6:.2f} us per record"
+        )
         print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
         native, how = native_status()
         print(f"    produce path: {'native, ' if native else 'confluent-kafka (Python loop): '}{how}")
