@@ -328,8 +328,8 @@ def main() -> None:
             f"{summary.phases['validate'] / count * 1e6:.2f} us per record"
         )
         print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
-        native, how = native_status()
-        print(f"    produce path: {'native, ' if native else 'confluent-kafka (Python loop): '}{how}")
+        native_produce, how = native_status()
+        print(f"    produce path: {'native, ' if native_produce else 'confluent-kafka (Python loop): '}{how}")
         if kcat is not None:
             print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
             produced = rate(count, summary.phases["produce"])
