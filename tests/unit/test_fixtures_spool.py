@@ -83,6 +83,20 @@ def test_dump_uses_python_when_native_is_disabled(monkeypatch: pytest.MonkeyPatc
     assert spool.native_producer({"bootstrap.servers": "127.0.0.1:1"}, []) is None
 
 
+def test_without_the_extension_everything_runs_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a machine without a C compiler gets (the build skips the optional extension)."""
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
+    monkeypatch.setattr(spool, "_native", None)
+    monkeypatch.setattr(spool, "_VERSION", None)
+    monkeypatch.setattr(spool, "_WHERE", "not built")
+    batch = [(0, 1, 2, b"k", -1, None, -1, (("h", None),))]
+    out = io.BytesIO()
+    spool.dump(batch, out)
+    assert read_back(out.getvalue()) == batch
+    assert spool.native_status() == (False, "not built")
+    assert spool.native_producer({"bootstrap.servers": "127.0.0.1:1"}, []) is None
+
+
 @pytest.mark.parametrize(
     ("record", "error"),
     [
