@@ -15,6 +15,7 @@ import io
 import json
 import random
 import string
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -522,6 +523,20 @@ def test_an_invalid_line_just_before_undecodable_bytes_fails_as_python_does(tmp_
     expected = outcome(path, native_path=False)
     assert "cannot read" in expected[1]
     assert outcome(path, native_path=True) == expected
+
+
+def test_without_the_built_extension_replay_takes_the_python_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
+    monkeypatch.setitem(sys.modules, "govern.fixtures._validatefast", None)  # import fails as if not built
+    monkeypatch.delattr(sys.modules["govern.fixtures"], "_validatefast", raising=False)
+    assert native_validator() is None
+    path = tmp_path / "f.jsonl"
+    with FixtureWriter(path) as writer:
+        writer.write(FixtureRecord({"n": 1, "at": 2}, "k", "v", topic="src"))
+        writer.commit(Header(tuple(HEADER_SCHEMAS), (TopicInfo("src", 2),)))
+    assert len(validate(path, native_path=True)[0]) == 1
 
 
 def test_govern_no_native_turns_the_native_path_off(
