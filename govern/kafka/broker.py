@@ -151,8 +151,15 @@ def free_port() -> int:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `random-uuid` prints)."""
-    return base64.urlsafe_b64encode(os.urandom(16)).decode("ascii").rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `random-uuid` prints).
+
+    Never one starting with "-" (1 in 64 would): `kafka-storage format --cluster-id -x...` reads it
+    as an option and fails, which is why Kafka's own `Uuid.randomUuid` draws again too.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def render_server_properties(

@@ -89,6 +89,7 @@ class TransactionService:
         )
         self._prefixes: dict[str, bytes] = {}  #: catalog topic -> Confluent header of our schema
         self._logging = False  #: per-request events logged in this batch
+        self._request_header = b"-"  #: Confluent header of the last request written exactly with our schema
         self.loop = EosLoop(
             config,
             NAME,
@@ -200,9 +201,12 @@ class TransactionService:
 
     def _read(self, raw: bytes) -> Request:
         """The request in a value: hand-read when written with our schema, else through fastavro."""
-        if self._fast and self.codecs.written_exactly_ours("transaction-request", raw):
+        if self._fast and (
+            raw[:5] == self._request_header or self.codecs.written_exactly_ours("transaction-request", raw)
+        ):
             request = wire.read_request(raw)
             if request is not None:
+                self._request_header = raw[:5]  # the usual writer's header: no lookup next time
                 return request
         return Request.from_record(self.codecs.decode("transaction-request", raw))
 

@@ -69,6 +69,13 @@ def test_cluster_id_is_22_char_urlsafe_base64_of_16_bytes() -> None:
         assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
 
 
+def test_cluster_id_never_starts_with_a_dash(monkeypatch) -> None:
+    """`kafka-storage format --cluster-id -…` would read the id as an option (1 draw in 64)."""
+    draws = iter([b"\xf8" + bytes(15), bytes(16)])  # the first encodes to "-A…"
+    monkeypatch.setattr("govern.kafka.broker.os.urandom", lambda n: next(draws))
+    assert new_cluster_id() == base64.urlsafe_b64encode(bytes(16)).decode().rstrip("=")
+
+
 def test_free_port_can_be_bound_on_loopback() -> None:
     port = free_port()
     with socket.socket() as sock:
