@@ -13,7 +13,13 @@ goes on without it and the pure-Python path runs; `GOVERN_NO_NATIVE=1` turns the
 
 from setuptools import Extension, setup
 
-WARNINGS = ["-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter", "-Wno-missing-braces"]
+WARNINGS = [
+    "-Wall",
+    "-Wextra",
+    "-Wno-missing-field-initializers",
+    "-Wno-unused-parameter",
+    "-Wno-missing-braces",
+]
 
 
 def native(name: str, **options: object) -> Extension:

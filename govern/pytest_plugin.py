@@ -142,4 +142,5 @@ def topic_name_for(test_name: str, label: str = "") -> str:
 def _clean(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")
 
+
 from govern.fixtures.pytest_fixtures import registry, replay, topic_reader  # noqa: E402,F401

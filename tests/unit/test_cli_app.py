@@ -4,13 +4,28 @@ import sys
 from govern.cli.app import report_error
 from govern.errors import InputError
 
-COMMANDS = ("broker", "catalog", "check", "compat", "demo", "record", "register", "registry",
-            "release-plan", "replay")
+COMMANDS = (
+    "broker",
+    "catalog",
+    "check",
+    "compat",
+    "demo",
+    "record",
+    "register",
+    "registry",
+    "release-plan",
+    "replay",
+)
 
 
 def test_help_lists_every_command_with_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "govern", "--help"], capture_output=True, text=True,
-                            env={"COLUMNS": "200", "PATH": ""}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "govern", "--help"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+        check=True,
+    )
     for command in COMMANDS:
         assert f"│ {command} " in result.stdout, command
 
