@@ -4,12 +4,20 @@ One transactional producer per service instance with a stable `transactional.id`
 fences its previous incarnation and aborts what it left open), one consumer in the service's
 group with `isolation.level=read_committed` and `enable.auto.commit=false`. Per batch:
 
-    begin -> process(messages) produces outputs and state-changelog records
-          -> send_offsets_to_transaction(positions, group metadata) -> commit
+    process(messages) stages state and collects outputs
+    begin -> produce the outputs -> send_offsets_to_transaction(positions, group metadata) -> commit
 
-so outputs, state and input offsets become visible together or not at all. When a transaction
-must be aborted, the in-memory state staged by the batch is rolled back (`on_abort`) and the
-consumer is rewound to its committed offsets, so the batch is processed again from scratch.
+so outputs, state and input offsets become visible together or not at all.
+
+Pipelined: a batch's transaction (begin to commit) runs on a background thread while the next
+batch is polled and processed. Most of a transaction is waiting on the broker (the coordinator
+writes the previous transaction's markers; the commit's round trips), so the service's own work
+hides behind it. The next batch is processed against the state staged by the one still
+committing (`StagedState` keeps one layer per batch); its transaction begins only once the
+previous one committed. When a transaction must be aborted, every staged layer is dropped
+(`on_abort` too) and the consumer is rewound to its committed offsets, so the batch in flight
+and the one processed behind it are processed again from scratch.
+
 A fatal error (fenced by a newer instance, a bug in `process`) stops the loop with the
 exception: restarting the process is the recovery, and it is safe because nothing half-done was
 committed. SIGTERM (via `stop`) finishes the current batch, commits it and leaves the group.
@@ -19,7 +27,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from confluent_kafka import (
@@ -45,83 +54,101 @@ _DELETED = object()
 
 
 class StagedState(Generic[K, V]):
-    """A dict whose writes are staged until `commit()` and dropped by `rollback()`.
+    """A dict whose writes are staged per batch until `commit()` and dropped by `rollback()`.
 
-    The transaction's in-memory twin: a batch writes here while its Kafka transaction is open;
-    after the commit the writes become the committed state, after an abort they vanish.
+    The transactions' in-memory twin. `stage()` opens a batch's layer on top of the layers of the
+    batches still committing; reads see the newest write. `commit()` makes the oldest layer
+    committed state (its transaction committed), `rollback()` drops every layer (a transaction
+    aborted: the batches behind it are redone too), `fold()` merges the newest layer into the
+    one below, or commits it when it is the only one (a batch with nothing to commit in Kafka:
+    its writes go with the batch before it).
     """
 
     def __init__(self) -> None:
         self.committed: dict[K, V] = {}
-        self._staged: dict[K, Any] = {}
+        self._layers: list[dict[K, Any]] = []
 
     def get(self, key: K, default: Any = None) -> Any:
-        value = self._staged.get(key, self.committed.get(key, default))
-        return default if value is _DELETED else value
+        for layer in reversed(self._layers):
+            if key in layer:
+                value = layer[key]
+                return default if value is _DELETED else value
+        return self.committed.get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return self.get(key, _DELETED) is not _DELETED
+        return self.get(key, _DELETED) is not _DELETED  # type: ignore[arg-type]
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._staged[key] = value
+        if not self._layers:
+            self._layers.append({})
+        self._layers[-1][key] = value
 
     def delete(self, key: K) -> None:
-        self._staged[key] = _DELETED
+        if not self._layers:
+            self._layers.append({})
+        self._layers[-1][key] = _DELETED
 
     def items(self) -> Iterator[tuple[K, V]]:
         """Committed items overlaid with staged ones."""
-        merged: dict[K, Any] = {**self.committed, **self._staged}
+        merged: dict[K, Any] = dict(self.committed)
+        for layer in self._layers:
+            merged.update(layer)
         return ((k, v) for k, v in merged.items() if v is not _DELETED)
 
+    def stage(self) -> None:
+        self._layers.append({})
+
+    def fold(self) -> None:
+        if len(self._layers) > 1:
+            self._layers[-2].update(self._layers.pop())
+        else:  # no batch before it is still committing
+            self.commit()
+
     def commit(self) -> None:
-        for key, value in self._staged.items():
+        if not self._layers:
+            return
+        for key, value in self._layers.pop(0).items():
             if value is _DELETED:
                 self.committed.pop(key, None)
             else:
                 self.committed[key] = value
-        self._staged.clear()
 
     def rollback(self) -> None:
-        self._staged.clear()
+        self._layers.clear()
+
+
+Output = tuple[str, str, "bytes | None", int]
+"""One output record of a batch: topic, key, value, partition (-1: the key's partitioner)."""
 
 
 class Batch:
-    """The outputs of one transaction; `produce` opens the transaction on first use."""
+    """The outputs of one batch, produced in its transaction once the previous one committed."""
 
-    def __init__(self, producer: Producer) -> None:
-        self._producer = producer
-        self.begun = False
-        self.produced = 0
-
-    def begin(self) -> None:
-        if not self.begun:
-            self._producer.begin_transaction()
-            self.begun = True
+    def __init__(self) -> None:
+        self.records: list[Output] = []
 
     def produce(self, topic: str, key: str, value: bytes | None, *, partition: int | None = None) -> None:
-        """Send one record inside the batch's transaction (`partition` None: the key's partitioner).
+        """Add one record to the batch's transaction (`partition` None: the key's partitioner).
 
-        Kept lean, it runs once per output record: str keys are UTF-8 encoded by the client, and
-        partition -1 is librdkafka's "unassigned" (the partitioner decides), the client's default.
+        Kept lean, it runs once per output record: partition -1 is librdkafka's "unassigned"
+        (the partitioner decides), the client's default.
         """
-        if not self.begun:
-            self.begin()
-        while True:
-            try:
-                self._producer.produce(
-                    topic, key=key, value=value, partition=-1 if partition is None else partition
-                )
-                break
-            except BufferError:  # local queue full: let deliveries drain, then retry
-                self._producer.poll(0.05)
-        self.produced += 1
+        self.records.append((topic, key, value, -1 if partition is None else partition))
+
+    @property
+    def produced(self) -> int:
+        return len(self.records)
 
 
 Process = Callable[[list[Message], Batch], None]
 
 
 class EosLoop:
-    """Runs `process` over batches of `inputs` in Kafka transactions until `stop` is set."""
+    """Runs `process` over batches of `inputs` in Kafka transactions until `stop` is set.
+
+    `states` returns the service's `StagedState`s (looked up per batch: a rebalance may replace
+    them); the loop stages, commits and rolls them back with the transactions.
+    """
 
     def __init__(
         self,
@@ -130,6 +157,7 @@ class EosLoop:
         inputs: list[str],
         process: Process,
         *,
+        states: Callable[[], Iterable[StagedState[Any, Any]]] = tuple,
         on_assign: Callable[[list[TopicPartition]], None] | None = None,
         on_revoke: Callable[[list[TopicPartition]], None] | None = None,
         on_commit: Callable[[], None] | None = None,
@@ -142,6 +170,7 @@ class EosLoop:
         self.service = service
         self.inputs = inputs
         self.process = process
+        self.states = states
         self.on_assign = on_assign
         self.on_revoke = on_revoke
         self.on_commit = on_commit
@@ -149,9 +178,11 @@ class EosLoop:
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.committed_batches = 0
-        self.seconds = {"process": 0.0, "offsets": 0.0, "commit": 0.0}  #: time spent per step
+        self.seconds = {"process": 0.0, "wait": 0.0}  #: processing, and waiting for the previous commit
         self.aborted_batches = 0
         self.ready = threading.Event()  #: set once the first assignment was restored
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix=f"{service}-txn")
+        self._inflight: Future[None] | None = None
         self.producer = Producer(
             client_config(
                 config.bootstrap,
@@ -190,12 +221,14 @@ class EosLoop:
     # ---------------------------------------------------------------- rebalance
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle(rewind=False)
         log(self.service, "assigned", partitions=_describe(partitions))
         if self.on_assign is not None:
             self.on_assign(partitions)
         self.ready.set()
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle(rewind=False)  # the batch in flight commits with the offsets of its partitions
         log(self.service, "revoked", partitions=_describe(partitions))
         if self.on_revoke is not None:
             self.on_revoke(partitions)
@@ -214,9 +247,10 @@ class EosLoop:
         )
         try:
             while not stop.is_set():
-                messages = self._poll()
-                self._transact(messages)
+                self._step(self._poll())
+            self._settle()
         finally:
+            self._committer.shutdown(wait=True)
             self.consumer.close()
             self.producer.flush(5)
             batches = max(self.committed_batches, 1)
@@ -240,48 +274,52 @@ class EosLoop:
                     raise KafkaException(error)
         return good
 
-    def _transact(self, messages: list[Message]) -> None:
-        batch = Batch(self.producer)
-        if messages:
-            batch.begin()
+    def _step(self, messages: list[Message]) -> None:
+        """Process one batch while the previous transaction commits, then start the batch's own."""
+        if self._inflight is not None and self._inflight.done() and not self._settle():
+            return  # aborted: rewound to the committed offsets, these messages come again
+        batch = Batch()
+        states = list(self.states())
+        for state in states:
+            state.stage()
+        started = time.perf_counter()
         try:
-            t0 = time.perf_counter()
             self.process(messages, batch)
-            if not batch.begun:
-                return
-            t1 = time.perf_counter()
-            if messages:
-                positions = [
-                    tp for tp in self.consumer.position(self.consumer.assignment()) if tp.offset >= 0
-                ]
-                self.producer.send_offsets_to_transaction(
-                    positions, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S
-                )
-            t2 = time.perf_counter()
-            self._commit()
-            t3 = time.perf_counter()
-            self.seconds["process"] += t1 - t0
-            self.seconds["offsets"] += t2 - t1
-            self.seconds["commit"] += t3 - t2
-        except KafkaException as exc:
-            error: KafkaError = exc.args[0]
-            if error.txn_requires_abort():
-                log(self.service, "abort", error=error.str())
-                self._abort()
-                return
-            raise
         except BaseException:
-            if batch.begun:
-                self._abort()
+            self._settle()  # what the previous batch did still commits; this one is redone on restart
             raise
-        self.committed_batches += 1
-        if self.on_commit is not None:
-            self.on_commit()
+        done = time.perf_counter()
+        self.seconds["process"] += done - started
+        if not messages and not batch.records:
+            for state in states:
+                state.fold()  # nothing to commit: its writes (if any) go with the batch before it
+            return
+        positions = [tp for tp in self.consumer.position(self.consumer.assignment()) if tp.offset >= 0]
+        metadata = self.consumer.consumer_group_metadata() if messages else None
+        committed = self._settle()
+        self.seconds["wait"] += time.perf_counter() - done
+        if committed:
+            self._inflight = self._committer.submit(self._transact, batch.records, positions, metadata)
+        # else: the previous transaction aborted; everything since the committed offsets (this
+        # batch too) was rolled back and will be consumed again
 
-    def _commit(self) -> None:
+    def _transact(self, records: list[Output], positions: list[TopicPartition], metadata: Any) -> None:
+        """One batch's transaction (on the committer thread): begin, produce, offsets, commit."""
+        producer = self.producer
+        producer.begin_transaction()
+        produce = producer.produce
+        for topic, key, value, partition in records:
+            while True:
+                try:
+                    produce(topic, key=key, value=value, partition=partition)
+                    break
+                except BufferError:  # local queue full: let deliveries drain, then retry
+                    producer.poll(0.05)
+        if metadata is not None:
+            producer.send_offsets_to_transaction(positions, metadata, TXN_TIMEOUT_S)
         for attempt in range(10):
             try:
-                self.producer.commit_transaction(TXN_TIMEOUT_S)
+                producer.commit_transaction(TXN_TIMEOUT_S)
                 return
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
@@ -291,15 +329,43 @@ class EosLoop:
                     continue
                 raise
 
-    def _abort(self) -> None:
+    def _settle(self, *, rewind: bool = True) -> bool:
+        """Wait for the transaction in flight: True when it committed (or none was in flight),
+        False when it was aborted (state rolled back, the consumer rewound unless `rewind` is off)."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is None:
+            return True
+        try:
+            inflight.result()
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if not error.txn_requires_abort():
+                raise
+            log(self.service, "abort", error=error.str())
+            self._abort(rewind)
+            return False
+        except BaseException:
+            self._abort(rewind)
+            raise
+        self.committed_batches += 1
+        for state in self.states():
+            state.commit()
+        if self.on_commit is not None:
+            self.on_commit()
+        return True
+
+    def _abort(self, rewind: bool = True) -> None:
         """Abort the open transaction, drop staged state and rewind to the committed offsets."""
         try:
             self.producer.abort_transaction(TXN_TIMEOUT_S)
         finally:
             self.aborted_batches += 1
+            for state in self.states():
+                state.rollback()
             if self.on_abort is not None:
                 self.on_abort()
-            self.rewind()
+            if rewind:
+                self.rewind()
 
     def rewind(self) -> None:
         """Seek every assigned partition back to its committed offset (or the beginning)."""

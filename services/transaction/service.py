@@ -97,8 +97,7 @@ class TransactionService:
             self.process,
             on_assign=self.restore,
             on_revoke=self.forget,
-            on_commit=self._commit,
-            on_abort=self._rollback,
+            states=lambda: (self.balances, self.guids),
             batch_size=batch_size,
         )
 
@@ -179,14 +178,6 @@ class TransactionService:
         self.balances = StagedState()
         self.guids = StagedState()
 
-    def _commit(self) -> None:
-        self.balances.commit()
-        self.guids.commit()
-
-    def _rollback(self) -> None:
-        self.balances.rollback()
-        self.guids.rollback()
-
     # ---------------------------------------------------------------- processing
 
     def _decide(self, request: Request) -> Applied | Rejected:
@@ -211,7 +202,7 @@ class TransactionService:
         return Request.from_record(self.codecs.decode("transaction-request", raw))
 
     def process(self, messages: list[Message], batch: Batch) -> None:
-        """Answer every request of a batch (called inside the batch's Kafka transaction)."""
+        """Answer every request of a batch (its outputs are produced in the batch's transaction)."""
         self.accounts.refresh()
         self.rate_table.refresh()
         self._changed = {}

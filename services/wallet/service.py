@@ -63,8 +63,8 @@ class WalletService:
             self.process,
             on_assign=self.restore,
             on_revoke=lambda _: self._reset(),
-            on_commit=lambda: self.wallets.commit(),
-            on_abort=self._rollback,
+            states=lambda: (self.wallets,),
+            on_abort=self._revalue,
             batch_size=batch_size,
         )
 
@@ -72,8 +72,7 @@ class WalletService:
     def ready(self) -> threading.Event:
         return self.loop.ready
 
-    def _rollback(self) -> None:
-        self.wallets.rollback()
+    def _revalue(self) -> None:
         for rate in self.rates.values():  # the aborted batch's revaluations are redone
             self._dirty_currencies.update((rate.base, rate.quote))
 

@@ -110,3 +110,40 @@ def test_staged_state_commit_and_rollback() -> None:
     state.delete("a")
     state.commit()
     assert state.committed == {}
+
+
+def test_staged_state_layers_commit_oldest_first_and_roll_back_together() -> None:
+    state: StagedState[str, int] = StagedState()
+    state.stage()
+    state["a"] = 1  # batch 1, committing
+    state.stage()
+    assert state.get("a") == 1  # batch 2 sees batch 1's staged write
+    state["a"] = 2
+    state["b"] = 3
+    state.commit()  # batch 1 committed: only its layer
+    assert state.committed == {"a": 1}
+    assert state.get("a") == 2 and state.get("b") == 3
+    state.stage()
+    state.delete("b")  # batch 3
+    assert "b" not in state
+    state.rollback()  # batch 2 aborted: batch 3, processed behind it, goes too
+    assert state.committed == {"a": 1} and state.get("a") == 1 and "b" not in state
+
+
+def test_staged_state_fold_joins_the_batch_before_or_commits_alone() -> None:
+    state: StagedState[str, int] = StagedState()
+    state.stage()
+    state["a"] = 1
+    state.stage()
+    state["b"] = 2  # a batch with nothing to commit in Kafka
+    state.fold()
+    state.commit()  # its writes went with the batch before it
+    assert state.committed == {"a": 1, "b": 2}
+    state.stage()
+    state["c"] = 3
+    state.fold()  # nothing still committing: committed at once
+    assert state.committed == {"a": 1, "b": 2, "c": 3}
+    state.stage()
+    state["d"] = 4
+    state.commit()
+    assert state.committed["d"] == 4  # one layer per batch: no layer was left behind by fold
