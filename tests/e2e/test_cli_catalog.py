@@ -17,8 +17,8 @@ EXPECTED = {
     "account": (["account"], ["transaction", "ui", "wallet"]),
     "exchange-rate": (["rate"], ["transaction", "ui", "wallet"]),
     "transaction-request": (["ui"], ["transaction"]),
-    "transaction-success": (["transaction"], ["ui", "wallet"]),
-    "transaction-failed": (["transaction"], ["ui"]),
+    "transaction-success": (["transaction"], ["transaction", "ui", "wallet"]),  # read back: guids answered
+    "transaction-failed": (["transaction"], ["transaction", "ui"]),
     "wallet": (["wallet"], ["ui"]),
 }
 

@@ -22,13 +22,15 @@ from govern.errors import ExitCode, InputError
 ROOT = Path(__file__).resolve().parents[2]
 
 # DESIGN §5: topic -> (producers, consumers, cleanup policy)
+# DESIGN §5's table, plus one reader it does not list: the transaction service reads its own
+# outcome topics back (the guids already answered), so a change to them must stay readable to it.
 EXPECTED = {
     "account-request": (("ui",), ("account",), "delete"),
     "account": (("account",), ("transaction", "ui", "wallet"), "compact"),
     "exchange-rate": (("rate",), ("transaction", "ui", "wallet"), "compact"),
     "transaction-request": (("ui",), ("transaction",), "delete"),
-    "transaction-success": (("transaction",), ("ui", "wallet"), "delete"),
-    "transaction-failed": (("transaction",), ("ui",), "delete"),
+    "transaction-success": (("transaction",), ("transaction", "ui", "wallet"), "delete"),
+    "transaction-failed": (("transaction",), ("transaction", "ui"), "delete"),
     "wallet": (("wallet",), ("ui",), "compact"),
 }
 
