@@ -47,6 +47,7 @@ class GitVersions:
         self._touching: dict[str, list[int]] | None = None
         self._texts: dict[tuple[str, str], str | None] = {}
         self._renames: dict[tuple[int, str], str] = {}  # (log position, new path) -> old path
+        self._picks: dict[tuple[str, str], list[tuple[str, str]]] = {}  # _picked, once per (commit, path)
         #: (commit, path) -> its blob id where known (None: deleted there); from the log and ls-tree
         self._blob_at: dict[tuple[str, str], str | None] = {}
         self._listed: set[str] = set()  # commits whose schemas/ blobs are in _blob_at
@@ -211,7 +212,14 @@ class GitVersions:
         return out
 
     def _picked(self, commit: str, path: str, latest: AvroSchema) -> list[tuple[str, str]]:
-        """(commit, path there) of each commit touching `path` or a file it references, newest first."""
+        """(commit, path there) of each commit touching `path` or a file it references, newest first
+        (worked out once: `prefetch_versions` and `versions` both ask)."""
+        known = self._picks.get((commit, path))
+        if known is None:
+            known = self._picks[(commit, path)] = self._pick(commit, path, latest)
+        return known
+
+    def _pick(self, commit: str, path: str, latest: AvroSchema) -> list[tuple[str, str]]:
         deps = [f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)]
         log, touching = self.log(), self._index()
         picked: list[tuple[str, str]] = []  # (commit, path there), newest first
