@@ -55,7 +55,7 @@ def resolve_bootstrap_flag(bootstrap: str | None) -> str:
 
 
 def _parse_time(value: str) -> int:
-    if value.lstrip("-").isdigit():
+    if value.lstrip("-").isdecimal():
         return int(value)
     try:
         moment = dt.datetime.fromisoformat(value)

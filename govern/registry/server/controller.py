@@ -58,7 +58,7 @@ def parse_version(raw: str) -> int:
         value = 0
     if value == -1:
         return LATEST
-    if not 1 <= value <= MAX_VERSION or not text.lstrip("-").isdigit():
+    if not 1 <= value <= MAX_VERSION or not text.lstrip("-").isdecimal():
         raise InvalidVersion(
             f"The specified version '{raw}' is not a valid version id. Allowed values are between "
             '[1, 2^31-1] and the string "latest"'

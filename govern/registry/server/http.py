@@ -72,7 +72,7 @@ def page(request: Request, items: list[Any]) -> list[Any]:
 
     def number(name: str, default: int) -> int:
         raw = request.query_params.get(name, "").strip()
-        return int(raw) if raw.lstrip("-").isdigit() and len(raw) < 12 else default
+        return int(raw) if raw.lstrip("-").isdecimal() and len(raw) < 12 else default
 
     offset, limit = max(0, number("offset", 0)), number("limit", -1)
     return items[offset:] if limit < 0 else items[offset : offset + limit]
@@ -91,7 +91,7 @@ async def read_json(request: Request) -> Any:
         if base not in CONSUMED and base != "*/*":
             raise UnsupportedMediaType("HTTP 415 Unsupported Media Type")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isdecimal() and int(declared) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -126,7 +126,7 @@ async def read(request: Request, func: Callable[..., Any], *args: Any, **kwargs:
 def int_param(request: Request, name: str) -> int:
     """An integer path parameter; Jersey answers a non-integer with a plain 404."""
     raw = str(request.path_params[name])
-    if not raw.lstrip("-").isdigit() or len(raw) > 11:
+    if not raw.lstrip("-").isdecimal() or len(raw) > 11:
         raise NotFound("HTTP 404 Not Found")
     value = int(raw)
     if not -(2**31) <= value < 2**31:
