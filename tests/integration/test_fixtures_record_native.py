@@ -336,3 +336,34 @@ def test_one_partition_whole_files_are_identical(
     if start.kind == "beginning" and max_messages is None:
         names = [s.name for s in summaries["python"].schemas]
         assert names == [f"{topic}-key@1", f"{topic}-value@1", f"{topic}-value@2"]
+
+
+@pytest.mark.parametrize("which", PATHS)
+def test_no_progress_is_an_environment_problem_and_leaves_no_file(
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    which: str,
+) -> None:
+    """An end offset that never comes (as when the broker stops answering mid-recording): after
+    `timeout` seconds without a record every path gives up the same way (exit 3), leaving no file."""
+    from govern.errors import EnvironmentProblem
+
+    topic = kafka_admin.create_topic(unique_topic("stall"), 1)
+    producer = Producer(client_config(kafka_cluster, **{"linger.ms": 1}))
+    for n in range(3):
+        producer.produce(topic, b"x%d" % n, partition=0)
+    producer.flush(30)
+    use_path(monkeypatch, which)
+    plan = record_module._plan
+
+    def beyond_the_end(*args: Any) -> Any:
+        infos, assignment, ends = plan(*args)
+        return infos, assignment, {slot: end + 1 for slot, end in ends.items()}
+
+    monkeypatch.setattr(record_module, "_plan", beyond_the_end)
+    with pytest.raises(EnvironmentProblem, match=rf"no progress for 1 s while reading {topic}\[0\]"):
+        record_topics([topic], tmp_path / "out.jsonl", bootstrap=kafka_cluster, timeout=1.0)
+    assert list(tmp_path.iterdir()) == []
