@@ -453,7 +453,7 @@ def test_the_native_consumer_is_used_only_when_it_can_take_the_whole_config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No broker needed: the client connects in the background. A callback librdkafka cannot take
-    as text, or GOVERN_NO_NATIVE, means confluent-kafka's consumer (None)."""
+    as text, a setting it refuses, or GOVERN_NO_NATIVE, means confluent-kafka's consumer (None)."""
     from govern.fixtures.record import consumer_config
 
     if native._LIBRDKAFKA is None:
@@ -467,6 +467,7 @@ def test_the_native_consumer_is_used_only_when_it_can_take_the_whole_config(
     with pytest.raises(RuntimeError, match="closed"):
         consumer.fetch(10, 0)
     assert native.native_consumer(recorder, {**config, "error_cb": print}) is None
+    assert native.native_consumer(recorder, {**config, "no.such.setting": "1"}) is None
     assert native.native_consumer(None, config) is None
     monkeypatch.setenv("GOVERN_NO_NATIVE", "1")
     assert native.native_consumer(recorder, config) is None
