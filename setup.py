@@ -5,7 +5,8 @@ They make the fixture paths run at the speed of Kafka rather than of Python:
 - `govern.fixtures._validatefast`: replay's validation pass (fixture JSON lines to Avro);
 - `govern.fixtures._native_replay`: replay's produce pass, on librdkafka's C API. It needs no
   librdkafka headers: it opens the librdkafka that confluent-kafka ships at run time (dlopen);
-- `govern.fixtures._recordfast`: record's decoding (consumed batches to fixture lines).
+- `govern.fixtures._recordfast`: record's consume loop and decoding (messages to fixture lines),
+  on librdkafka's C API the same way (both open it through `_rdkafka.h`).
 
 Each is `optional=True`: where it cannot be compiled (no compiler, no Python headers), the install
 goes on without it and the pure-Python path runs; `GOVERN_NO_NATIVE=1` turns them all off.
@@ -26,6 +27,7 @@ def native(name: str, **options: object) -> Extension:
     return Extension(
         f"govern.fixtures.{name}",
         [f"govern/fixtures/{name}.c"],
+        depends=["govern/fixtures/_rdkafka.h"],
         extra_compile_args=["-O2", "-std=c11", "-D_GNU_SOURCE", *WARNINGS],
         optional=True,
         **options,
@@ -36,6 +38,6 @@ setup(
     ext_modules=[
         native("_validatefast"),
         native("_native_replay", libraries=["dl"]),
-        native("_recordfast"),
+        native("_recordfast", libraries=["dl"]),
     ]
 )

@@ -2,8 +2,12 @@
 
 One topic holds everything the recorder meets: Avro values of a schema using every type, Avro
 keys, values framed with an id the registry does not know, truncated Avro bodies, plain and binary
-payloads, tombstones, duplicate/binary/null headers, aborted and committed transactions. Both paths
-record it; every line must be identical byte for byte, and so must the header and the summary.
+payloads, tombstones, duplicate/binary/null headers, aborted and committed transactions. Three
+paths record it: the extension's own librdkafka consumer ("native"), the extension decoding
+confluent-kafka's Messages ("process", where librdkafka cannot be opened) and Python alone
+("python", the reference); every line must be identical byte for byte, and so must the header
+and the summary. On one partition (a fixed order) whole files are compared, with schemas that
+appear mid-recording, and every start, limit and follow option.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +24,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from govern.fixtures import RecordSummary, native, record_topics
+from govern.fixtures import RecordSummary, StartAt, native, record_topics
+from govern.fixtures import record as record_module
 from govern.fixtures.avrojson import Codec
 from govern.kafka import KafkaAdmin, client_config
 from govern.registry import Client
@@ -148,15 +154,41 @@ def codec_for(schema: dict[str, Any]) -> Codec:
     return Codec(parse_schema(json.dumps(schema)))
 
 
-def recorded(
-    path: Path, topic: str, bootstrap: str, registry: str, monkeypatch: pytest.MonkeyPatch, python: bool
-) -> tuple[RecordSummary, dict[str, Any], list[bytes]]:
-    """Summary, header without its time, and the record lines in (partition, offset) order."""
-    if python:
+PATHS = ("native", "process", "python")
+
+
+LOOPS_RUN: list[str] = []
+
+
+def use_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Make record_topics run one of PATHS (see the module docstring), and note which loop ran."""
+    monkeypatch.undo()
+    for name in ("_native_loop", "_loop"):
+        loop = getattr(record_module, name)
+
+        def spy(*args: Any, _loop: Any = loop, _name: str = name, **kwargs: Any) -> Any:
+            LOOPS_RUN.append(_name)
+            return _loop(*args, **kwargs)
+
+        monkeypatch.setattr(record_module, name, spy)
+    if path == "python":
         monkeypatch.setenv("GOVERN_NO_NATIVE", "1")
     else:
         monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
+    if path == "process":
+        monkeypatch.setattr(record_module, "native_consumer", lambda *args: None)
+    elif path == "native" and native._LIBRDKAFKA is None:
+        pytest.skip("librdkafka could not be opened: the native consumer is off")
+
+
+def recorded(
+    path: Path, topic: str, bootstrap: str, registry: str, monkeypatch: pytest.MonkeyPatch, which: str
+) -> tuple[RecordSummary, dict[str, Any], list[bytes]]:
+    """Summary, header without its time, and the record lines in (partition, offset) order."""
+    use_path(monkeypatch, which)
+    LOOPS_RUN.clear()
     summary = record_topics([topic], path, bootstrap=bootstrap, registry_url=registry)
+    assert LOOPS_RUN == ["_native_loop" if which == "native" else "_loop"]
     header_line, *lines = path.read_bytes().splitlines()
     header = json.loads(header_line)
     header.pop("recorded_at")
@@ -175,23 +207,163 @@ def test_native_and_python_record_write_identical_files(
 ) -> None:
     topic = kafka_admin.create_topic(unique_topic("everything"), 3)
     seed(kafka_cluster, registry, topic)
-    ours, header, lines = recorded(
-        tmp_path / "native.jsonl", topic, kafka_cluster, registry, monkeypatch, False
-    )
     theirs, header2, lines2 = recorded(
-        tmp_path / "python.jsonl", topic, kafka_cluster, registry, monkeypatch, True
+        tmp_path / "python.jsonl", topic, kafka_cluster, registry, monkeypatch, "python"
     )
-
-    assert ours.records == theirs.records == 3050  # the aborted transaction's 50 are not there
-    assert len(lines) == len(lines2) == 3050
-    for mine, reference in zip(lines, lines2, strict=True):
-        assert mine == reference
-    assert header == header2
-    assert ours.per_partition == theirs.per_partition
-    assert ours.undecoded == theirs.undecoded == 300  # unknown id and truncated, 150 each
-    assert [s.name for s in ours.schemas] == [s.name for s in theirs.schemas]
+    assert theirs.records == 3050  # the aborted transaction's 50 are not there
+    for which in ("native", "process"):
+        ours, header, lines = recorded(
+            tmp_path / f"{which}.jsonl", topic, kafka_cluster, registry, monkeypatch, which
+        )
+        assert ours.records == theirs.records
+        assert len(lines) == len(lines2) == 3050
+        for mine, reference in zip(lines, lines2, strict=True):
+            assert mine == reference
+        assert header == header2
+        assert ours.per_partition == theirs.per_partition
+        assert ours.undecoded == theirs.undecoded == 300  # unknown id and truncated, 150 each
+        assert [s.name for s in ours.schemas] == [s.name for s in theirs.schemas]
     values = [json.loads(line)["value"] for line in lines]
     assert any(isinstance(v, dict) and v.get("d") == "Infinity" for v in values)  # the mapping held
     assert any(
         isinstance(v, dict) and isinstance(v.get("d"), float) and math.isfinite(v["d"]) for v in values
     )
+
+
+V2 = {**VALUE, "fields": [*VALUE["fields"], {"name": "extra", "type": "string", "default": "x"}]}
+
+
+def seed_one_partition(bootstrap: str, registry: str, topic: str) -> None:
+    """600 records on one partition: keys plain, binary and Avro (its schema first met at 150),
+    values of VALUE, then of V2 (registered and first used at 300: a schema the header guessed
+    after the first batch does not list), ids the registry lacks, truncated bodies, plain and
+    binary values, tombstones, duplicate, binary, empty and null headers."""
+    rng = random.Random(5)
+    with Client(registry) as client:
+        v1 = client.register(f"{topic}-value", VALUE).id
+    codec, codec2, key_codec = codec_for(VALUE), codec_for(V2), codec_for(KEY)
+    producer = Producer(client_config(bootstrap, **{"enable.idempotence": True, "linger.ms": 5}))
+    key_id = v2 = 0
+    for i in range(600):
+        if i == 150:
+            with Client(registry) as client:
+                key_id = client.register(f"{topic}-key", KEY).id
+        if i == 300:
+            producer.flush(30)
+            with Client(registry) as client:
+                v2 = client.register(f"{topic}-value", V2).id
+        kind = i % 11
+        key: bytes | None = f"k{i % 7}".encode()
+        if i >= 300:
+            body = b"\x00" + v2.to_bytes(4, "big") + codec2.encode({**value(rng), "extra": f"e{i}"})
+        else:
+            body = b"\x00" + v1.to_bytes(4, "big") + codec.encode(value(rng))
+        if kind == 1 and key_id:
+            key = b"\x00" + key_id.to_bytes(4, "big") + key_codec.encode({"k": f"key-{i}"})
+        elif kind == 2:
+            body = b"\x00" + (888_888).to_bytes(4, "big") + body[5:]
+        elif kind == 3:
+            body = body[:-2]
+        elif kind == 4:
+            body, key = "plain é".encode(), b"\xff\xfe"
+        elif kind == 5:
+            body = None
+        elif kind == 6:
+            body, key = b"", None
+        headers = None
+        if i % 4 == 0:
+            headers = [("h", b"1"), ("h", b"\xff\x00"), ("n", None), ("e", b""), ("é", "ü".encode())]
+        producer.produce(topic, body, key, partition=0, timestamp=RECENT + i, headers=headers)
+    producer.flush(30)
+
+
+def whole_file(path: Path) -> bytes:
+    """The file's bytes, its recording time blanked (the only thing that differs between runs)."""
+    return re.sub(rb'"recorded_at":"[^"]*"', b'"recorded_at":""', path.read_bytes(), count=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "max_messages", "follow", "expected"),
+    [
+        (StartAt.beginning(), None, False, 600),
+        (StartAt.offset(280), None, False, 320),  # starts before V2 and the last key schema
+        (StartAt.offset(310), 100, False, 100),
+        (StartAt.time(RECENT + 450), None, False, 150),
+        (StartAt.beginning(), 1, False, 1),
+        (StartAt.beginning(), 350, True, 350),  # follow: stops at max_messages
+        (StartAt.offset(590), None, True, 10),  # follow: stops after `timeout` s without records
+    ],
+)
+def test_one_partition_whole_files_are_identical(
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    registry: str,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start: StartAt,
+    max_messages: int | None,
+    follow: bool,
+    expected: int,
+) -> None:
+    topic = kafka_admin.create_topic(unique_topic("one"), 1)
+    seed_one_partition(kafka_cluster, registry, topic)
+    files, summaries = {}, {}
+    for which in PATHS:
+        use_path(monkeypatch, which)
+        LOOPS_RUN.clear()
+        path = tmp_path / f"{which}.jsonl"
+        summaries[which] = record_topics(
+            [topic],
+            path,
+            bootstrap=kafka_cluster,
+            registry_url=registry,
+            start=start,
+            max_messages=max_messages,
+            follow=follow,
+            timeout=1.0 if follow else 30.0,
+        )
+        files[which] = whole_file(path)
+        assert LOOPS_RUN == ["_native_loop" if which == "native" else "_loop"]
+    assert summaries["python"].records == expected
+    assert files["native"] == files["python"]
+    assert files["process"] == files["python"]
+    for which in ("native", "process"):
+        assert summaries[which].records == summaries["python"].records
+        assert summaries[which].per_partition == summaries["python"].per_partition
+        assert summaries[which].undecoded == summaries["python"].undecoded
+        assert summaries[which].schemas == summaries["python"].schemas
+    if start.kind == "beginning" and max_messages is None:
+        names = [s.name for s in summaries["python"].schemas]
+        assert names == [f"{topic}-key@1", f"{topic}-value@1", f"{topic}-value@2"]
+
+
+@pytest.mark.parametrize("which", PATHS)
+def test_no_progress_is_an_environment_problem_and_leaves_no_file(
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    which: str,
+) -> None:
+    """An end offset that never comes (as when the broker stops answering mid-recording): after
+    `timeout` seconds without a record every path gives up the same way (exit 3), leaving no file."""
+    from govern.errors import EnvironmentProblem
+
+    topic = kafka_admin.create_topic(unique_topic("stall"), 1)
+    producer = Producer(client_config(kafka_cluster, **{"linger.ms": 1}))
+    for n in range(3):
+        producer.produce(topic, b"x%d" % n, partition=0)
+    producer.flush(30)
+    use_path(monkeypatch, which)
+    plan = record_module._plan
+
+    def beyond_the_end(*args: Any) -> Any:
+        infos, assignment, ends = plan(*args)
+        return infos, assignment, {slot: end + 1 for slot, end in ends.items()}
+
+    monkeypatch.setattr(record_module, "_plan", beyond_the_end)
+    with pytest.raises(EnvironmentProblem, match=rf"no progress for 1 s while reading {topic}\[0\]"):
+        record_topics([topic], tmp_path / "out.jsonl", bootstrap=kafka_cluster, timeout=1.0)
+    assert list(tmp_path.iterdir()) == []

@@ -85,6 +85,41 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def _written(path: Path, guess: Header | None, final: Header, *, fail: bool = False) -> bytes:
+    """The bytes FixtureWriter writes for two records and `final`, with `guess` expected first."""
+    with FixtureWriter(path) as writer:
+        if guess is not None:
+            writer.expect(lambda: guess)
+        writer.write(FixtureRecord({"n": 1}, "k", schema="v", topic="t", partition=0, offset=0))
+        writer.write_line({"topic": "t", "value": None})
+        writer.write_lines(b'{"value":"x"}\n{"value":"y"}\n', 2)
+        if fail:
+            raise RuntimeError("broker died")
+        writer.commit(final)
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["f.jsonl", "f.jsonl.gz"])
+def test_a_guessed_header_gives_the_same_bytes(tmp_path: Path, name: str) -> None:
+    """FixtureWriter.expect: a guess of the right length is overwritten in place (no copy of the
+    records); one of another length (a schema met later) is dropped by the copy; same bytes."""
+    entry = SchemaEntry("v", SCHEMA, "t-value", 1, 9)
+    topics = (TopicInfo("t", 1, {0: 3}, {0: 4}),)
+    final = Header((entry,), topics, "2026-11-25T08:00:00.123Z")
+    same_length = Header((entry,), topics, "2026-11-25T07:59:58.000Z")
+    shorter = Header((), topics, "2026-11-25T07:59:58.000Z")
+    expected = _written(tmp_path / name, None, final)
+    assert expected.startswith(json.dumps(final.to_json(), separators=(",", ":")).encode() + b"\n")
+    for guess in (same_length, shorter, final):
+        (tmp_path / name).unlink()
+        assert _written(tmp_path / name, guess, final) == expected
+        assert [p.name for p in tmp_path.iterdir()] == [name]
+    (tmp_path / name).unlink()
+    with pytest.raises(RuntimeError):
+        _written(tmp_path / name, same_length, final, fail=True)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

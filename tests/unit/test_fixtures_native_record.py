@@ -447,3 +447,27 @@ def test_large_maps_and_their_duplicate_keys() -> None:
     repeated = [*keys[:30], "k03", *keys[31:]]
     assert native_json(c, body(repeated)) is None
     assert python_json(c, body(repeated)) is not None
+
+
+def test_the_native_consumer_is_used_only_when_it_can_take_the_whole_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No broker needed: the client connects in the background. A callback librdkafka cannot take
+    as text, a setting it refuses, or GOVERN_NO_NATIVE, means confluent-kafka's consumer (None)."""
+    from govern.fixtures.record import consumer_config
+
+    if native._LIBRDKAFKA is None:
+        pytest.skip("librdkafka could not be opened")
+    recorder = ext.Recorder()
+    config = consumer_config("127.0.0.1:1")
+    consumer = native.native_consumer(recorder, config)
+    assert consumer is not None
+    assert consumer.fetch(10, 0) == 0
+    consumer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        consumer.fetch(10, 0)
+    assert native.native_consumer(recorder, {**config, "error_cb": print}) is None
+    assert native.native_consumer(recorder, {**config, "no.such.setting": "1"}) is None
+    assert native.native_consumer(None, config) is None
+    monkeypatch.setenv("GOVERN_NO_NATIVE", "1")
+    assert native.native_consumer(recorder, config) is None
