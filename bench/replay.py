@@ -7,8 +7,9 @@ embedded registry, with N records (default 200,000) of ~500-byte Avro values ove
   transaction) beside a raw confluent-kafka Producer sending the same pre-encoded bytes (the
   ceiling) and `kcat -P` on the same bytes. Targets: >= 70 % of the ceiling, faster than kcat.
 - record: messages/s of `govern.fixtures.record_topics` beside a raw consumer loop (the ceiling)
-  and `kcat -C`, all three reading the topic the replay wrote, each timed from start to finish. Target: >= 70 % of the ceiling. Prints which path ran: the C extension, or
-  Python (not built, or GOVERN_NO_NATIVE=1 to compare).
+  and `kcat -C`, all three reading the topic the replay wrote, each timed from start to finish.
+  Target: >= 70 % of the ceiling. Prints which path ran: the C extension, or Python (not built,
+  or GOVERN_NO_NATIVE=1 to compare).
 - memory: peak RSS of `govern replay` (a child process) on a file of M records (default 1,000,000).
   Target: < 300 MB.
 
