@@ -396,7 +396,10 @@ def validate(
             for source in sources:
                 source.close()
         spool.seek(0)
-        spooled = list(replay_module._spooled(spool))
+        try:  # with its further segments (a file validated on two threads)
+            spooled = list(replay_module._spooled(spool, plan.segments))
+        finally:
+            plan.close()
     return spooled, (
         plan.count,
         plan.routes,
@@ -448,8 +451,8 @@ def two_threads(read_block: int | None = None) -> Iterator[list[int]]:
     taken: list[int] = []
     join = replay_module._Ahead.join
 
-    def counted(ahead: Any, spool: Any, records: Any) -> int:
-        taken.append(join(ahead, spool, records))
+    def counted(ahead: Any, records: Any) -> int:
+        taken.append(join(ahead, records))
         return taken[-1]
 
     saved = replay_module.SPLIT_MIN_BYTES, replay_module.READ_BLOCK, join
