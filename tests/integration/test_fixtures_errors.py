@@ -77,6 +77,7 @@ def own_registry() -> Iterator[str]:
         ('{"schema": "w", "value": {"n": 1}}\n', "unknown schema 'w'"),
     ],
 )
+@pytest.mark.parametrize("two_threads", [False, True])
 def test_bad_input_produces_nothing(
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
@@ -85,7 +86,11 @@ def test_bad_input_produces_nothing(
     tmp_path: Path,
     last: str,
     message: str,
+    two_threads: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if two_threads:  # the bad line is in the second half, validated on another thread (natively)
+        monkeypatch.setattr(sys.modules["govern.fixtures.replay"], "SPLIT_MIN_BYTES", 0)
     path = fixture_file(tmp_path / "bad.jsonl", 500, last)
     with pytest.raises(InputError) as caught:
         replay(
@@ -148,6 +153,21 @@ def test_unreachable_broker_fails_within_the_timeout(registry: str, tmp_path: Pa
             options=ReplayOptions(topic="nowhere", timeout=2),
         )
     assert time.monotonic() - started < 10
+
+
+def test_bad_input_fails_at_once_even_when_the_broker_is_unreachable(registry: str, tmp_path: Path) -> None:
+    """The cluster is reached while the file is validated: an invalid file does not wait for it."""
+    path = fixture_file(tmp_path / "bad.jsonl", 50, '{"schema": "v", "value": {"n": "one"}}\n')
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught:
+        replay(
+            [file_source(path)],
+            bootstrap="127.0.0.1:1",
+            registry_url=registry,
+            options=ReplayOptions(topic="nowhere", timeout=30),
+        )
+    assert caught.value.exit_code == 2 and f"{path}:52: value.n" in caught.value.message
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.slow
