@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem, InputError
@@ -45,14 +45,27 @@ def fixture_file(path: Path, count: int, last: str | None = None) -> Path:
     return path
 
 
+NOT_SERVING_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+"""Seen once from a topic's new leader (broker metadata ahead of its partition state): retried."""
+
+
 def log_end(bootstrap: str, topic: str) -> int:
     """Records in the log, committed or not (read_uncommitted high watermarks; librdkafka's
     default isolation level, read_committed, would give the last stable offsets instead)."""
     consumer = Consumer(
         client_config(bootstrap, **{"group.id": "probe", "isolation.level": "read_uncommitted"})
     )
+    deadline = time.monotonic() + 10
     try:
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in (0, 1))
+        while True:
+            try:
+                return sum(
+                    consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in (0, 1)
+                )
+            except KafkaException as error:  # a topic just created: its leader may not serve yet
+                if error.args[0].code() not in NOT_SERVING_YET or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
     finally:
         consumer.close()
 
