@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem, InputError
@@ -45,14 +45,27 @@ def fixture_file(path: Path, count: int, last: str | None = None) -> Path:
     return path
 
 
+NOT_SERVING_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+"""Seen once from a topic's new leader (broker metadata ahead of its partition state): retried."""
+
+
 def log_end(bootstrap: str, topic: str) -> int:
     """Records in the log, committed or not (read_uncommitted high watermarks; librdkafka's
     default isolation level, read_committed, would give the last stable offsets instead)."""
     consumer = Consumer(
         client_config(bootstrap, **{"group.id": "probe", "isolation.level": "read_uncommitted"})
     )
+    deadline = time.monotonic() + 10
     try:
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in (0, 1))
+        while True:
+            try:
+                return sum(
+                    consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in (0, 1)
+                )
+            except KafkaException as error:  # a topic just created: its leader may not serve yet
+                if error.args[0].code() not in NOT_SERVING_YET or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
     finally:
         consumer.close()
 
@@ -77,6 +90,7 @@ def own_registry() -> Iterator[str]:
         ('{"schema": "w", "value": {"n": 1}}\n', "unknown schema 'w'"),
     ],
 )
+@pytest.mark.parametrize("two_threads", [False, True])
 def test_bad_input_produces_nothing(
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
@@ -85,7 +99,11 @@ def test_bad_input_produces_nothing(
     tmp_path: Path,
     last: str,
     message: str,
+    two_threads: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if two_threads:  # the bad line is in the second half, validated on another thread (natively)
+        monkeypatch.setattr(sys.modules["govern.fixtures.replay"], "SPLIT_MIN_BYTES", 0)
     path = fixture_file(tmp_path / "bad.jsonl", 500, last)
     with pytest.raises(InputError) as caught:
         replay(
@@ -148,6 +166,21 @@ def test_unreachable_broker_fails_within_the_timeout(registry: str, tmp_path: Pa
             options=ReplayOptions(topic="nowhere", timeout=2),
         )
     assert time.monotonic() - started < 10
+
+
+def test_bad_input_fails_at_once_even_when_the_broker_is_unreachable(registry: str, tmp_path: Path) -> None:
+    """The cluster is reached while the file is validated: an invalid file does not wait for it."""
+    path = fixture_file(tmp_path / "bad.jsonl", 50, '{"schema": "v", "value": {"n": "one"}}\n')
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught:
+        replay(
+            [file_source(path)],
+            bootstrap="127.0.0.1:1",
+            registry_url=registry,
+            options=ReplayOptions(topic="nowhere", timeout=30),
+        )
+    assert caught.value.exit_code == 2 and f"{path}:52: value.n" in caught.value.message
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.slow

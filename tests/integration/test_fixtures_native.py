@@ -3,6 +3,7 @@ by one writer is produced by the other."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import pytest
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem
-from govern.fixtures import Header, ReplayOptions, read_topic, records_source, replay
+from govern.fixtures import Header, ReplayOptions, file_source, read_topic, records_source, replay
 from govern.fixtures import spool as spool_module
 from govern.kafka import KafkaAdmin
 
@@ -155,3 +156,54 @@ def test_ctrl_c_stops_a_paced_replay_at_once_and_aborts_it(
         process.communicate()
     assert process.returncode != 0
     assert read_topic(kafka_cluster, topic, timeout=5) == []  # aborted: read_committed sees nothing
+
+
+@pytest.mark.parametrize("native_produce", [True, False])
+def test_a_file_validated_on_two_threads_is_produced_whole_and_in_order(
+    native_produce: bool,
+    kafka_cluster: str,
+    kafka_admin: KafkaAdmin,
+    unique_topic: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The spool's segments (the file's halves, validated on two threads) are produced in order,
+    by both produce paths (the spool read in C or in Python), and counted by a dry run."""
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)  # the native validator splits files
+    if not native_produce:  # confluent-kafka's Producer reads the segments in Python
+        monkeypatch.setattr(replay_module, "native_producer", lambda config, errors: None)
+    monkeypatch.setattr(replay_module, "SPLIT_MIN_BYTES", 0)  # any file is split in two
+    joins: list[int] = []
+    join = replay_module._Ahead.join
+    monkeypatch.setattr(
+        replay_module._Ahead, "join", lambda ahead, records: joins.append(join(ahead, records)) or joins[-1]
+    )
+    topic = kafka_admin.create_topic(unique_topic("halves"), 2)
+    records = [
+        {
+            "partition": i % 2,
+            "timestamp": RECENT + i,
+            "key": f"k{i}",
+            "value": {"base64": base64.b64encode(f"v{i}".encode()).decode()},
+            "headers": [["h", str(i)]],
+        }
+        for i in range(3000)
+    ]
+    path = tmp_path / "halves.jsonl"
+    header = {"format": "govern.topic-fixture", "version": 1}
+    path.write_text("".join(json.dumps(line) + "\n" for line in [header, *records]))
+    options = ReplayOptions(topic=topic)
+    dry = replay(
+        [file_source(path)],
+        bootstrap=None,
+        registry_url=None,
+        options=ReplayOptions(topic=topic, dry_run=True),
+    )
+    assert dry.records == 3000 and {p: n for (_, p), n in dry.per_partition.items()} == {0: 1500, 1: 1500}
+    summary = replay([file_source(path)], bootstrap=kafka_cluster, registry_url=None, options=options)
+    assert summary.records == 3000
+    assert len(joins) == 2 and all(1000 < n < 2000 for n in joins)  # the second half came from the thread
+    out = read_topic(kafka_cluster, topic, count=3000)
+    for partition in (0, 1):
+        produced = sorted((r for r in out if r["partition"] == partition), key=lambda r: r["offset"])
+        assert [{k: r[k] for k in records[0]} for r in produced] == records[partition::2]

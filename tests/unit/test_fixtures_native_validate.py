@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import gzip
 import importlib
-import io
 import json
 import random
 import string
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -383,18 +385,22 @@ def validate(
     path: Path | list[Path], *, native_path: bool, topic: str | None = None
 ) -> tuple[list[Any], Any]:
     """replay's validation pass over files: the spool tuples and the plan."""
-    spool = io.BytesIO()
     sources = [file_source(p) for p in (path if isinstance(path, list) else [path])]
     for source in sources:
         if not native_path:
             source.reader = None  # the pure-Python path, as without the extension
-    try:
-        plan = replay_module._validate(sources, ReplayOptions(topic=topic), spool)
-    finally:
-        for source in sources:
-            source.close()
-    spool.seek(0)
-    return list(replay_module._spooled(spool)), (
+    with tempfile.TemporaryFile(buffering=0) as spool:  # a file: the C code writes to its descriptor
+        try:
+            plan = replay_module._validate(sources, ReplayOptions(topic=topic), spool)
+        finally:
+            for source in sources:
+                source.close()
+        spool.seek(0)
+        try:  # with its further segments (a file validated on two threads)
+            spooled = list(replay_module._spooled(spool, plan.segments))
+        finally:
+            plan.close()
+    return spooled, (
         plan.count,
         plan.routes,
         plan.route_sources,
@@ -432,8 +438,86 @@ def test_files_give_the_same_spool_and_plan_or_the_same_error(
         path = [path, write_fixture(folder / f"2{name}", rng, rng.randint(1, 30), valid_only)]  # type: ignore[list-item]
     expected = outcome(path, native_path=False, topic=topic)
     assert outcome(path, native_path=True, topic=topic) == expected
+    with two_threads():  # plain files split in two halves, whatever their size
+        assert outcome(path, native_path=True, topic=topic) == expected
     if valid_only:
         assert expected[0] != "error"
+
+
+@contextmanager
+def two_threads(read_block: int | None = None) -> Iterator[list[int]]:
+    """Every plain file validated on two threads (replay's _Ahead), however small; yields the lines
+    each second thread took, as its join reported them."""
+    taken: list[int] = []
+    join = replay_module._Ahead.join
+
+    def counted(ahead: Any, records: Any) -> int:
+        taken.append(join(ahead, records))
+        return taken[-1]
+
+    saved = replay_module.SPLIT_MIN_BYTES, replay_module.READ_BLOCK, join
+    replay_module.SPLIT_MIN_BYTES = 0
+    replay_module.READ_BLOCK = read_block or replay_module.READ_BLOCK
+    replay_module._Ahead.join = counted  # type: ignore[method-assign]
+    try:
+        yield taken
+    finally:
+        replay_module.SPLIT_MIN_BYTES, replay_module.READ_BLOCK, replay_module._Ahead.join = saved
+
+
+def many_lines(path: Path, count: int, change: Any = lambda n, record: record) -> Path:
+    """A valid plain file of `count` records (of ~80 to ~700 bytes), each passed through `change`."""
+    with FixtureWriter(path) as writer:
+        for n in range(count):
+            value = {"n": n, "s": "é" * (n % 300), "at": 1_700_000_000_000 + n}
+            record = FixtureRecord(value, f"k{n}", "v", topic="src", partition=n % 3, timestamp=n)
+            record.headers = [("h", "x"), ("h", None)] if n % 7 else []
+            writer.write(change(n, record))
+        writer.commit(Header(tuple(HEADER_SCHEMAS), (TopicInfo("src", 2),)))
+    return path
+
+
+@needs_native
+@pytest.mark.usefixtures("native_on")
+@pytest.mark.parametrize("read_block", [4096, None])
+def test_two_threads_give_the_records_and_plan_of_one(tmp_path: Path, read_block: int | None) -> None:
+    # the second half meets a new topic (Python sets it up, in file order) and a line C leaves to
+    # Python (an ISO-8601 time): the second thread stops at the first, the main pass goes on there
+    def change(n: int, record: FixtureRecord) -> FixtureRecord:
+        if n == 3500:
+            record.value["at"] = "2023-11-14T22:13:20Z"
+        if n >= 4000 and n % 2:
+            record.topic = "other"
+        return record
+
+    path = many_lines(tmp_path / "f.jsonl", 5000, change)
+    expected = validate(path, native_path=False)
+    with two_threads(read_block) as taken:
+        assert validate(path, native_path=True) == expected
+    assert len(taken) == 1 and 0 < taken[0] < 2500  # the split is near line 2500; 3502 stopped it
+    with two_threads(read_block) as taken:
+        both = validate([path, path], native_path=True)  # a second file: its own split
+    assert both == validate([path, path], native_path=False)
+    assert len(taken) == 2
+
+
+@needs_native
+@pytest.mark.usefixtures("native_on")
+@pytest.mark.parametrize(("bad", "where"), [(1200, "first half"), (4200, "second half")])
+def test_two_threads_report_the_first_invalid_line_in_file_order(
+    tmp_path: Path, bad: int, where: str
+) -> None:
+    def change(n: int, record: FixtureRecord) -> FixtureRecord:
+        if n in (bad, 4600):  # a later invalid line too: never the one reported
+            record.value["n"] = "x"
+        return record
+
+    path = many_lines(tmp_path / "f.jsonl", 5000, change)
+    expected = outcome(path, native_path=False)
+    assert expected[0] == "error" and f":{bad + 2}: value.n" in expected[1]  # line 1 is the header
+    with two_threads() as taken:
+        assert outcome(path, native_path=True) == expected
+    assert taken == ([] if where == "first half" else [taken[0]])
 
 
 @needs_native
