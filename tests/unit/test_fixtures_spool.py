@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govern.fixtures import spool
+from govern.fixtures._native import librdkafka_settings
+from govern.kafka.admin import LIBRDKAFKA_LOGGER
 
 native = spool._native
 
@@ -127,8 +129,9 @@ def test_a_truncated_spool_is_an_error_not_fewer_records() -> None:
 
 def test_config_for_the_native_producer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
-    assert spool._config_text(True) == "true" and spool._config_text(10) == "10"
-    assert spool._config_text(print) is None
+    assert librdkafka_settings({"a": True, "b": 10, "c": "x"}) == {"a": "true", "b": "10", "c": "x"}
+    assert librdkafka_settings({"logger": LIBRDKAFKA_LOGGER}) == {}  # forwarded by the extension itself
+    assert librdkafka_settings({"error_cb": print}) is None
     # a Python callback librdkafka cannot take as text: confluent-kafka's Producer must serve
     assert spool.native_producer({"bootstrap.servers": "x", "error_cb": print}, []) is None
     with pytest.raises(spool.NativeKafkaError, match="No such configuration property"):
