@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import struct
 from typing import Any
 
@@ -136,3 +137,35 @@ def test_config_for_the_native_producer(monkeypatch: pytest.MonkeyPatch) -> None
     assert spool.native_producer({"bootstrap.servers": "x", "error_cb": print}, []) is None
     with pytest.raises(spool.NativeKafkaError, match="No such configuration property"):
         spool.native_producer({"bootstrap.servers": "x", "no.such.setting": "1"}, [])
+
+
+@pytest.mark.parametrize("kind", ["producer", "consumer"])
+def test_librdkafkas_log_lines_reach_the_python_logger(
+    kind: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both extensions buffer librdkafka's log lines on its threads and forward them on return."""
+    from govern.fixtures import native as record_native
+
+    monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
+    unreachable = {"bootstrap.servers": "127.0.0.1:1", "reconnect.backoff.ms": "10"}
+    caplog.set_level(logging.DEBUG, logger=LIBRDKAFKA_LOGGER.name)
+    if kind == "producer":
+        client = spool.native_producer(unreachable, [])
+        assert client is not None, "the native producer is built here (see the test above)"
+        with pytest.raises(spool.NativeKafkaError):
+            client.connect(0.5)  # logs "Connect to ... failed" meanwhile
+    else:
+        extension = record_native.extension()
+        if extension is None:
+            pytest.skip("the record extension is not built (no C compiler)")
+        client = record_native.native_consumer(extension.Recorder(), {**unreachable, "group.id": "g"})
+        assert client is not None
+        client.assign([("t", 0, 0)])  # needs the cluster: it connects (sparse connections otherwise wait)
+        client.fetch(1, 0.5)  # no broker: nothing fetched, but the failed connects were logged
+    client.close()
+    refused = [
+        r
+        for r in caplog.records
+        if r.name == LIBRDKAFKA_LOGGER.name and "Connection refused" in r.getMessage()
+    ]
+    assert refused and refused[0].levelno == logging.ERROR  # syslog level 3 (FAIL) -> ERROR
