@@ -14,7 +14,6 @@ Where sources disagree we follow Apache Avro Java 1.12 (what Confluent runs sinc
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,8 @@ import pytest
 
 from govern.compat import check_level, check_pair
 
-# The team's shared folder sits beside the checkout (as in CI); GOVERN_SHARED_DIR points elsewhere.
-SHARED_DIR = Path(os.environ.get("GOVERN_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
-VECTORS_PATH = SHARED_DIR / "conformance" / "avro_compat_vectors.json"
+# Transcribed from the public test suites named in each case's "source"; kept in the repository.
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "conformance" / "avro_compat_vectors.json"
 
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())
 
