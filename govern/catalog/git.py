@@ -169,20 +169,21 @@ class Repo:
             commits.append((sha, touches))
         return commits
 
-    def list_files(self, commit: str, directory: str) -> list[str]:
-        """Files directly in `directory` at `commit` (relative to root); empty if it did not exist."""
-        return list(self.blobs(commit, directory))
+    def tree_blobs(self, commit: str, directory: str) -> dict[str, str]:
+        """Path -> blob id of every file under `directory` at `commit`, at any depth (relative to root)."""
+        return {path: blob for path, (_, blob) in self._tree(commit, [directory]).items()}
 
-    def blobs(self, commit: str, directory: str) -> dict[str, str]:
-        """Path -> blob id of the files directly in `directory` at `commit` (empty if it did not exist)."""
-        listed = self.run("ls-tree", commit, "--", directory + "/", check=False)
-        out: dict[str, str] = {}
-        for line in listed.stdout.splitlines():  # "<mode> blob <id>\t<path relative to root>"
+    def _tree(self, commit: str, directories: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Path -> (mode, blob id) of the files under `directories` at `commit` (none when absent)."""
+        specs = [f"{d.rstrip('/')}/" for d in directories]
+        listed = self.run("ls-tree", "-r", "-z", commit, "--", *specs, check=False)
+        files: dict[str, tuple[str, str]] = {}
+        for line in listed.stdout.split("\0"):  # "<mode> blob <id>\t<path relative to root, unquoted>"
             meta, _, path = line.partition("\t")
             parts = meta.split()
             if len(parts) == 3 and parts[1] == "blob":
-                out[path] = parts[2]
-        return out
+                files[path] = (parts[0], parts[2])
+        return files
 
     def materialise(self, commit: str, directories: Iterable[str], dest: Path) -> None:
         """Write the files under `directories` as they are at `commit` below `dest` (paths relative to root).
@@ -190,14 +191,7 @@ class Repo:
         Read in one batch; a directory missing at `commit` writes nothing. Symbolic links are
         recreated when they stay inside `dest`, and skipped otherwise.
         """
-        specs = [f"{d.rstrip('/')}/" for d in directories]
-        listed = self.run("ls-tree", "-r", "-z", commit, "--", *specs, check=False)
-        files: dict[str, tuple[str, str]] = {}  # path -> (mode, blob id)
-        for line in listed.stdout.split("\0"):  # "<mode> blob <id>\t<path relative to root, unquoted>"
-            meta, _, path = line.partition("\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                files[path] = (parts[0], parts[2])
+        files = self._tree(commit, directories)
         data = self.read_blob_bytes(blob for _, blob in files.values())
         base = Path(dest).resolve()
         for path, (mode, blob) in files.items():

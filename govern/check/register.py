@@ -21,11 +21,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from govern.catalog import Catalog, SchemaRef
+from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
-from govern.compat import Level, check_level
+from govern.check.subjects import Lines, Subject, dependencies, relative_display, to_check_finding
+from govern.compat import check_level
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
 
@@ -59,20 +59,12 @@ class _Unit:
     level: str
 
 
-def combined_level(levels: Sequence[str]) -> str:
-    """The weakest level at least as strict as each of `levels` (for a type several topics share)."""
-    parsed = [Level.parse(x) for x in levels]
-    backward = any(x.backward for x in parsed)
-    forward = any(x.forward for x in parsed)
-    transitive = any(x.transitive for x in parsed)
-    if not (backward or forward):
-        return Level.NONE.value
-    name = "FULL" if backward and forward else ("BACKWARD" if backward else "FORWARD")
-    return f"{name}_TRANSITIVE" if transitive else name
-
-
 def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
-    """Referenced types first (each after what it references), then the topic subjects."""
+    """Referenced types first (each after what it references), then the subjects.
+
+    A type that is both referenced and a subject of its own (a record strategy names the
+    subject after the type) is one unit, registered once, before the subjects that use it.
+    """
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
@@ -81,8 +73,12 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
                 users[dep.name] = []
                 order.append(dep)
             users[dep.name].append(subject.level)
-    units = [_Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order]
-    return units + [_Unit(s.name, "topic", s.schema, s.level) for s in subjects]
+    units = {dep.name: _Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order}
+    for s in subjects:
+        known = units.get(s.name)
+        level = s.level if known is None else combined_level([known.level, s.level])
+        units[s.name] = _Unit(s.name, "topic", s.schema, level)
+    return list(units.values())
 
 
 def register_all(
@@ -94,7 +90,7 @@ def register_all(
     versions: dict[str, int | None] = {}  # referenced type -> its version (None: pending, dry run)
     out: list[Registration] = []
     for unit in plan_units(catalog, subjects):
-        entry = Registration(unit.subject, unit.kind, unit.ref.file.as_posix(), unit.level)
+        entry = Registration(unit.subject, unit.kind, unit.ref.where, unit.level)
         _level(client, entry, dry_run)
         pending = any(versions.get(name) is None for name in unit.ref.references)
         entry.references = [Reference(n, n, versions[n]) for n in unit.ref.references if versions.get(n)]
@@ -103,7 +99,7 @@ def register_all(
         if found is not None:
             entry.status, entry.version, entry.schema_id = "unchanged", found.version, found.id
         else:
-            new = parse_file(catalog, unit.ref)
+            new = catalog.parse(unit.ref)
             past = history.versions(unit.subject)
             result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
             entry.findings = [
@@ -130,7 +126,7 @@ def register_all(
                     )
                 else:
                     entry.status, entry.version, entry.schema_id = "registered", done.version, done.id
-        if unit.kind == "reference":
+        if unit.subject == unit.ref.name:  # a type others may reference by this subject
             versions[unit.subject] = entry.version if entry.status in ("unchanged", "registered") else None
         out.append(entry)
     return out

@@ -101,7 +101,7 @@ def test_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
     with Repo(project) as repo:
         head = repo.resolve("HEAD")
         assert repo.changed_paths(head, ["schemas", "contracts"]) == {"schemas/n.A.avsc", "schemas/n.B.avsc"}
-        assert repo.list_files(head, "contracts") == ["contracts/topics.yaml"]
+        assert list(repo.tree_blobs(head, "contracts")) == ["contracts/topics.yaml"]
         assert [t.path for _, touches in repo.history(head, ["schemas"]) for t in touches] == [
             "schemas/n.A.avsc"
         ]
