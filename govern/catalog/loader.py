@@ -250,7 +250,9 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     return merged
 
 
-def _load_topics(ctx: _Context, documents: dict[str, Any]) -> tuple[list[dict[str, Any]], _File]:
+def _load_topics(
+    ctx: _Context, documents: dict[str, Any], builtin: dict[str, Any]
+) -> tuple[list[dict[str, Any]], _File]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
     file = _File(ctx.tree.display(rel))
@@ -264,7 +266,7 @@ def _load_topics(ctx: _Context, documents: dict[str, Any]) -> tuple[list[dict[st
         file.fail(
             doc.line_of("version"), f"unsupported version {version!r}", hint="this govern reads version 1"
         )
-    defaults = dict(_BUILTIN_DEFAULTS)
+    defaults = dict(builtin)
     if "defaults" in doc:
         block = file.mapping(doc["defaults"], doc.line_of("defaults"), "defaults")
         file.known_keys(block, _DEFAULT_KEYS, "defaults")
@@ -449,7 +451,8 @@ def load_catalog(
         )
     index = SchemaIndex(tree, schemas_dir, strict=validate)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
-    topic_rows, topics_file = _load_topics(ctx, documents)
+    builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
+    topic_rows, topics_file = _load_topics(ctx, documents, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}

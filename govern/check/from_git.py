@@ -19,7 +19,7 @@ from govern.catalog.loader import catalog_at
 from govern.check.consumers import check_consumers
 from govern.check.history import GitVersions, Version
 from govern.check.model import CheckFinding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, relative_display, to_check_finding
+from govern.check.subjects import Lines, event_type_causes, relative_display, to_check_finding
 from govern.compat import Level, check_level
 from govern.errors import EnvironmentProblem
 
@@ -133,7 +133,8 @@ def _check_subject(
         if result.findings:
             failing = next(v for v in history if v.number == result.findings[0].version)
             label = failing.label if level.transitive else f"{ref} ({failing.commit[:12]}:{failing.path})"
-            entry.findings.extend(to_check_finding(f, "new", label, lines) for f in result.findings)
+            causes = event_type_causes(result, new)
+            entry.findings.extend(to_check_finding(f, "new", label, lines) for f in causes)
     if subject.whole_value:
         entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
     return entry

@@ -17,7 +17,7 @@ from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
 from govern.check.model import CheckFinding, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, relative_display, to_check_finding
+from govern.check.subjects import Lines, Subject, event_type_causes, relative_display, to_check_finding
 from govern.compat import Level, check_level
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -118,7 +118,7 @@ def check_against_registry(
             entry.checked.append(f"{len(versions)} registry version(s) at {level}")
         entry.findings.extend(
             to_check_finding(f, "new", f"registry {subject.name} v{f.version}", lines)
-            for f in result.findings
+            for f in event_type_causes(result, new)
         )
         if ask_registry and versions:
             entry.checked.append("the registry's own verdict")

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, dependencies, relative_display, to_check_finding
+from govern.check.subjects import (
+    Lines,
+    Subject,
+    dependencies,
+    event_type_causes,
+    relative_display,
+    to_check_finding,
+)
 from govern.compat import check_level
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -104,7 +111,7 @@ def register_all(
             result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
             entry.findings = [
                 to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
-                for f in result.findings
+                for f in event_type_causes(result, new)
             ]
             if entry.findings:
                 entry.status = "incompatible"

@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from govern.avro import Position
+from govern.avro import AvroSchema, Position
 from govern.catalog import Catalog, SchemaRef, Subject
 from govern.check.model import CheckFinding, Place
 from govern.compat import Finding
+from govern.compat.findings import Result
+from govern.compat.pair import findings_for
 from govern.errors import InputError
 
-__all__ = ["Lines", "Subject", "declared_subjects", "dependencies", "relative_display", "select"]
+__all__ = [
+    "Lines",
+    "Subject",
+    "declared_subjects",
+    "dependencies",
+    "event_type_causes",
+    "relative_display",
+    "select",
+]
 
 
 def declared_subjects(catalog: Catalog) -> list[Subject]:
@@ -62,6 +73,45 @@ def dependencies(catalog: Catalog, ref: SchemaRef) -> list[SchemaRef]:
     for name in ref.references:
         visit(name)
     return order
+
+
+def event_type_causes(result: Result, new: AvroSchema) -> list[Finding]:
+    """`result`'s findings, each MISSING_UNION_BRANCH between two unions of event types (a
+    multi-event topic's subject) replaced by what broke inside the event type of that name.
+
+    Avro Java reports only that the union lacks a branch for the old event type; the cause (a
+    field of that type, with its file:line) is what the author needs. The verdict is unchanged.
+    """
+    out: list[Finding] = []
+    for finding in result.findings:
+        old = result.old_schemas.get(finding.version) if finding.version is not None else None
+        index = finding.location[1:]
+        if (
+            finding.rule != "MISSING_UNION_BRANCH"
+            or old is None
+            or new.type != "union"
+            or old.type != "union"
+            or not index.isdigit()
+        ):
+            out.append(finding)
+            continue
+        reader, writer = (new, old) if finding.reader_role == "new" else (old, new)
+        name = writer.root.branches[int(index)].fullname
+        nested = (
+            findings_for(
+                reader.named(name),
+                writer.named(name),
+                finding.reader_role,
+                finding.writer_role,
+                finding.version,
+            )
+            if name is not None and name in reader.named_types
+            else []
+        )
+        out.extend(replace(n, location=f"/{index}{n.location.rstrip('/')}") for n in nested)
+        if not nested:
+            out.append(finding)
+    return out
 
 
 class Lines:

@@ -12,7 +12,7 @@ from rich.console import Console
 from govern.cli.app import app
 from govern.cli.options import OutputFormat, RootOption
 
-if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
+if TYPE_CHECKING:  # the catalog loads yaml and the parser: imported by the command, not by `govern --help`
     from rich.table import Table
 
     from govern.catalog import Catalog
@@ -35,7 +35,7 @@ def _table(catalog: Catalog) -> Table:
         table.add_row(
             name,
             topic.key,
-            f"{topic.value_schema.name}\n[dim]{topic.value_schema.file.as_posix()}[/]",
+            f"{topic.value_schema.name}\n[dim]{topic.value_schema.where}[/]",
             ", ".join(topic.producers),
             ", ".join(topic.consumers) or "[dim]-[/]",
             topic.compatibility,
