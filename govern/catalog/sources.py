@@ -344,7 +344,7 @@ class SchemaIndex:
             if node in PRIMITIVES:
                 return node
             full = self.resolve(node, space, rel) or _full(node, space)
-            if full in defined or full not in self.owner or (rel and full in self.files[rel].defines):
+            if full in defined or full not in self.owner:
                 return node
             other = copy.deepcopy(self.definition(full))
             other["namespace"] = _namespace(full)  # keep its full name wherever it lands
