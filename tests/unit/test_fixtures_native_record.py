@@ -1,6 +1,6 @@
 """The native record path (govern/fixtures/_recordfast.c) writes exactly the Python path's bytes.
 
-Random schemas (tests/avro_generators.py) with random Avro bodies, and random corruptions of
+Random schemas (tests/support/avro_generators.py) with random Avro bodies, and random corruptions of
 them: the extension's JSON equals `Codec.decode` + `dumps_line` byte for byte, and wherever the
 Python path fails or is unsure, the extension declines (None) instead of guessing. Whole batches
 of confluent_kafka Messages give the lines record.py's Python path writes.
