@@ -44,9 +44,10 @@ def register_command(
     from govern.check.report.registration import render_json, render_text
     from govern.check.subjects import declared_subjects, select
     from govern.config import load_config
-    from govern.registry import Client
+    from govern.registry.credentials import connect
 
-    url = load_config(root, registry_url=registry).registry_url
+    config = load_config(root, registry_url=registry)
+    url = config.registry_url
     if not url:
         raise InputError(
             "no registry to register with",
@@ -54,7 +55,7 @@ def register_command(
         )
     catalog = load_catalog(root)
     chosen = select(declared_subjects(catalog), subject or ())
-    with Client(url, retries=1) as client:
+    with connect(url, vars(config), retries=1) as client:
         results = register_all(catalog, client, chosen, dry_run=dry_run)
     if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
