@@ -39,6 +39,14 @@ def subject_name(strategy: str, topic: str, kind: str, record: str | None = None
     return record if strategy == "record" else f"{topic}-{record}"
 
 
+def strategy_of(subject: str, topic: str, kind: str, record: str | None) -> str | None:
+    """Which strategy names `subject` for this topic, kind and record name (None: none does)."""
+    for strategy in SUBJECT_STRATEGIES:
+        if (strategy == "topic" or record) and subject == subject_name(strategy, topic, kind, record):
+            return strategy
+    return None
+
+
 def combined_level(levels: Sequence[str]) -> str:
     """The weakest level at least as strict as each of `levels` (for a subject several topics share)."""
     parsed = [Level.parse(x) for x in levels]
