@@ -209,24 +209,6 @@ class Repo:
             if mode == "100755":
                 target.chmod(0o755)
 
-    def show(self, commit: str, path: str) -> str | None:
-        """The text of `path` at `commit`, or None when it does not exist there."""
-        return self.show_many([(commit, path)])[(commit, path)]
-
-    def show_many(self, items: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The texts of several (commit, path) at once: requests are pipelined to one cat-file process.
-
-        Each is found by walking the commit's tree; `read_blobs` is much cheaper when the blob
-        ids are known (from `history` or `blobs`).
-        """
-        items = list(dict.fromkeys(items))
-        found = self._cat([f"{c}:{self._full(p)}" for c, p in items])
-        return {item: _text(data) for item, data in zip(items, found, strict=True)}
-
-    def read_blobs(self, blobs: Iterable[str]) -> dict[str, str | None]:
-        """The texts of blobs by id (None for an id that is not a blob), pipelined, each read once."""
-        return {blob: _text(data) for blob, data in self.read_blob_bytes(blobs).items()}
-
     def read_blob_bytes(self, blobs: Iterable[str]) -> dict[str, bytes | None]:
         """The contents of blobs by id, as bytes (None for an id that is not a blob)."""
         ids = list(dict.fromkeys(blobs))
@@ -254,6 +236,3 @@ class Repo:
                 out.append(self._batch.stdout.read(int(header[2]) + 1)[:-1])
         return out
 
-
-def _text(data: bytes | None) -> str | None:
-    return None if data is None else data.decode("utf-8", errors="replace")
