@@ -235,4 +235,3 @@ class Repo:
                     continue
                 out.append(self._batch.stdout.read(int(header[2]) + 1)[:-1])
         return out
-

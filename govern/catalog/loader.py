@@ -28,6 +28,7 @@ from govern.catalog.model import (
 )
 from govern.catalog.resolve import (
     Ambiguous,
+    NamedTypes,
     file_ref,
     is_primitive,
     named_ref,
@@ -494,12 +495,11 @@ def load_catalog(
             for ref in (topic.value_schema, topic.key_schema):
                 if ref is not None and ref.types:
                     parse_ref(index, ref)
-    named = {name: named_ref(index, name) for name in index.owner}
     return Catalog(
         root=tree.root,
         topics=tuple(topics),
         services=tuple(services[name] for name in sorted(services)),
-        schemas=named,
+        schemas=NamedTypes(index),
         subjects=_subjects(topics),
         sources=index,
         contracts_dir=contracts_dir,

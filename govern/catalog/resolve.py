@@ -8,6 +8,7 @@ carrying several event types: their union).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
@@ -26,18 +27,40 @@ class Ambiguous(Exception):
 
 
 def named_ref(index: SchemaIndex, name: str, rel: str | None = None) -> SchemaRef:
-    """The named type `name` (from `rel`, else from the file whose definition counts)."""
+    """The named type `name` (from `rel`, else from the file whose definition counts); memoised."""
     rel = rel or index.owner[name]
-    schema = index.definition(name, rel)
-    return SchemaRef(
-        name=name,
-        file=Path(rel),
-        schema=schema,
-        expanded=index.expanded(schema, rel),
-        references=index.references(schema, rel),
-        pointer=index.files[rel].defines[name],
-        named=True,
-    )
+    known = index.refs.get((name, rel))
+    if known is None:
+        schema = index.definition(name, rel)
+        pointer = index.files[rel].defines[name]
+        known = index.refs[(name, rel)] = SchemaRef(
+            name=name,
+            file=Path(rel),
+            schema=schema,
+            expanded=index.expanded(schema, rel),
+            references=index.references(schema, rel) if pointer else tuple(n for n, _ in index.uses(rel)),
+            pointer=pointer,
+            named=True,
+        )
+    return known
+
+
+class NamedTypes(Mapping[str, SchemaRef]):
+    """Every named type of the index by full name, each made into a SchemaRef when first asked."""
+
+    def __init__(self, index: SchemaIndex) -> None:
+        self.index = index
+
+    def __getitem__(self, name: str) -> SchemaRef:
+        if name not in self.index.owner:
+            raise KeyError(name)
+        return named_ref(self.index, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index.owner)
+
+    def __len__(self) -> int:
+        return len(self.index.owner)
 
 
 def file_ref(index: SchemaIndex, rel: str) -> SchemaRef:

@@ -169,6 +169,7 @@ class SchemaIndex:
         self.files: dict[str, SchemaFile] = {}
         self.owner: dict[str, str] = {}  #: full name -> the file whose definition is used
         self._parsed: dict[str, AvroSchema] = {}
+        self.refs: dict[tuple[str, str], Any] = {}  #: (full name, file) -> its SchemaRef (resolve.named_ref)
         self._uses: dict[str, list[tuple[str, str]]] = {}  # rel -> (full name, pointer), first use first
         paths = [p for p in tree.files(directory) if _suffix(p) in READERS]
         if hasattr(tree, "prefetch"):

@@ -10,7 +10,7 @@ positions named `<commit12>:<path>`, which is how users name a file at a commit.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from govern.avro import AvroSchema
@@ -86,6 +86,7 @@ class GitVersions:
         self._renames: dict[tuple[int, str], str] = {}  # (log position, new path) -> old path
         self._blob_at: dict[tuple[str, str], str | None] = {}  # (commit, path) -> blob (None: deleted)
         self._parsed: dict[tuple[tuple[str, str], ...], AvroSchema | None] = {}
+        self._data: dict[str, bytes | None] = {}  # blob id -> contents, read in one batch per subject
         self.texts: dict[str, str] = {}  #: `<commit12>:<path>` -> text, for showing offending lines
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
@@ -113,6 +114,9 @@ class GitVersions:
         files = schema_files(catalog, ref)
         picked = self._pick(commit, files) if files else []
         self._read([(sha, path) for sha, paths in picked for path in paths])
+        blobs = {self._blob_at.get((sha, path)) for sha, paths in picked for path in paths} - {None}
+        wanted = [b for b in blobs if b not in self._data]
+        self._data.update(self.repo.read_blob_bytes(sorted(wanted)))  # type: ignore[arg-type]
         out: list[Version] = []
         for sha, paths in reversed(picked):
             schema = self._parse(sha, paths, ref)
@@ -165,8 +169,7 @@ class GitVersions:
         blobs = tuple((path, self._blob_at.get((sha, path)) or "") for path in paths)
         if blobs in self._parsed:
             return self._parsed[blobs]
-        data = self.repo.read_blob_bytes(blob for _, blob in blobs if blob)
-        texts = {path: data[blob] for path, blob in blobs if blob and data.get(blob) is not None}
+        texts = {path: self._data[blob] for path, blob in blobs if blob and self._data.get(blob) is not None}
         schema: AvroSchema | None = None
         try:
             tree = _Files(self.repo.root, sha, texts)  # type: ignore[arg-type]
@@ -183,6 +186,4 @@ def _renamed(ref: SchemaRef, paths: list[str]) -> SchemaRef:
     """`ref` with its own file as named at an older commit (types are found by full name anyway)."""
     if ref.file is None or ref.file.as_posix() == paths[0]:
         return ref
-    from dataclasses import replace
-
     return replace(ref, file=Path(paths[0]))
