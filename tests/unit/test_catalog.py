@@ -239,7 +239,7 @@ def test_file_names_do_not_matter_but_type_names_do(tree: Path) -> None:
     edit(tree / "schemas" / "address-v2.avsc", '"name": "Address"', '"name": "PostalAddress"')
     error = fails(tree)
     file, line = re.match(r"(.+?\.avsc):(\d+):\d+: ", error.message).groups()  # type: ignore[union-attr]
-    assert '"io.govern.exchange.Address"' in Path(file).read_text().splitlines()[int(line) - 1]  # a user of it
+    assert '"io.govern.exchange.Address"' in Path(file).read_text().splitlines()[int(line) - 1]  # its user
     assert "unknown type 'io.govern.exchange.Address'" in error.message
     assert "PostalAddress" in error.hint
 
