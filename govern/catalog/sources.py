@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -23,7 +23,7 @@ from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.avro.jsonpos import JsonSyntaxError, Position, PositionMap, loads
 from govern.avro.model import NAMED, PRIMITIVES
 from govern.catalog.tree import Tree
-from govern.errors import InputError
+from govern.errors import EnvironmentProblem, InputError
 
 _COMPLEX = frozenset({"array", "map"})
 
@@ -42,9 +42,17 @@ class SchemaFile:
     defines: dict[str, str] = field(default_factory=dict)  #: full name -> pointer, document order
     #: (name as written, enclosing namespace, pointer) of every use of a name, document order
     names_used: list[tuple[str, str | None, str]] = field(default_factory=list)
+    main: str | None = None  #: the main type a source language declares (IDL's `schema T;`)
+    #: where each type is defined in the source, when `text` is compiled from it (Avro IDL)
+    type_positions: dict[str, Position | None] | None = None
     _positions: PositionMap | None = None
 
     def position(self, pointer: str) -> Position | None:
+        if self.type_positions is not None:  # the innermost type holding `pointer`, in the source
+            inside = [n for n, p in self.defines.items() if pointer == p or pointer.startswith(p + "/")]
+            return (
+                self.type_positions.get(max(inside, key=lambda n: len(self.defines[n]))) if inside else None
+            )
         if self._positions is None:
             self._positions = PositionMap(self.text, self.display)
         return self._positions.value_at(pointer)
@@ -65,6 +73,8 @@ class SchemaFile:
 
     def main_candidates(self) -> list[str]:
         """Full names of the top-level types no other type of the file uses (a JSON array's main)."""
+        if self.main is not None:
+            return [self.main]
         if not isinstance(self.document, list):
             return []
         tops = [name for name, ptr in self.defines.items() if ptr.count("/") == 1]
@@ -72,7 +82,7 @@ class SchemaFile:
         return [name for name in tops if name not in used]
 
 
-def read_avsc(rel: str, display: str, text: str) -> SchemaFile:
+def read_avsc(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
     """An `.avsc` file: one schema of any kind, or a JSON array of types."""
     try:
         document = loads(text, display)
@@ -86,9 +96,71 @@ def read_avsc(rel: str, display: str, text: str) -> SchemaFile:
     return source
 
 
-#: Suffix -> reader. A new source language plugs in here: its reader returns the compiled JSON
-#: document and its text (for Avro IDL, `.avdl`, the compiler of govern/avro/idl when present).
-READERS: dict[str, Callable[[str, str, str], SchemaFile]] = {".avsc": read_avsc}
+def read_avdl(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
+    """An Avro IDL file, either syntax, compiled by `govern.avro.idl` as avro-tools compiles it.
+
+    Its document is the JSON array of the named types it defines or imports, each defined once,
+    in definition order (a `schema` declaration that is not a named type is the document
+    itself); errors and findings point at the type's definition in the `.avdl`.
+    """
+    try:
+        from govern.avro.idl import compile_idl
+    except ImportError:  # an install without the compiler: say so rather than skip the file
+        raise EnvironmentProblem(
+            f"{display}: Avro IDL needs govern's IDL compiler (govern.avro.idl), missing here",
+            hint="install a govern that has it, or compile the file with avro-tools idl2schemata",
+        ) from None
+
+    path = tree.local_path(rel)
+    result = compile_idl(path)  # IdlError (exit 2) names file:line:col
+    local_root = str(path)[: -len(rel)]
+
+    def shown(position: Position | None) -> Position | None:  # named as the tree names its files
+        if position is None or not (position.file or "").startswith(local_root):
+            return position
+        return Position(position.line, position.column, tree.display(position.file[len(local_root) :]))
+
+    main = result.main_schema
+    named_main = isinstance(main, dict) and main.get("type") in NAMED
+    document = main if main is not None and not named_main else _defined_once(result.named_types.values())
+    source = SchemaFile(rel, display, json.dumps(document, indent=2), document)
+    _scan(document, "", None, source)
+    if named_main:
+        source.main = _full(main["name"], main.get("namespace"))
+    source.type_positions = {name: shown(position) for name, position in result.positions.items()}
+    return source
+
+
+def _defined_once(types: Iterable[Any]) -> list[Any]:
+    """Standalone types (each inlining what it uses) as one array defining each type once."""
+    seen: set[str] = set()
+    out: list[Any] = []
+
+    def once(node: Any, space: str | None) -> Any:
+        if isinstance(node, list):
+            return [once(item, space) for item in node]
+        if not isinstance(node, dict):
+            return node
+        kind = node.get("type")
+        if kind in NAMED:
+            full = _full(node["name"], node.get("namespace") or space)
+            if full in seen:
+                return full
+            seen.add(full)
+            space = _namespace(full) or None
+            node = {**node, "fields": [{**f, "type": once(f["type"], space)} for f in node.get("fields", [])]}
+            return node if kind in ("record", "error") else {k: v for k, v in node.items() if k != "fields"}
+        return {k: once(v, space) if k in ("items", "values", "type") else v for k, v in node.items()}
+
+    for schema in types:
+        if _full(schema["name"], schema.get("namespace")) not in seen:
+            out.append(once(schema, None))
+    return out
+
+
+#: Suffix -> reader: one function from a source file to its JSON document and what it defines.
+#: A source language plugs in here.
+READERS: dict[str, Callable[[Tree, str, str, str], SchemaFile]] = {".avsc": read_avsc, ".avdl": read_avdl}
 
 
 def _full(name: str, space: str | None) -> str:
@@ -170,6 +242,7 @@ class SchemaIndex:
         self.owner: dict[str, str] = {}  #: full name -> the file whose definition is used
         self._parsed: dict[str, AvroSchema] = {}
         self.refs: dict[tuple[str, str], Any] = {}  #: (full name, file) -> its SchemaRef (resolve.named_ref)
+        self.compiled: dict[str, SchemaFile] = {}  #: label of a compiled file's JSON -> the file
         self._uses: dict[str, list[tuple[str, str]]] = {}  # rel -> (full name, pointer), first use first
         paths = [p for p in tree.files(directory) if _suffix(p) in READERS]
         if hasattr(tree, "prefetch"):
@@ -197,7 +270,7 @@ class SchemaIndex:
             raise InputError(
                 f"{display}: not a schema source", hint=f"schema files end with {', '.join(sorted(READERS))}"
             )
-        return reader(rel, display, text)
+        return reader(self.tree, rel, display, text)
 
     def _add(self, source: SchemaFile) -> None:
         self.files[source.rel] = source
@@ -300,10 +373,11 @@ class SchemaIndex:
                 if shared:  # copies of types a referenced file defines too: use theirs (no positions)
                     document = _without(source, shared)
                     schema = parse_schema(document, references=refs, strict=self.strict)
-                else:
-                    schema = parse_schema(
-                        source.text, references=refs, strict=self.strict, file=source.display
-                    )
+                else:  # compiled sources (Avro IDL): positions in the JSON, mapped back by source_position
+                    label = source.display if source.type_positions is None else f"{source.display} (as JSON)"
+                    if source.type_positions is not None:
+                        self.compiled[label] = source
+                    schema = parse_schema(source.text, references=refs, strict=self.strict, file=label)
             except SchemaParseError as error:
                 raise InputError(error.message, hint=error.hint) from None
             self._parsed[rel] = schema
@@ -378,6 +452,22 @@ class SchemaIndex:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.owner)
+
+
+def source_position(compiled: Mapping[str, SchemaFile], position: Position) -> Position:
+    """A position in a compiled file's JSON as where its type is defined in the source (`.avdl`)."""
+    source = compiled.get(position.file or "")
+    if source is None or source.type_positions is None:
+        return position
+    json_positions = PositionMap(source.text)
+    best: tuple[tuple[int, int], str] | None = None
+    for name, pointer in source.defines.items():  # the last type starting before `position` holds it
+        start = json_positions.value_at(pointer)
+        if start and (start.line, start.column) <= (position.line, position.column):
+            if best is None or (start.line, start.column) > best[0]:
+                best = ((start.line, start.column), name)
+    found = source.type_positions.get(best[1]) if best else None
+    return found or position
 
 
 def _suffix(rel: str) -> str:

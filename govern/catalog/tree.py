@@ -8,6 +8,7 @@ loader over another tree, with no temporary checkout.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +37,20 @@ class Tree:
     def display(self, rel: str) -> str:
         """How errors and findings name `rel` (a path, or `<commit12>:<path>` in git)."""
         raise NotImplementedError
+
+    def local_path(self, rel: str) -> Path:
+        """`rel` as a file on disk, for a compiler that reads the files it imports (Avro IDL)."""
+        if self._local is None:
+            self._local = tempfile.TemporaryDirectory(prefix="govern-tree-")  # removed with the tree
+            for name in self.files(""):
+                data = self.read_bytes(name)
+                if data is not None:
+                    target = Path(self._local.name) / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+        return Path(self._local.name) / rel
+
+    _local: tempfile.TemporaryDirectory[str] | None = None
 
 
 class DiskTree(Tree):
@@ -66,6 +81,9 @@ class DiskTree(Tree):
     def display(self, rel: str) -> str:
         return str(self.root / rel)
 
+    def local_path(self, rel: str) -> Path:
+        return self.root / rel
+
 
 class GitTree(Tree):
     """The files of `directories` as they are at `commit`; blobs read lazily, each once.
@@ -87,7 +105,7 @@ class GitTree(Tree):
         self._data: dict[str, bytes | None] = {}
 
     def files(self, directory: str) -> list[str]:
-        prefix = directory.rstrip("/") + "/"
+        prefix = directory.rstrip("/") + "/" if directory else ""
         return sorted(path for path in self._blobs if path.startswith(prefix))
 
     def is_dir(self, directory: str) -> bool:

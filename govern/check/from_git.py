@@ -11,6 +11,7 @@ ones, since their answer needs the whole history.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable, Sequence
 
 from govern.catalog import Catalog, Subject, Topic
@@ -40,7 +41,8 @@ def check_against_git(
         base = catalog_at(repo, commit, config=config, worktree=catalog.root)
         shallow = repo.is_shallow()
         git = GitVersions(repo, catalog.sources.directory)
-        lines = Lines(relative_display(catalog.root), _texts(base, commit, git))
+        compiled = ChainMap(catalog.sources.compiled, git.compiled, base.sources.compiled if base else {})
+        lines = Lines(relative_display(catalog.root), _texts(base, commit, git), compiled)
         for subject in subjects:
             before = _base_subject(base, subject.name)
             if before is None:

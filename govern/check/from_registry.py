@@ -99,7 +99,7 @@ def check_against_registry(
     """Check `subjects` of the working tree against the registry `client` talks to."""
     report = Report(against=f"registry {client.url}")
     history = RegistryHistory(client)
-    lines = Lines(relative_display(catalog.root))
+    lines = Lines(relative_display(catalog.root), compiled=catalog.sources.compiled)
     for subject in subjects:
         new = catalog.parse(subject.schema)
         versions = history.versions(subject.name)

@@ -17,7 +17,7 @@ from govern.avro import AvroSchema
 from govern.catalog import Catalog, SchemaRef
 from govern.catalog.git import Repo, Touch
 from govern.catalog.resolve import parse_ref
-from govern.catalog.sources import SchemaIndex
+from govern.catalog.sources import SchemaFile, SchemaIndex
 from govern.catalog.tree import Tree
 from govern.errors import InputError
 
@@ -45,7 +45,7 @@ class _Files(Tree):
         self.texts = texts
 
     def files(self, directory: str) -> list[str]:
-        return sorted(self.texts)
+        return sorted(self.texts)  # only the subject's files: the one directory asked for
 
     def is_dir(self, directory: str) -> bool:
         return True
@@ -88,6 +88,7 @@ class GitVersions:
         self._parsed: dict[tuple[tuple[str, str], ...], AvroSchema | None] = {}
         self._data: dict[str, bytes | None] = {}  # blob id -> contents, read in one batch per subject
         self.texts: dict[str, str] = {}  #: `<commit12>:<path>` -> text, for showing offending lines
+        self.compiled: dict[str, SchemaFile] = {}  #: compiled files (Avro IDL) of older versions
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
     def load_log(self, commit: str) -> list[tuple[str, list[Touch]]]:
@@ -173,7 +174,9 @@ class GitVersions:
         schema: AvroSchema | None = None
         try:
             tree = _Files(self.repo.root, sha, texts)  # type: ignore[arg-type]
-            schema = parse_ref(SchemaIndex(tree, self.schemas_dir, strict=False), _renamed(ref, paths))
+            index = SchemaIndex(tree, self.schemas_dir, strict=False)
+            schema = parse_ref(index, _renamed(ref, paths))
+            self.compiled.update(index.compiled)
             for path, text in texts.items():
                 self.texts[tree.display(path)] = text.decode("utf-8", errors="replace")  # type: ignore[union-attr]
         except (InputError, KeyError) as error:

@@ -134,7 +134,7 @@ def plan_registration(
         raise ValueError(f"references must be one of {REFERENCE_MODES}, not {references!r}")
     today = today or dt.date.today()
     history = RegistryHistory(client)
-    lines = Lines(relative_display(catalog.root))
+    lines = Lines(relative_display(catalog.root), compiled=catalog.sources.compiled)
     live = [entry for entry in ledger if not entry.expired(today)]
     planned: dict[str, Registration] = {}  # referenced type -> its plan
     out: list[Registration] = []

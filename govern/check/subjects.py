@@ -10,12 +10,13 @@ file:line:col in both schemas and show the offending lines.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from govern.avro import AvroSchema, Position
 from govern.catalog import Catalog, SchemaRef, Subject
+from govern.catalog.sources import SchemaFile, source_position
 from govern.check.model import CheckFinding, Place
 from govern.compat import Finding
 from govern.compat.findings import Result
@@ -118,16 +119,22 @@ class Lines:
     """Reads (and caches) file lines to show the offending line of a position."""
 
     def __init__(
-        self, display: Callable[[str], str] = str, texts: Callable[[str], str | None] | None = None
+        self,
+        display: Callable[[str], str] = str,
+        texts: Callable[[str], str | None] | None = None,
+        compiled: Mapping[str, SchemaFile] | None = None,
     ) -> None:
         self._cache: dict[str, list[str]] = {}
         self.display = display
         self.texts = texts  #: the text of a file not on disk (e.g. `<commit12>:<path>`), if known
+        self.compiled = compiled  #: files compiled to JSON (Avro IDL): positions shown in the source
 
     def place(self, pos: Position | None) -> Place | None:
         """A `Place` for a position in a file (None when the schema was not read from a file)."""
         if pos is None or pos.file is None:
             return None
+        if self.compiled:
+            pos = source_position(self.compiled, pos)
         lines = self._cache.get(pos.file)
         if lines is None:
             text = self.texts(pos.file) if self.texts else None

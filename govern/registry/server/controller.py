@@ -454,9 +454,7 @@ class Registry:
                 # The same schema in another stored form (registered with or without normalize=true)
                 # is still found: Confluent compares the parsed schemas with each version.
                 matches = [
-                    v
-                    for v in versions
-                    if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
+                    v for v in versions if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
                 ]
             if not matches:
                 raise SchemaNotFound("Schema not found")
