@@ -185,6 +185,8 @@ def test_register_then_confluent_serializers_find_every_subject(repo: Path, url:
     written = {s["subject"]: s for s in json.loads(result.stdout)["subjects"]}
     every = {name for names in SUBJECTS.values() for name in names}
     assert every <= set(written)
+    again = govern("check", "--registry", url, "--format", "json", cwd=repo)  # what it wrote is what we have
+    assert again.returncode == 0 and json.loads(again.stdout)["subjects"] == [], again.stdout + again.stderr
     union = written["order-events-value"]
     assert [r["name"] for r in union["references"]] == [
         "com.acme.orders.OrderCreated",
