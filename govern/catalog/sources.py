@@ -92,7 +92,10 @@ def read_avsc(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
             hint="an .avsc file holds one Avro schema as JSON, or a JSON array of them",
         ) from None
     source = SchemaFile(rel, display, text, document)
-    _scan(document, "", None, source)
+    try:
+        _scan(document, "", None, source)
+    except RecursionError:  # JSON deep enough to pass the decoder, not the walk
+        raise InputError(f"{display}: schema nested too deeply", hint="flatten it into named types") from None
     return source
 
 
@@ -181,7 +184,7 @@ def _scan(node: Any, pointer: str, space: str | None, out: SchemaFile) -> None:
             _scan(item, f"{pointer}/{index}", space, out)
     elif isinstance(node, dict):
         kind = node.get("type")
-        if kind in NAMED and isinstance(node.get("name"), str):
+        if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
             ns = node.get("namespace")
             full = _full(node["name"], ns if isinstance(ns, str) else space)
             if full not in out.defines:  # a second definition in one file: govern.avro names it
@@ -211,7 +214,7 @@ def _normal(node: Any, space: str | None, resolve: Callable[[str, str | None], s
         return node
     out = dict(node)
     kind = node.get("type")
-    if kind in NAMED and isinstance(node.get("name"), str):
+    if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
         ns = node.get("namespace")
         full = _full(node["name"], ns if isinstance(ns, str) else space)
         out["name"] = full
@@ -430,7 +433,7 @@ class SchemaIndex:
             return node
         out = dict(node)
         kind = node.get("type")
-        if kind in NAMED and isinstance(node.get("name"), str):
+        if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
             ns = node.get("namespace")
             full = _full(node["name"], ns if isinstance(ns, str) else space)
             defined.add(full)
