@@ -160,6 +160,15 @@ def test_record_strategy_subject_is_checked_under_its_type_name(repo: Path) -> N
     assert (finding["file"], finding["line"]) == (PAYMENT, line_of(repo, PAYMENT, '"fee"'))
 
 
+def test_release_plan_orders_consumers_of_a_multi_event_topic_first(repo: Path) -> None:
+    replace(repo, EVENTS, ',\n      {"name": "parcels", "type": "int"}', "")  # readable by new readers only
+    result = govern("release-plan", "--against", "main", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [s["services"] for s in plan["stages"]] == [["shipping"], ["orders"]]
+    assert "OrderCreated|OrderShipped|OrderCancelled@main" in plan["stages"][0]["reasons"][0]
+
+
 @pytest.fixture
 def url() -> Iterator[str]:
     from govern.registry.server.run import serve_in_thread
