@@ -251,16 +251,14 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     return merged
 
 
-def _load_topics(
-    ctx: _Context, documents: dict[str, Any], builtin: dict[str, Any]
-) -> tuple[list[dict[str, Any]], _File]:
+def _load_topics(ctx: _Context, builtin: dict[str, Any]) -> tuple[list[dict[str, Any]], _File]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
     file = _File(ctx.tree.display(rel))
     text = ctx.tree.read(rel)
     if text is None:
         raise InputError(f"{file.display}: file not found", hint="create it or check --root")
-    doc = documents[rel] = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
+    doc = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
     file.known_keys(doc, _TOP_KEYS, TOPICS_FILE)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
@@ -323,14 +321,10 @@ def _load_topics(
     return topics, file
 
 
-def _load_service(
-    ctx: _Context, rel: str, topics: dict[str, dict[str, Any]], documents: dict[str, Any]
-) -> Service:
+def _load_service(ctx: _Context, rel: str, topics: dict[str, dict[str, Any]]) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
     file = _File(ctx.tree.display(rel))
-    doc = documents[rel] = file.mapping(
-        load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1]
-    )
+    doc = file.mapping(load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1])
     file.known_keys(doc, _SERVICE_KEYS, "a service contract")
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
@@ -417,7 +411,6 @@ def _subjects(topics: list[Topic]) -> tuple[Subject, ...]:
 def load_catalog(
     root: Path,
     *,
-    documents: dict[str, Any] | None = None,
     config: Any = None,
     tree: Tree | None = None,
     validate: bool = True,
@@ -429,16 +422,12 @@ def load_catalog(
     `schemas_dir` (`config`, else read from `root`). `tree` is where files are read (the working
     tree by default; `catalog_at` passes a git commit's). `validate` parses every schema file
     now (the working tree); without it files are parsed when asked (a base compared with).
-    `documents`, when given, receives each contract file's YAML document by path (e.g.
-    "contracts/topics.yaml"): a caller comparing with another revision need not parse the same
-    text twice. Treat them as read-only.
     """
     if config is None:
         from govern.config import load_config
 
         config = load_config(root)
     tree = tree or DiskTree(Path(root))
-    documents = {} if documents is None else documents
     contracts_dir, schemas_dir = config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/")
     if not tree.is_dir(contracts_dir):
         raise InputError(
@@ -453,7 +442,7 @@ def load_catalog(
     index = SchemaIndex(tree, schemas_dir, strict=validate)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
     builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
-    topic_rows, topics_file = _load_topics(ctx, documents, builtin)
+    topic_rows, topics_file = _load_topics(ctx, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
@@ -461,7 +450,7 @@ def load_catalog(
         parent, _, base = rel.rpartition("/")
         if parent != contracts_dir or base in NOT_SERVICES or not base.endswith((".yaml", ".yml")):
             continue
-        service = _load_service(ctx, rel, by_name, documents)
+        service = _load_service(ctx, rel, by_name)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(
