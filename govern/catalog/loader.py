@@ -1,8 +1,10 @@
-"""Reads `<root>/contracts` and `<root>/schemas` into a cross-checked `Catalog`.
+"""Reads the contracts and schemas folders (govern.toml's `contracts_dir`, `schemas_dir`) into a
+cross-checked `Catalog`, from the working tree or, through `catalog_at`, from a git commit.
 
 Every problem is an `InputError` (exit 2) naming file:line: unknown or misspelt keys, bad
-values, unknown topics, missing or invalid schema files, topics nobody produces, duplicate
-services. The shape of the YAML is documented in contracts/README.md.
+values, unknown topics or types, missing, invalid or ambiguous schema files, a record strategy
+on a schema that is not a named type, topics nobody produces, duplicate services. The shape of
+the YAML is documented in contracts/README.md.
 """
 
 from __future__ import annotations
