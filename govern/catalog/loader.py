@@ -498,12 +498,18 @@ def load_catalog(
 
 
 def catalog_at(
-    repo: Repo, commit: str, *, config: Any = None, worktree: Path | None = None
+    repo: Repo,
+    commit: str,
+    *,
+    config: Any = None,
+    worktree: Path | None = None,
+    label: str | None = None,
 ) -> Catalog | None:
     """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
 
     Read from git objects (no checkout), with the same loader and cross-checks as the working
-    tree; schemas are parsed when asked (`Catalog.parse`), named `<commit12>:<path>`. None when
+    tree; schemas are parsed when asked (`Catalog.parse`); files are named `<label>:<path>` (the
+    ref as the user gave it; the commit's first 12 digits by default). None when
     the commit has no contracts folder (everything is new). With `worktree`, files `git diff`
     reports unchanged are read from the working tree instead of git. Errors are InputError
     naming the base's file:line.
@@ -521,10 +527,10 @@ def catalog_at(
             for rel in disk.files(folder):
                 if rel not in changed:
                     same[rel] = disk.read_bytes(rel) or b""
-    tree = GitTree(repo, commit, folders, same)
+    tree = GitTree(repo, commit, folders, same, label)
     if not tree.is_dir(folders[0]):
         return None
     try:
         return load_catalog(repo.root, config=config, tree=tree, validate=False)
     except InputError as error:
-        raise InputError(f"{error.message} (in the base {commit[:12]})", hint=error.hint) from error
+        raise InputError(f"{error.message} (in the base {tree.label})", hint=error.hint) from error

@@ -38,11 +38,11 @@ def check_against_git(
     with Repo(catalog.root) as repo:
         commit = repo.resolve(ref)
         report = Report(against=f"git {ref} ({commit[:12]})")
-        base = catalog_at(repo, commit, config=config, worktree=catalog.root)
+        base = catalog_at(repo, commit, config=config, worktree=catalog.root, label=ref)
         shallow = repo.is_shallow()
         git = GitVersions(repo, catalog.sources.directory)
         compiled = ChainMap(catalog.sources.compiled, git.compiled, base.sources.compiled if base else {})
-        lines = Lines(relative_display(catalog.root), _texts(base, commit, git), compiled)
+        lines = Lines(relative_display(catalog.root), _texts(base, ref, git), compiled)
         for subject in subjects:
             before = _base_subject(base, subject.name)
             if before is None:
@@ -74,9 +74,9 @@ def _base_subject(base: Catalog | None, name: str) -> Subject | None:
         return None
 
 
-def _texts(base: Catalog | None, commit: str, git: GitVersions) -> Callable[[str], str | None]:
-    """Texts of files named `<commit12>:<path>` (the base's and older versions'), for offending lines."""
-    prefix = f"{commit[:12]}:"
+def _texts(base: Catalog | None, ref: str, git: GitVersions) -> Callable[[str], str | None]:
+    """Texts of files named `<ref>:<path>` (the base's) or `<commit12>:<path>` (older versions')."""
+    prefix = f"{ref}:"
 
     def text(display: str) -> str | None:
         if display in git.texts:

@@ -16,8 +16,8 @@ Safe to point at production:
   of the levels of the topics using it; a multi-event topic under the topic strategy registers
   the union of its event types that way. Subjects are named by each topic's strategy.
 - **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
-  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's level is set to
-  NONE for the single write and restored right after (also when the write fails).
+  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
+  level is set to NONE for the single write and restored right after (also when the write fails).
 - Before writing, each subject's latest version is read again: a registry that changed since
   the plan was made stops the apply (exit 1), rather than writing over someone else's change.
 """
