@@ -102,7 +102,7 @@ def test_all_services_in_one_process_stop_cleanly_on_sigterm(
 ) -> None:
     from govern.kafka import KafkaAdmin
     from services.common import ServiceConfig
-    from services.common.testing import create_topics, delete_topics
+    from services.common.topics import create_topics, delete_topics
 
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"mono{secrets.token_hex(3)}-")
     admin = KafkaAdmin(kafka_cluster)

@@ -8,10 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from exchange_testing import Running, fixture_records, private_topics
 
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, fixture_records, private_topics, produce, read_topic
+from services.common.topics import produce, read_topic
 from services.transaction import TransactionService
 
 pytestmark = pytest.mark.kafka
