@@ -24,7 +24,7 @@ from govern.catalog.loader import NOT_SERVICES
 from govern.check.consumers import check_consumers
 from govern.check.history import GitVersions, Version
 from govern.check.model import CheckFinding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
+from govern.check.subjects import Lines, Subject, parse_file, relative_display, to_check_finding
 from govern.compat import Level, check_level
 from govern.errors import EnvironmentProblem
 
@@ -91,13 +91,13 @@ def base_topics(repo: Repo, commit: str, unchanged: Mapping[str, Any] | None = N
 
 def _changed(catalog: Catalog, subject: Subject, base: BaseTopic, base_path: str, changed: set[str]) -> bool:
     files = {subject.schema.file.as_posix()} | {
-        d.file.as_posix() for d in dependencies(catalog, subject.schema)
+        d.file.as_posix() for d in catalog.dependencies(subject.schema)
     }
     if subject.kind == "value":
         for service in catalog.services:
             reader = service.reader_schemas.get(subject.topic.name)
             if reader is not None:
-                files |= {reader.file.as_posix()} | {d.file.as_posix() for d in dependencies(catalog, reader)}
+                files |= {reader.file.as_posix()} | {d.file.as_posix() for d in catalog.dependencies(reader)}
     return bool(files & changed) or base_path != subject.schema.file.as_posix() or base.level != subject.level
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from govern.catalog import Catalog, SchemaRef
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
+from govern.check.subjects import Lines, Subject, parse_file, relative_display, to_check_finding
 from govern.compat import Level, check_level
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -76,7 +76,7 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
-        for dep in dependencies(catalog, subject.schema):
+        for dep in catalog.dependencies(subject.schema):
             if dep.name not in users:
                 users[dep.name] = []
                 order.append(dep)

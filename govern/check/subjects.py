@@ -61,37 +61,18 @@ def select(subjects: Sequence[Subject], wanted: Iterable[str]) -> list[Subject]:
     return [s for s in subjects if s.name in set(wanted)]
 
 
-def dependencies(catalog: Catalog, ref: SchemaRef) -> list[SchemaRef]:
-    """The schema files `ref` references, transitively, each after the files it needs."""
-    order: list[SchemaRef] = []
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        dep = catalog.schemas[name]
-        for inner in dep.references:
-            visit(inner)
-        order.append(dep)
-
-    for name in ref.references:
-        visit(name)
-    return order
-
-
 def parse_file(catalog: Catalog, ref: SchemaRef, *, strict: bool = True) -> AvroSchema:
     """Parse a working-tree schema file with its references, keeping file positions."""
     parsed: dict[str, AvroSchema] = {}
-    for dep in dependencies(catalog, ref):
+    for dep in catalog.dependencies(ref):
         known = [parsed[n] for n in _closure(catalog, dep)]
         parsed[dep.name] = parse_schema(catalog.root / dep.file, references=known, strict=False)
-    refs = [parsed[d.name] for d in dependencies(catalog, ref)]
+    refs = [parsed[d.name] for d in catalog.dependencies(ref)]
     return parse_schema(catalog.root / ref.file, references=refs, strict=strict)
 
 
 def _closure(catalog: Catalog, ref: SchemaRef) -> list[str]:
-    return [d.name for d in dependencies(catalog, ref)]
+    return [d.name for d in catalog.dependencies(ref)]
 
 
 class Lines:

@@ -15,7 +15,6 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import to_parsing_canonical_form
 
-from govern.check.subjects import dependencies
 from govern.registry import Client, Reference
 from govern.serde import Deserializer, Serializer, frame, unframe
 from services.common.config import ServiceConfig
@@ -68,7 +67,7 @@ class Codecs:
         """Register the referenced types (dependencies first), then serialize with references."""
         ref = self.config.spec(name).value_schema
         references = []
-        for dep in dependencies(self.config.catalog, ref):
+        for dep in self.config.catalog.dependencies(ref):
             dep_refs = [r for r in references if r.name in dep.references]
             text = json.dumps(dep.schema, separators=(",", ":"))
             done = self.client.register(dep.name, text, references=dep_refs)

@@ -71,3 +71,25 @@ def test_no_module_of_the_toolkit_imports_the_exchange() -> None:
             offenders += [f"{path.relative_to(GOVERN.parent)}:{node.lineno}: {n}" for n in names
                           if n == "services" or n.startswith("services.")]  # fmt: skip
     assert offenders == []
+
+
+def test_the_exchange_uses_only_public_govern_surfaces() -> None:
+    """services/ imports govern's packages and top-level modules only, and only their exported names."""
+    import importlib
+
+    services = GOVERN.parent / "services"
+    offenders = []
+    for path in sorted(services.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("govern")):
+                continue
+            where = f"{path.relative_to(GOVERN.parent)}:{node.lineno}: {node.module}"
+            if node.module.count(".") > 1 and node.module != "govern.registry.server":
+                offenders.append(f"{where} (a module inside a package)")
+                continue
+            exported = getattr(importlib.import_module(node.module), "__all__", None)
+            for alias in node.names:
+                if alias.name.startswith("_") or (exported is not None and alias.name not in exported):
+                    offenders.append(f"{where}.{alias.name} (not exported)")
+    assert offenders == []
