@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from govern.fixtures import FixtureRecord, Header, ReplaySummary
     from govern.kafka import KafkaAdmin, KafkaProvider
+    from govern.recording import FixtureRecord, Header, ReplaySummary
     from govern.registry import Client
 
-SchemasArg = Mapping[str, "str | Path | dict[str, Any]"] | Sequence[dict[str, Any]] | None
+SchemasArg = Mapping[str, str | Path | dict[str, Any]] | Sequence[dict[str, Any]] | None
 
 KAFKA_FIXTURES = frozenset({"kafka_provider", "kafka_cluster", "kafka_admin"})
 """Fixtures whose users need a broker, and so get the `kafka` marker."""
@@ -182,8 +182,8 @@ def registry_client(registry: str) -> Iterator[Client]:
 @pytest.fixture
 def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
     """Replay a fixture file or a list of records into the session's Kafka (and registry)."""
-    from govern.fixtures import ReplayOptions, file_source, records_source
-    from govern.fixtures import replay as replay_sources
+    from govern.recording import ReplayOptions, file_source, records_source
+    from govern.recording import replay as replay_sources
 
     def run(
         source: str | Path | Iterable[dict[str, Any] | FixtureRecord],
@@ -213,7 +213,7 @@ def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
 @pytest.fixture
 def topic_reader(kafka_cluster: str, registry: str) -> Callable[..., list[dict[str, Any]]]:
     """Read a topic's committed records back, decoded: `topic_reader("orders", count=3)`."""
-    from govern.fixtures import read_topic
+    from govern.recording import read_topic
 
     def read(topic: str, *, count: int | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
         return read_topic(kafka_cluster, topic, registry_url=registry, count=count, timeout=timeout)
@@ -223,7 +223,7 @@ def topic_reader(kafka_cluster: str, registry: str) -> Callable[..., list[dict[s
 
 def _header_for(schemas: SchemasArg, topic: str | None = None) -> Header:
     """A header for hand-written records: `{"name": path or schema JSON}` or header-style entries."""
-    from govern.fixtures.format import parse_header
+    from govern.recording.format import parse_header
 
     entries: list[dict[str, Any]] = []
     if isinstance(schemas, Mapping):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from govern.errors import InputError
-from govern.fixtures import (
+from govern.recording import (
     FixtureReader,
     FixtureRecord,
     FixtureWriter,
