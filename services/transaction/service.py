@@ -37,9 +37,11 @@ from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, 
 from services.common.logs import enabled
 from services.common.pricing import Rate
 from services.common.records import now_ms, rate_from_record
+from services.common.table import RESTORE_TIMEOUT_S
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
 
 NAME = "transaction"
+CHANGELOG = "transaction-balance-changelog"  #: the catalog topic holding the balances
 ZERO = Decimal("0E-8")
 
 
@@ -59,24 +61,15 @@ class TransactionService:
         self.currencies = frozenset(currencies)
         self.codecs = Codecs(config)
         self.requests_topic = config.topic("transaction-request")
-        self.changelog_topic = config.topic("transaction-balance-changelog")
+        self.changelog_topic = config.topic(CHANGELOG)
         self.success_topic = config.topic("transaction-success")
         self.failed_topic = config.topic("transaction-failed")
         self.balances: StagedState[tuple[str, str], Decimal] = StagedState()
         self.guids: StagedState[str, bool] = StagedState()
         self.rates: dict[str, Rate] = {}
-        self.accounts = Table(
-            config.bootstrap,
-            [config.topic("account")],
-            lambda raw: self.codecs.decode("account", raw),
-            name=f"{NAME}.accounts",
-        )
-        self.rate_table = Table(
-            config.bootstrap,
-            [config.topic("exchange-rate")],
-            lambda raw: self.codecs.decode("exchange-rate", raw),
-            name=f"{NAME}.rates",
-            on_update=self._rate_updated,
+        self.accounts = Table.of(config, self.codecs, "account", name=f"{NAME}.accounts")
+        self.rate_table = Table.of(
+            config, self.codecs, "exchange-rate", name=f"{NAME}.rates", on_update=self._rate_updated
         )
         self._changed: dict[tuple[str, str], tuple[int, str, int]] = {}  #: balance -> partition, guid, time
         self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
@@ -112,13 +105,8 @@ class TransactionService:
         if not numbers:
             return
         started = time.monotonic()
-        changelog = Table.snapshot(
-            self.config.bootstrap,
-            [self.changelog_topic],
-            lambda raw: self.codecs.decode("transaction-balance-changelog", raw),
-            name=f"{NAME}.restore",
-            partitions=numbers,
-            timeout=120,
+        changelog = Table.restored(
+            self.config, self.codecs, CHANGELOG, name=f"{NAME}.restore", partitions=numbers
         )
         for key, value in changelog.values.items():
             if "/" in key:
@@ -157,7 +145,7 @@ class TransactionService:
                 self.failed_topic: reader("transaction-failed"),
             },
             name=f"{NAME}.answered",
-            timeout=120,
+            timeout=RESTORE_TIMEOUT_S,
             on_update=lambda topic, key, guid: guids.add(guid),
         )
         return guids
@@ -310,7 +298,7 @@ class TransactionService:
     def _balance(self, account: str, currency: str, amount: Decimal, guid: str, stamp: int) -> bytes:
         """The Balance value of the changelog."""
         return self.codecs.encode(
-            "transaction-balance-changelog",
+            CHANGELOG,
             {
                 "account_id": account,
                 "currency": currency,
@@ -336,7 +324,7 @@ class TransactionService:
 
     def _check_partitions(self) -> None:
         requests = self.config.spec("transaction-request").partitions
-        changelog = self.config.spec("transaction-balance-changelog").partitions
+        changelog = self.config.spec(CHANGELOG).partitions
         if changelog < requests:
             raise SystemExit(
                 f"error: {self.changelog_topic} has {changelog} partitions, fewer than "
