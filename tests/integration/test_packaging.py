@@ -22,8 +22,8 @@ TEST_STACK = {"pytest", "schemathesis", "pact-python", "testcontainers"}
 pytestmark = pytest.mark.slow
 
 
-def _build_wheel(out: Path) -> Path:
-    """`pip wheel` of a copy of the files git keeps (no build/ or egg-info left in the checkout)."""
+def _build_wheel(out: Path, project: str = ".") -> Path:
+    """`pip wheel` of `project` in a copy of the files git keeps (no build/ or egg-info in the checkout)."""
     source = out / "source"
     listed = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     tracked = subprocess.run(listed, cwd=ROOT, capture_output=True, check=True).stdout
@@ -33,11 +33,11 @@ def _build_wheel(out: Path) -> Path:
             shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out / "dist"),
-         str(source)],
+         str(source / project)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-3000:]
-    (wheel,) = (out / "dist").glob("govern-*.whl")
+    (wheel,) = (out / "dist").glob("*.whl")
     return wheel
 
 
@@ -60,3 +60,11 @@ def test_the_wheel_is_the_toolkit_alone_with_no_test_stack(tmp_path: Path) -> No
     assert required and not required & TEST_STACK, sorted(required)
     testing = {_requirement_name(r) for r in requires if re.search(r"extra\s*==\s*['\"]testing['\"]", r)}
     assert {"pytest", "testcontainers"} <= testing
+
+
+def test_the_exchange_wheel_carries_its_package_data(tmp_path: Path) -> None:
+    with zipfile.ZipFile(_build_wheel(tmp_path, "services")) as wheel:
+        names = set(wheel.namelist())
+    assert {"services/transaction/service.py", "services/rate/feed/level2.jsonl",
+            "services/ui/static/index.html"} <= names  # fmt: skip
+    assert not [n for n in names if n.startswith("govern/")]
