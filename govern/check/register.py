@@ -36,7 +36,6 @@ from govern.check.model import Acceptance, CheckFinding
 from govern.check.subjects import (
     Lines,
     Subject,
-    dependencies,
     event_type_causes,
     relative_display,
     to_check_finding,
@@ -107,7 +106,7 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
-        for dep in dependencies(catalog, subject.schema):
+        for dep in catalog.dependencies(subject.schema):
             if dep.name not in users:
                 users[dep.name] = []
                 order.append(dep)
@@ -145,7 +144,7 @@ def plan_registration(
         dep.name
         for unit in units
         if unit.kind == "topic" and forms[unit.subject] == "references"
-        for dep in dependencies(catalog, unit.ref)
+        for dep in catalog.dependencies(unit.ref)
     }
     for unit in units:
         if unit.kind == "reference" and unit.subject not in needed:

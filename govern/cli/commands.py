@@ -5,7 +5,6 @@ from govern.cli import (  # noqa: F401
     catalog,  # govern catalog
     check,  # govern check
     compat,  # govern compat
-    demo,  # govern demo
     record,  # govern record
     register,  # govern register
     registry,  # govern registry serve|add-user
