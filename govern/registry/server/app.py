@@ -114,5 +114,6 @@ def create_app(
             Exception: _unexpected,
         },
     )
+    app.router.redirect_slashes = False  # a trailing slash is served in place (RawPathMiddleware)
     app.state.registry = registry
     return app

@@ -135,16 +135,21 @@ def int_param(request: Request, name: str) -> int:
 
 
 class RawPathMiddleware:
-    """Route on the raw path so that `%2F` inside a subject stays one path segment (as Jersey does)."""
+    """Route on the raw path, the way Jersey does: `%2F` inside a subject stays one path segment,
+    and one trailing `/` is ignored (`/subjects/` is `/subjects`), served in place, never redirected."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            path = scope["path"]
             raw = scope.get("raw_path")
             if raw and b"%2f" in raw.lower():
-                path = raw.split(b"?", 1)[0].decode("latin-1")
-                segments = [unquote(part).replace("/", SLASH) for part in path.split("/")]
-                scope = dict(scope, path="/".join(segments))
+                raw_text = raw.split(b"?", 1)[0].decode("latin-1")
+                path = "/".join(unquote(part).replace("/", SLASH) for part in raw_text.split("/"))
+            if len(path) > 1 and path.endswith("/"):
+                path = path[:-1]
+            if path != scope["path"]:
+                scope = dict(scope, path=path)
         await self.app(scope, receive, send)
