@@ -20,6 +20,9 @@ Defaults suit any real schema (the deepest public ones nest about 20) and keep o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -70,9 +73,26 @@ def _setting(name: str, default: int) -> int:
 
 
 @cache
-def default_limits() -> Limits:
-    """The process-wide limits (environment read once)."""
+def _from_environment() -> Limits:
     return Limits.from_environment()
+
+
+_in_force: ContextVar[Limits | None] = ContextVar("govern_compat_limits", default=None)
+
+
+def current_limits() -> Limits:
+    """The limits in force: those of ``limits_in_force``, else the environment's (read once)."""
+    return _in_force.get() or _from_environment()
+
+
+@contextmanager
+def limits_in_force(limits: Limits) -> Iterator[None]:
+    """Apply ``limits`` to every check made inside (in this thread or task), e.g. a server's own."""
+    token = _in_force.set(limits)
+    try:
+        yield
+    finally:
+        _in_force.reset(token)
 
 
 def _children(node: Node) -> list[Node]:
@@ -110,7 +130,7 @@ def measure(root: Node) -> tuple[int, int]:
 
 def admit(root: Node, limits: Limits | None = None, *, what: str = "schema") -> None:
     """Refuse a schema nesting deeper than ``max_depth`` or bigger than ``max_nodes``."""
-    limits = limits or default_limits()
+    limits = limits or current_limits()
     depth, nodes = measure(root)
     if depth > limits.max_depth:
         raise ComplexityExceeded(

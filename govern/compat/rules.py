@@ -30,7 +30,7 @@ from itertools import groupby
 from typing import Any, NamedTuple
 
 from govern.avro.model import Node
-from govern.compat.limits import Limits, default_limits, too_deep, too_many_pairs
+from govern.compat.limits import Limits, current_limits, too_deep, too_many_pairs
 
 _IN_PROGRESS: Any = object()
 COMPATIBLE: tuple[Incompatibility, ...] = ()
@@ -79,7 +79,7 @@ class Checker:
     def __init__(self, limits: Limits | None = None) -> None:
         self.memo: dict[tuple[int, int], Any] = {}
         self.tokens: list[str] = [""]
-        self.limits = limits or default_limits()
+        self.limits = limits or current_limits()
         self.depth = 0  # pairs being computed, one inside the other
         self.active: dict[int, list[int]] = {}  # writer id -> ids of readers it is being computed with
         self.unions: dict[int, _BranchIndex] = {}
@@ -438,4 +438,4 @@ def check_nodes(reader: Node, writer: Node, limits: Limits | None = None) -> tup
     try:
         return Checker(limits).check(reader, writer)
     except RecursionError:  # a caller already deep in its own stack: still the depth budget
-        raise too_deep(limits or default_limits()) from None
+        raise too_deep(limits or current_limits()) from None

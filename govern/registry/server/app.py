@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from govern.compat.limits import Limits
 from govern.registry.errors import Forbidden, RegistryError, ServerError, StoreError, Unauthorized
 from govern.registry.server import compatibility, config, mode, root, schemas, subjects
 from govern.registry.server.auth import Authenticator, User, load_users
@@ -87,11 +88,12 @@ def create_app(
     users: dict[str, User] | str | Path | None = None,
     default_level: str = "BACKWARD",
     max_schema_bytes: int = 1024 * 1024,
+    limits: Limits | None = None,
 ) -> Starlette:
     """Build the registry ASGI app over a store (a `Store`, a SQLite path, or `:memory:` by default)."""
     if store is None or isinstance(store, str | Path):
         store = SqliteStore(store if store is not None else ":memory:")
-    registry = Registry(store, default_level=default_level, max_schema_bytes=max_schema_bytes)
+    registry = Registry(store, default_level=default_level, max_schema_bytes=max_schema_bytes, limits=limits)
     middleware = [Middleware(RawPathMiddleware)]
     if users is not None:
         if not isinstance(users, dict):
