@@ -51,10 +51,12 @@ def json_response(request: Request, body: Any, status: int = 200) -> Response:
 
 
 def error_response(request: Request, error: RegistryError) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="govern-registry"'} if error.status == 401 else None
     response = json_response(request, error.to_body(), error.status)
-    if headers:
-        response.headers.update(headers)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="govern-registry"'
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
