@@ -73,7 +73,7 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKET = re.compile(rb"[\[\]{}]")
 
 
-def _json_depth(raw: bytes) -> int:
+def json_depth(raw: bytes) -> int:
     """How deeply arrays and objects nest in JSON text (brackets inside strings do not count)."""
     depth = deepest = 0
     for match in _BRACKET.finditer(_STRING.sub(b"", raw)):
@@ -101,7 +101,7 @@ async def _body(request: Request) -> Any:
             raise BodyRefused(413, too_big)
     if not raw:
         raise BadRequest("the body must be a JSON object")
-    if _json_depth(bytes(raw)) > config.max_json_depth:
+    if json_depth(bytes(raw)) > config.max_json_depth:
         raise BodyRefused(400, f"the body nests deeper than {config.max_json_depth} levels")
     try:
         return json.loads(raw)

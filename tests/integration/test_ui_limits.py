@@ -17,9 +17,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.common import ServiceConfig
 from services.ui import UiConfig, UiContext, Views, create_app
+from services.ui.app import json_depth
 
 GOOD = {"first_name": "Ada", "last_name": "Lovelace"}
 JSON_TYPE = {"content-type": "application/json"}
@@ -140,3 +143,25 @@ def test_account_writes_are_guarded_the_same_way(
     assert http.post(path, content=funds, headers={**auth, "content-type": "text/plain"}).status_code == 415
     assert http.post(path, content="[" * 50 + "]" * 50, headers={**auth, **JSON_TYPE}).status_code == 400
     assert ui[1].published == []
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from('ab[]{}"\\:,é')),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_the_depth_scan_agrees_with_the_parsed_depth(value: object) -> None:
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False, indent=1)):
+        assert json_depth(text.encode()) == _depth(value)
