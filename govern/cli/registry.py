@@ -45,6 +45,9 @@ def serve(
     head_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds a client has to send a whole request head.")
     ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a client has to send a request body after its head.")
+    ] = 30.0,
     keep_alive: Annotated[float, typer.Option(min=0.1, help="Seconds an idle connection stays open.")] = 5.0,
     max_connections: Annotated[int, typer.Option(min=1, help="Open connections; more are closed.")] = 1000,
     max_requests: Annotated[
@@ -83,6 +86,7 @@ def serve(
         auth_limits=AuthLimits(login_failures_per_user, login_failures_per_address, login_window),
         connections=ConnectionLimits(
             head_timeout_s=head_timeout,
+            body_timeout_s=body_timeout,
             keep_alive_s=keep_alive,
             max_connections=max_connections,
             max_requests=max_requests,

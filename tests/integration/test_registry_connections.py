@@ -108,6 +108,31 @@ def test_a_second_head_on_a_kept_alive_connection_has_its_own_deadline() -> None
             assert 1 < time.monotonic() - started < 3
 
 
+def test_a_trickled_body_is_cut_off_by_the_body_deadline() -> None:
+    limits = ConnectionLimits(body_timeout_s=1.5)
+    with serve_in_thread(connections=limits) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(
+                b"POST /subjects/s/versions HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+            )
+            started = time.monotonic()
+            closed = False
+            while not closed and time.monotonic() - started < 5:
+                time.sleep(0.3)
+                try:
+                    conn.sendall(b" ")
+                    conn.settimeout(0.01)
+                    closed = conn.recv(1024) == b""
+                except TimeoutError:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+            assert closed and 1.2 < time.monotonic() - started < 3
+        assert httpx.get(url + "/subjects").json() == []
+
+
 def test_connections_beyond_the_cap_are_closed_at_once() -> None:
     with serve_in_thread(connections=ConnectionLimits(max_connections=5)) as url:
         host, port = url.removeprefix("http://").split(":")

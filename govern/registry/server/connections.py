@@ -5,9 +5,10 @@ uvicorn times out idle keep-alive connections but not a request head still arriv
 sending one header byte every few seconds held its connection forever, and a few hundred of
 them held the server. `GuardedH11Protocol` (uvicorn's h11 protocol plus a timer) gives every
 request head `head_timeout_s` from the connection's start, or from its first byte after a
-keep-alive pause, then answers 408 and closes. Connections beyond `max_connections` are closed
-at once; requests beyond `max_requests` in flight wait up to `queue_timeout_s` for a turn, then
-get 503 with `Retry-After`.
+keep-alive pause, then answers 408 and closes; a request body gets `body_timeout_s` from the
+end of its head (a body trickled in would otherwise hold one of the request slots).
+Connections beyond `max_connections` are closed at once; requests beyond `max_requests` in
+flight wait up to `queue_timeout_s` for a turn, then get 503 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ConnectionLimits:
     """How long and how many; the defaults survive hundreds of stalled clients."""
 
     head_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     keep_alive_s: float = 5.0
     max_connections: int = 1000
     max_requests: int = 64
@@ -55,7 +57,8 @@ class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline on each request head and a connection cap."""
 
     limits = ConnectionLimits()
-    _head_timer: asyncio.TimerHandle | None = None
+    _timer: asyncio.TimerHandle | None = None
+    _phase: object = None  # h11.IDLE while a head is due, h11.SEND_BODY while a body is
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -77,27 +80,37 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def _watch(self) -> None:
-        """Arm the deadline while part of a head is buffered; idle keep-alive is uvicorn's timer."""
-        waiting = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
-        if waiting and self._head_timer is None:
-            self._arm()
-        elif not waiting and self.conn.their_state is not h11.IDLE:
+        """Arm the head deadline while part of a head is buffered (idle keep-alive is uvicorn's
+        timer), the body deadline while a body is due, neither otherwise."""
+        state = self.conn.their_state
+        if state is h11.IDLE:
+            if self.conn.trailing_data[0] and self._timer is None:
+                self._arm()
+        elif state is h11.SEND_BODY:
+            if self._phase is not h11.SEND_BODY:
+                self._arm(h11.SEND_BODY)
+        else:
             self._disarm()
 
-    def _arm(self) -> None:
+    def _arm(self, phase: object = h11.IDLE) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(self.limits.head_timeout_s, self._head_timed_out)
+        seconds = self.limits.head_timeout_s if phase is h11.IDLE else self.limits.body_timeout_s
+        self._phase = phase
+        self._timer = self.loop.call_later(seconds, self._timed_out)
 
     def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._phase = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+    def _timed_out(self) -> None:
+        phase, self._timer, self._phase = self._phase, None, None
+        if self.transport.is_closing() or self.conn.their_state is not phase:
+            return
+        if phase is h11.IDLE:
             self.transport.write(_REQUEST_TIMEOUT)
-            self.transport.close()
+        self.transport.close()  # a body cut short: the application sees the client disconnect
 
 
 class RequestLimitMiddleware:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -97,11 +97,14 @@ async def read_json(request: Request) -> Any:
         raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the body deadline: nobody to answer, nothing to log
+        raise RegistryError("Request body incomplete", status=408, error_code=408) from None
     raw = b"".join(chunks)
     try:
         return json.loads(raw)
