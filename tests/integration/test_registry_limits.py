@@ -60,6 +60,10 @@ def server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
             ":memory:",
             "--port",
             str(port),
+            "--head-timeout",  # the connection options parse and apply
+            "8",
+            "--max-requests",
+            "16",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
