@@ -61,7 +61,9 @@ class IdlResult:
     def text(self) -> str:
         """The JSON ``avro-tools idl`` prints for this file (without a final newline, as it does)."""
         if self.json is None:
-            raise IdlError("the IDL file declares neither a protocol nor a main schema", None, str(self.files[0]))
+            raise IdlError(
+                "the IDL file declares neither a protocol nor a main schema", None, str(self.files[0])
+            )
         return jackson.dumps(self.json)
 
 

@@ -118,7 +118,9 @@ def strip_indents(doc: str) -> str:
     texts = lines[0::2]
     breaks = lines[1::2]
     for stars in ("**", "*"):
-        if texts[0].startswith(stars) and all(re.match(f"{_HSPACE}*{re.escape(stars)}", t) for t in texts[1:]):
+        if texts[0].startswith(stars) and all(
+            re.match(f"{_HSPACE}*{re.escape(stars)}", t) for t in texts[1:]
+        ):
             out = [re.sub(f"^{re.escape(stars)}{_HSPACE}?", "", texts[0])]
             for brk, text in zip(breaks, texts[1:], strict=True):
                 out.append(brk + re.sub(f"^{_HSPACE}*{re.escape(stars)}{_HSPACE}?", "", text))
@@ -207,13 +209,15 @@ class Compiler:
             except OSError as err:
                 raise CompileError(f"cannot read {path}: {err.strerror or err}", at) from None
             if not data:
-                raise CompileError(f"{path} is empty", at)
+                raise CompileError("the file is empty", Position(1, 1, key))
             if len(data) > MAX_FILE_BYTES:
                 raise CompileError(f"{path} is larger than {MAX_FILE_BYTES} bytes", at)
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as err:
-                raise CompileError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})", at) from None
+                raise CompileError(
+                    f"{path} is not UTF-8 text ({err.reason} at byte {err.start})", at
+                ) from None
             return _FileParser(self, Path(key), text).parse()
         finally:
             self.stack.pop()
@@ -452,7 +456,9 @@ class _FileParser:
         start = props.first or self.peek()
         kind = self.peek().kind
         if kind not in ("record", "error", "enum", "fixed"):
-            raise self.unexpected("'record', 'error', 'enum', 'fixed' or 'import'" if required else "a declaration")
+            raise self.unexpected(
+                "'record', 'error', 'enum', 'fixed' or 'import'" if required else "a declaration"
+            )
         self.next()
         name_token = self.peek()
         identifier = self.identifier()
@@ -512,7 +518,9 @@ class _FileParser:
             self.properties()  # annotations on symbols are accepted and dropped, as in Avro Java
             token = self.peek()
             symbol = self.identifier()
-            problem = name_problem(symbol) or (f"duplicate enum symbol {symbol!r}" if symbol in named.symbols else None)
+            problem = name_problem(symbol) or (
+                f"duplicate enum symbol {symbol!r}" if symbol in named.symbols else None
+            )
             if problem:
                 raise self.error(problem, token)
             named.symbols.append(symbol)
@@ -561,7 +569,9 @@ class _FileParser:
         if "order" in props.values:
             order = props.values.pop("order")
             if not isinstance(order, str) or order.lower() not in _ORDERS:
-                raise self.error('@order(...) must be "ascending", "descending" or "ignore"', props.tokens["order"])
+                raise self.error(
+                    '@order(...) must be "ascending", "descending" or "ignore"', props.tokens["order"]
+                )
             f.order = order.lower()
         self.annotate(f.props, props, FIELD_RESERVED)
         return f
@@ -619,7 +629,9 @@ class _FileParser:
         last_union = max((i for i, m in enumerate(members) if isinstance(m, UnionSchema)), default=-1)
         if last_union >= 0:
             self.compiler.warnings.append(
-                IdlWarning(self.pos(token), "a union inside a union: Avro Java keeps only the members after it")
+                IdlWarning(
+                    self.pos(token), "a union inside a union: Avro Java keeps only the members after it"
+                )
             )
         try:
             return UnionSchema(members[last_union + 1 :])
@@ -690,7 +702,9 @@ class _FileParser:
             self.next()
             while True:
                 token = self.peek()
-                errors.append(self.context.reference(self.full_name(self.identifier()), self.pos(token), self.scope))
+                errors.append(
+                    self.context.reference(self.full_name(self.identifier()), self.pos(token), self.scope)
+                )
                 if self.peek().kind != ",":
                     break
                 self.next()

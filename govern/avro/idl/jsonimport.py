@@ -77,7 +77,9 @@ class _Reader:
         if isinstance(node, str):
             return self.lookup(node, namespace, pointer)
         if isinstance(node, list):
-            branches = [self.schema(b, namespace, join_pointer(pointer, i), depth + 1) for i, b in enumerate(node)]
+            branches = [
+                self.schema(b, namespace, join_pointer(pointer, i), depth + 1) for i, b in enumerate(node)
+            ]
             try:
                 return UnionSchema(branches)
             except ModelError as err:
@@ -107,12 +109,16 @@ class _Reader:
             raise self.fail(str(err), pointer) from None
         return self.lookup(kind, namespace, join_pointer(pointer, "type"))
 
-    def child(self, node: dict[str, Any], key: str, namespace: str | None, pointer: str, depth: int) -> Schema:
+    def child(
+        self, node: dict[str, Any], key: str, namespace: str | None, pointer: str, depth: int
+    ) -> Schema:
         if key not in node:
             raise self.fail(f"missing {key!r}", pointer)
         return self.schema(node[key], namespace, join_pointer(pointer, key), depth + 1)
 
-    def named(self, kind: str, node: dict[str, Any], namespace: str | None, pointer: str, depth: int) -> Named:
+    def named(
+        self, kind: str, node: dict[str, Any], namespace: str | None, pointer: str, depth: int
+    ) -> Named:
         name = node.get("name")
         if not isinstance(name, str):
             raise self.fail(f"a {kind} needs a string 'name'", pointer)
@@ -138,7 +144,9 @@ class _Reader:
                 raise self.fail(f"a {kind} needs a list of 'fields'", pointer)
             seen: set[str] = set()
             for i, item in enumerate(fields):
-                f = self.field(item, result.namespace, join_pointer(join_pointer(pointer, "fields"), i), depth)
+                f = self.field(
+                    item, result.namespace, join_pointer(join_pointer(pointer, "fields"), i), depth
+                )
                 if f.name in seen:
                     raise self.fail(f"duplicate field {f.name!r} in {result.fullname}", pointer)
                 seen.add(f.name)
@@ -181,7 +189,11 @@ class _Reader:
         if "default" in node:
             f.default = node["default"]
             # Java reads a textual float/double default ("NaN", "1.5") as the number it names.
-            if isinstance(f.default, str) and isinstance(type_, Primitive) and type_.type in ("float", "double"):
+            if (
+                isinstance(f.default, str)
+                and isinstance(type_, Primitive)
+                and type_.type in ("float", "double")
+            ):
                 try:
                     f.default = float(f.default)
                 except ValueError:
@@ -260,7 +272,10 @@ def _message(reader: _Reader, name: str, body: Any, space: str | None, pointer: 
     request = body.get("request", [])
     if not isinstance(request, list):
         raise reader.fail("'request' must be a list of fields", pointer)
-    fields = [reader.field(item, space, join_pointer(join_pointer(pointer, "request"), i), 0) for i, item in enumerate(request)]
+    fields = [
+        reader.field(item, space, join_pointer(join_pointer(pointer, "request"), i), 0)
+        for i, item in enumerate(request)
+    ]
     response = reader.schema(body.get("response", "null"), space, join_pointer(pointer, "response"))
     one_way = body.get("one-way") is True
     errors: list[Schema] = []
@@ -277,4 +292,3 @@ def _message(reader: _Reader, name: str, body: Any, space: str | None, pointer: 
     except ModelError as err:
         raise reader.fail(str(err), pointer) from None
     return Message(name, doc if isinstance(doc, str) else None, props, fields, response, errors, one_way)
-

@@ -101,7 +101,9 @@ class Field:
 class Named(Schema):
     """A record, error, enum or fixed type."""
 
-    def __init__(self, kind: str, name: str, namespace: str | None, doc: str | None, position: Position | None):
+    def __init__(
+        self, kind: str, name: str, namespace: str | None, doc: str | None, position: Position | None
+    ):
         self.kind = kind
         self.name = name
         self.namespace = namespace or None
@@ -197,7 +199,10 @@ def _shape(schema: Schema, top: bool = False) -> Any:
     props = tuple(sorted((k, repr(v)) for k, v in schema.props.items()))
     if isinstance(schema, Named):
         body: Any = (
-            tuple((f.name, _shape(f.type), repr(f.default), f.order, tuple(sorted(f.props.items()))) for f in schema.fields),
+            tuple(
+                (f.name, _shape(f.type), repr(f.default), f.order, tuple(sorted(f.props.items())))
+                for f in schema.fields
+            ),
             tuple(schema.symbols),
             schema.enum_default,
             schema.size,
