@@ -195,30 +195,32 @@ class Compiler:
         self.import_dirs = import_dirs
         self.read: set[str] = set()
         self.stack: list[str] = []
+        self.shown: dict[str, str] = {}
         self.files: list[Path] = []
         self.warnings: list[IdlWarning] = []
 
     def compile_file(self, path: Path, at: Position | None = None) -> FileResult:
-        key = os.path.normpath(os.path.abspath(path))
+        key = os.path.normpath(os.path.abspath(path))  # identity: imported once, cycles by it
+        shown = Path(os.path.normpath(path))  # positions name files as the user wrote them
         self.read.add(key)
         self.stack.append(key)
-        self.files.append(Path(key))
+        self.shown[key] = str(shown)
+        self.files.append(shown)
         try:
             try:
-                data = Path(key).read_bytes()
+                data = shown.read_bytes()
             except OSError as err:
-                raise CompileError(f"cannot read {path}: {err.strerror or err}", at) from None
+                raise CompileError(f"cannot read {shown}: {err.strerror or err}", at) from None
             if not data:
-                raise CompileError("the file is empty", Position(1, 1, key))
+                raise CompileError("the file is empty", Position(1, 1, str(shown)))
             if len(data) > MAX_FILE_BYTES:
-                raise CompileError(f"{path} is larger than {MAX_FILE_BYTES} bytes", at)
+                raise CompileError(f"{shown} is larger than {MAX_FILE_BYTES} bytes", at)
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as err:
-                raise CompileError(
-                    f"{path} is not UTF-8 text ({err.reason} at byte {err.start})", at
-                ) from None
-            return _FileParser(self, Path(key), text).parse()
+                reason = f"{shown} is not UTF-8 text ({err.reason} at byte {err.start})"
+                raise CompileError(reason, at) from None
+            return _FileParser(self, shown, text).parse()
         finally:
             self.stack.pop()
 
@@ -734,21 +736,22 @@ class _FileParser:
         key = os.path.normpath(os.path.abspath(found))
         if key in self.compiler.stack:
             chain = self.compiler.stack[self.compiler.stack.index(key) :] + [key]
-            raise CompileError("import cycle: " + " -> ".join(chain), at)
+            raise CompileError("import cycle: " + " -> ".join(self.compiler.shown[k] for k in chain), at)
         if key in self.compiler.read:
             return  # imported before: its types are known already (Avro Java skips it too)
+        found = Path(os.path.normpath(found))
         if kind == "idl":
-            result = self.compiler.compile_file(Path(key), at)
+            result = self.compiler.compile_file(found, at)
             if self.protocol is not None and result.protocol is not None:
                 self.protocol.messages.update(result.protocol.messages)
             return
         self.compiler.read.add(key)
-        self.compiler.files.append(Path(key))
+        self.compiler.files.append(found)
         try:
             if kind == "schema":
-                import_schema(Path(key), self.context)
+                import_schema(found, self.context)
             else:
-                messages = import_protocol(Path(key), self.context)
+                messages = import_protocol(found, self.context)
                 if self.protocol is not None:
                     self.protocol.messages.update(messages)
         except JsonImportError as err:
