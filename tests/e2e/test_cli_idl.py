@@ -62,3 +62,111 @@ def test_import_cycle_is_named(tmp_path: Path) -> None:
     done = govern("a.avdl", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: b.avdl:1:25: import cycle: a.avdl -> b.avdl -> a.avdl"
+
+
+# -- .avdl as a schema source of the catalog: `govern check --against` on a break inside a type --
+
+BILLING = """@namespace("com.acme.billing")
+protocol Billing {
+  enum Currency { EUR, USD }
+
+  /** An invoice sent to a customer. */
+  record Invoice {
+    string id;
+    decimal(12,2) amount;
+    Currency currency = "EUR";
+  }
+}
+"""
+REFUND = """namespace com.acme.billing;
+schema Refund;
+
+import idl "billing.avdl";
+
+record Refund {
+  string invoice_id;
+  timestamp_ms at;
+}
+"""
+TOPICS = """version: 1
+defaults:
+  compatibility: BACKWARD
+topics:
+  invoices:
+    key: invoice id
+    value_schema: com.acme.billing.Invoice
+  refunds:
+    key: invoice id
+    value_schema: avro/refund.avdl
+"""
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid"}
+GIT_ENV |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+
+
+def _git(repo: Path, *args: str) -> None:
+    import os
+
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "avro").mkdir()
+    (tmp_path / "governance").mkdir()
+    (tmp_path / "govern.toml").write_text('schemas_dir = "avro"\ncontracts_dir = "governance"\n')
+    (tmp_path / "governance" / "topics.yaml").write_text(TOPICS)
+    (tmp_path / "governance" / "billing.yaml").write_text(
+        "service: billing\nproduces:\n  - topic: invoices\n  - topic: refunds\n"
+    )
+    (tmp_path / "avro" / "billing.avdl").write_text(BILLING)
+    (tmp_path / "avro" / "refund.avdl").write_text(REFUND)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "v1")
+    return tmp_path
+
+
+def _check(repo: Path) -> tuple[int, dict]:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", "govern", "check", "--against", "main", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_check_against_passes_a_compatible_avdl_edit(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    billing = repo / "avro" / "billing.avdl"
+    billing.write_text(BILLING.replace("    string id;\n", "    string id;\n    string? note = null;\n"))
+    code, data = _check(repo)
+    assert code == 0 and data["compatible"] is True, data
+    assert [s["subject"] for s in data["subjects"]] == ["invoices-value"]
+
+
+def test_check_against_fails_a_break_inside_an_avdl_type_at_its_line(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    billing = repo / "avro" / "billing.avdl"
+    billing.write_text(BILLING.replace("    string id;\n", "    string id;\n    int seats;\n"))
+    code, data = _check(repo)
+    assert code == 1 and data["compatible"] is False
+    [entry] = [s for s in data["subjects"] if s["subject"] == "invoices-value"]
+    [finding] = entry["findings"]
+    assert finding["rule"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
+    assert (finding["file"], finding["line"]) == ("avro/billing.avdl", 6)  # `record Invoice`
+
+
+def test_check_against_fails_a_break_in_a_schema_syntax_file(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    refund = repo / "avro" / "refund.avdl"
+    refund.write_text(REFUND.replace("  timestamp_ms at;\n", "  timestamp_ms at;\n  Currency currency;\n"))
+    code, data = _check(repo)
+    assert code == 1
+    [entry] = [s for s in data["subjects"] if s["subject"] == "refunds-value"]
+    [finding] = entry["findings"]
+    assert finding["rule"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
+    assert (finding["file"], finding["line"]) == ("avro/refund.avdl", 6)  # `record Refund`
