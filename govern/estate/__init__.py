@@ -1,0 +1,20 @@
+"""An existing estate read into govern: a registry's subjects and a cluster's topics as schemas/ and
+contracts/ (`govern import`).
+
+    from govern.estate import survey_registry, survey_cluster, plan_files, write_files
+"""
+
+from govern.estate.survey import Estate, KafkaTopic, RegisteredSubject, survey_cluster, survey_registry
+from govern.estate.write import PLACEHOLDER_SERVICE, ImportPlan, plan_files, write_files
+
+__all__ = [
+    "PLACEHOLDER_SERVICE",
+    "Estate",
+    "ImportPlan",
+    "KafkaTopic",
+    "RegisteredSubject",
+    "plan_files",
+    "survey_cluster",
+    "survey_registry",
+    "write_files",
+]
