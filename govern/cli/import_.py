@@ -38,6 +38,16 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    topics: Annotated[
+        str | None,
+        typer.Option(
+            "--topics",
+            metavar="REGEX",
+            help="With --bootstrap: survey only topics whose whole name matches (default: every "
+            "topic not starting with '_').",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
 ) -> None:
     """Write schemas/ and contracts/ for an existing registry, so govern can govern it as it is.
@@ -67,7 +77,7 @@ def import_command(
     with connect(config.registry_url, vars(config), retries=1) as client:
         estate = survey_registry(client, subjects, progress)
         if bootstrap:
-            survey_cluster(estate, bootstrap, progress=progress)
+            survey_cluster(estate, bootstrap, topics=topics, progress=progress)
     plan = plan_files(estate, schemas_dir=config.schemas_dir, contracts_dir=config.contracts_dir)
     write_files(
         root,

@@ -79,10 +79,7 @@ def survey_registry(
 ) -> Estate:
     """The latest version of every live subject matching `pattern` (a full-match regex), with the
     subjects their references name (matched or not: a schema is unreadable without them)."""
-    try:
-        matcher = re.compile(pattern) if pattern else None
-    except re.error as error:
-        raise InputError(f"--subjects {pattern!r} is not a valid regular expression: {error}") from None
+    matcher = _regex(pattern, "--subjects")
     estate = Estate(client.url, (client.get_config().compatibility or "BACKWARD").upper())
     wanted = [s for s in sorted(client.subjects()) if matcher is None or matcher.fullmatch(s)]
     queue = list(wanted)
@@ -110,15 +107,18 @@ def survey_cluster(
     estate: Estate,
     bootstrap: str,
     *,
+    topics: str | None = None,
     config: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Add the cluster's non-internal topics, their settings, readers and sampled schema ids."""
+    """Add the cluster's non-internal topics (those matching the full-match regex `topics`), their
+    settings, the consumer groups reading them and the schema ids in their newest records."""
     from confluent_kafka.admin import AdminClient, ConfigResource
 
     from govern.errors import EnvironmentProblem
     from govern.kafka import ADMIN_TIMEOUT_S, client_config
 
+    matcher = _regex(topics, "--topics")
     admin = AdminClient(client_config(bootstrap, **(config or {})))
     try:
         metadata = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
@@ -127,29 +127,39 @@ def survey_cluster(
             f"Kafka at {bootstrap} did not answer: {error}",
             hint="check --bootstrap and that the cluster runs",
         ) from None
-    names = sorted(name for name in metadata.topics if not name.startswith("_"))
+    names = sorted(
+        name
+        for name in metadata.topics
+        if not name.startswith("_") and (matcher is None or matcher.fullmatch(name))
+    )
+    partitions = {name: len(metadata.topics[name].partitions) for name in names}
     resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in names]
     policies: dict[str, str] = {}
     for resource, future in admin.describe_configs(resources).items() if resources else ():
-        entries = future.result(timeout=ADMIN_TIMEOUT_S)
-        policies[resource.name] = (
-            str(entries["cleanup.policy"].value) if "cleanup.policy" in entries else "delete"
-        )
+        policy = future.result(timeout=ADMIN_TIMEOUT_S).get("cleanup.policy")
+        policies[resource.name] = str(policy.value) if policy is not None else "delete"
     groups = _readers(admin, set(names))
-    topics: dict[str, KafkaTopic] = {}
-    for index, name in enumerate(names):
-        if progress:
-            progress(f"sampling topic {index + 1} of {len(names)}: {name}")
-        keys, values = _sample_ids(bootstrap, name, len(metadata.topics[name].partitions), config)
-        topics[name] = KafkaTopic(
+    if progress:
+        progress(f"sampling the newest records of {len(names)} topic(s)")
+    keys, values = _sample_ids(bootstrap, partitions, config)
+    estate.topics = {
+        name: KafkaTopic(
             name,
-            len(metadata.topics[name].partitions),
+            partitions[name],
             policies.get(name, "delete"),
             tuple(sorted(groups.get(name, ()))),
-            tuple(sorted(values)),
-            tuple(sorted(keys)),
+            tuple(sorted(values.get(name, ()))),
+            tuple(sorted(keys.get(name, ()))),
         )
-    estate.topics = topics
+        for name in names
+    }
+
+
+def _regex(pattern: str | None, option: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern) if pattern else None
+    except re.error as error:
+        raise InputError(f"{option} {pattern!r} is not a valid regular expression: {error}") from None
 
 
 def _readers(admin: Any, topics: set[str]) -> dict[str, set[str]]:
@@ -170,29 +180,33 @@ def _readers(admin: Any, topics: set[str]) -> dict[str, set[str]]:
 
 
 def _sample_ids(
-    bootstrap: str, topic: str, partitions: int, config: dict[str, Any] | None
-) -> tuple[set[int], set[int]]:
-    """Schema ids in the Confluent wire prefix of the newest keys and values of `topic`."""
-    from confluent_kafka import OFFSET_INVALID, Consumer, TopicPartition
+    bootstrap: str, partitions: dict[str, int], config: dict[str, Any] | None
+) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """topic -> schema ids in the Confluent wire prefix of its newest keys, and of its values.
+
+    One consumer, partitions assigned directly at most `SAMPLE_PER_PARTITION` records from their
+    ends; it stops when all were read or after `SAMPLE_TIMEOUT_S`.
+    """
+    from confluent_kafka import Consumer, TopicPartition
 
     from govern.kafka import client_config
 
     settings = {"group.id": "govern-import", "enable.auto.commit": False, **(config or {})}
     consumer = Consumer(client_config(bootstrap, **settings))
-    keys: set[int] = set()
-    values: set[int] = set()
+    keys: dict[str, set[int]] = {}
+    values: dict[str, set[int]] = {}
     try:
         assignment = []
         remaining = 0
-        for partition in range(partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=5.0)
-            if high > low and high != OFFSET_INVALID:
-                start = max(low, high - SAMPLE_PER_PARTITION)
-                assignment.append(TopicPartition(topic, partition, start))
-                remaining += high - start
-        if not assignment:
-            return keys, values
-        consumer.assign(assignment)
+        for topic, count in partitions.items():
+            for partition in range(count):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=5.0)
+                if high > low >= 0:
+                    start = max(low, high - SAMPLE_PER_PARTITION)
+                    assignment.append(TopicPartition(topic, partition, start))
+                    remaining += high - start
+        if assignment:
+            consumer.assign(assignment)
         deadline = time.monotonic() + SAMPLE_TIMEOUT_S
         while remaining > 0 and time.monotonic() < deadline:
             message = consumer.poll(0.5)
@@ -202,7 +216,7 @@ def _sample_ids(
             for found, data in ((keys, message.key()), (values, message.value())):
                 schema_id = _wire_id(data)
                 if schema_id is not None:
-                    found.add(schema_id)
+                    found.setdefault(message.topic(), set()).add(schema_id)
     finally:
         consumer.close()
     return keys, values
