@@ -85,4 +85,5 @@ def test_import_reads_topics_groups_and_places_record_strategy_subjects(
     )  # fmt: skip
     assert catalog.returncode == 0, catalog.stderr
     [topic] = json.loads(catalog.stdout)["topics"]
-    assert sorted(s["name"] for s in topic["subjects"]) == ["com.acme.OrderCancelled", "com.acme.OrderShipped"]
+    names = sorted(s["name"] for s in topic["subjects"])
+    assert names == ["com.acme.OrderCancelled", "com.acme.OrderShipped"]
