@@ -160,7 +160,8 @@ def test_a_branch_with_a_break_writes_nothing_until_the_ledger_accepts_it(tmp_pa
     ][0]
     expires = (dt.date.today() + dt.timedelta(days=7)).isoformat()
     (repo / "contracts/accepted-breaks.yaml").write_text(
-        f"breaks:\n  - subject: invoices-value\n    rule: {finding['rule']}\n    location: {finding['location']}\n"
+        "breaks:\n  - subject: invoices-value\n"
+        f"    rule: {finding['rule']}\n    location: {finding['location']}\n"
         f"    reason: billing readers upgraded\n    owner: billing\n    expires: {expires}\n"
     )
     result = govern("register", "--registry", url, "--format", "json", cwd=repo)
