@@ -4,8 +4,9 @@ contracts/ (`govern import`).
     from govern.estate import survey_registry, survey_cluster, plan_files, write_files
 """
 
+from govern.estate.from_registry import plan_files
+from govern.estate.plan import PLACEHOLDER_SERVICE, ImportPlan, write_files
 from govern.estate.survey import Estate, KafkaTopic, RegisteredSubject, survey_cluster, survey_registry
-from govern.estate.write import PLACEHOLDER_SERVICE, ImportPlan, plan_files, write_files
 
 __all__ = [
     "PLACEHOLDER_SERVICE",

@@ -1,4 +1,4 @@
-"""An estate as govern's catalog: schemas/ and contracts/ files, written all at once or not at all.
+"""A registry (and cluster) as govern's catalog: which topics its subjects describe, and the files.
 
 Every subject's latest version becomes a schema file (a named type as `<full name>.avsc`,
 anything else as `<subject>.avsc`; primitives need none). Subjects are read back into topics by
@@ -18,21 +18,22 @@ output is deterministic: the same estate always gives the same files, byte for b
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from govern.errors import InputError
+from govern.catalog.model import combined_level
+from govern.estate.plan import (
+    PLACEHOLDER_SERVICE,
+    UNKNOWN_KEY,
+    ImportPlan,
+    SchemaFiles,
+    ServiceEntry,
+    TopicEntry,
+    render,
+)
 from govern.estate.survey import Estate, subjects_with_ids
 
-PLACEHOLDER_SERVICE = "unassigned"
 _PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
-_PLAIN = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 
 @dataclass
@@ -44,44 +45,47 @@ class _Topic:
     key_strategy: str = "topic"
 
 
-@dataclass
-class ImportPlan:
-    """The files an import writes (path relative to the project root -> text) and what it noticed."""
-
-    files: dict[str, str]
-    topics: list[str]
-    notes: list[str]
-
-
 def plan_files(
     estate: Estate, *, schemas_dir: str = "schemas", contracts_dir: str = "contracts"
 ) -> ImportPlan:
     """The catalog files for `estate`; InputError when it cannot be described without renaming."""
     notes: list[str] = []
-    files: dict[str, str] = {}
-    owner: dict[str, str] = {}  # schema file -> the subject that wrote it
-    where: dict[str, str] = {}  # subject -> how contracts name its schema (path, type name, primitive)
+    schemas = SchemaFiles()
+    where: dict[str, str] = {}  # subject -> how contracts name its schema (path or primitive)
     for name, subject in sorted(estate.subjects.items()):
         primitive = _primitive(subject.schema)
         if primitive is not None:
             where[name] = primitive
-            continue
-        full = subject.full_name
-        path = f"{schemas_dir}/{full or name}.avsc"
-        text = json.dumps(subject.schema, indent=2, ensure_ascii=False) + "\n"
-        if path in files and files[path] != text:
-            raise InputError(
-                f"subjects {owner[path]!r} and {name!r} both define {full or name} differently",
-                hint="govern knows each named type once; import the subjects apart (--subjects REGEX) "
-                "or align the two versions in the registry",
-            )
-        files[path], owner[path] = text, owner.get(path, name)
-        where[name] = path
+        else:
+            path = f"{schemas_dir}/{subject.full_name or name}.avsc"
+            where[name] = schemas.add(path, subject.schema, f"subject {name!r}")
     topics = _topics(estate, notes)
-    files[f"{contracts_dir}/topics.yaml"] = _topics_yaml(estate, topics, where, notes)
-    if topics:
-        files[f"{contracts_dir}/{PLACEHOLDER_SERVICE}.yaml"] = _placeholder_yaml(estate, topics)
-    return ImportPlan(files, [t.name for t in topics], notes)
+    entries = [_entry(estate, topic, where, notes) for topic in topics]
+    placeholder = ServiceEntry(
+        PLACEHOLDER_SERVICE,
+        "Producers not known yet (imported from an existing registry).",
+        produces=[t.name for t in topics],
+        comments=_readers(estate, topics),
+        header=(
+            "Written by `govern import`. Kafka does not record who produces a topic, so every imported",
+            "topic is listed under this placeholder service: move each one to the contract of the",
+            "service that writes it (contracts/<service>.yaml), then delete this file.",
+        ),
+    )
+    source = f"the schema registry at {estate.registry}" + (
+        " and its Kafka cluster" if estate.topics is not None else ""
+    )
+    contracts = render(
+        entries,
+        [placeholder] if topics else [],
+        header=(
+            f"Written by `govern import` from {source}.",
+            "Each topic's `key:` says what its key holds: describe it. See contracts/README.md.",
+        ),
+        default_level=estate.global_level,
+        contracts_dir=contracts_dir,
+    )
+    return ImportPlan({**schemas.files, **contracts}, [t.name for t in topics], notes)
 
 
 def _primitive(schema: Any) -> str | None:
@@ -175,109 +179,30 @@ def _level(estate: Estate, entry: _Topic, notes: list[str]) -> str | None:
         notes.append(
             f"topic {entry.name!r}: its subjects have different levels {sorted(levels)}; kept the strictest"
         )
-    from govern.catalog.model import combined_level
-
     level = combined_level(sorted(levels))
     return None if level == estate.global_level else level
 
 
-def _yaml(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_yaml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
-    text = str(value)
-    return (
-        text
-        if _PLAIN.fullmatch(text) and text not in ("true", "false", "null", "yes", "no")
-        else json.dumps(text)
+def _entry(estate: Estate, topic: _Topic, where: dict[str, str], notes: list[str]) -> TopicEntry:
+    kafka = (estate.topics or {}).get(topic.name)
+    return TopicEntry(
+        topic.name,
+        _schema_value(estate, topic.value, topic.value_strategy, where),
+        key=f"Avro key ({', '.join(topic.key)})" if topic.key else UNKNOWN_KEY,
+        key_schema=_schema_value(estate, topic.key, topic.key_strategy, where) if topic.key else None,
+        subject_strategy=(topic.value_strategy, topic.key_strategy),
+        compatibility=_level(estate, topic, notes),
+        partitions=kafka.partitions if kafka else None,
+        cleanup_policy=kafka.cleanup_policy if kafka and kafka.cleanup_policy != "delete" else None,
     )
 
 
-def _topics_yaml(estate: Estate, topics: list[_Topic], where: dict[str, str], notes: list[str]) -> str:
-    lines = [
-        f"# Written by `govern import` from the schema registry at {estate.registry}"
-        + (" and its Kafka cluster." if estate.topics is not None else "."),
-        "# Each topic's `key:` says what its key holds: describe it. See contracts/README.md.",
-        "version: 1",
-        "defaults:",
-        f"  compatibility: {estate.global_level}  # the registry's global level",
-        "topics:" if topics else "topics: {}",
-    ]
-    for entry in topics:
-        kafka = (estate.topics or {}).get(entry.name)
-        lines.append(f"  {_yaml(entry.name)}:")
-        key_text = f"Avro key ({', '.join(entry.key)})" if entry.key else "unknown (imported)"
-        lines.append(f"    key: {_yaml(key_text)}")
-        lines.append(
-            f"    value_schema: {_yaml(_schema_value(estate, entry.value, entry.value_strategy, where))}"
-        )
-        if entry.key:
-            lines.append(
-                f"    key_schema: {_yaml(_schema_value(estate, entry.key, entry.key_strategy, where))}"
-            )
-        if (entry.value_strategy, entry.key_strategy) != ("topic", "topic"):
-            strategy: Any = (
-                entry.value_strategy
-                if entry.value_strategy == entry.key_strategy or not entry.key
-                else {"value": entry.value_strategy, "key": entry.key_strategy}
-            )
-            lines.append(f"    subject_strategy: {_yaml(strategy)}")
-        level = _level(estate, entry, notes)
-        if level:
-            lines.append(f"    compatibility: {level}")
+def _readers(estate: Estate, topics: list[_Topic]) -> dict[str, str]:
+    """topic -> a comment naming the consumer groups reading it (with a cluster surveyed)."""
+    out = {}
+    for topic in topics:
+        kafka = (estate.topics or {}).get(topic.name)
         if kafka is not None:
-            lines.append(f"    partitions: {kafka.partitions}")
-            if kafka.cleanup_policy != "delete":
-                lines.append(f"    cleanup_policy: {_yaml(kafka.cleanup_policy)}")
-    return "\n".join(lines) + "\n"
-
-
-def _placeholder_yaml(estate: Estate, topics: list[_Topic]) -> str:
-    lines = [
-        "# Written by `govern import`. Kafka does not record who produces a topic, so every imported",
-        "# topic is listed under this placeholder service: move each one to the contract of the",
-        "# service that writes it (contracts/<service>.yaml), then delete this file.",
-        f"service: {PLACEHOLDER_SERVICE}",
-        "description: Producers not known yet (imported from an existing registry).",
-        "produces:",
-    ]
-    for entry in topics:
-        kafka = (estate.topics or {}).get(entry.name)
-        readers = ""
-        if kafka is not None:
-            readers = (
-                f"  # read by consumer groups: {', '.join(kafka.groups)}" if kafka.groups else "  # no reader"
-            )
-        lines.append(f"  - topic: {_yaml(entry.name)}{readers}")
-    return "\n".join(lines) + "\n"
-
-
-def write_files(root: Path, plan: ImportPlan, *, force: bool, validate: Any = None) -> None:
-    """Write `plan` under `root`: all files or none.
-
-    Existing files are refused unless `force`. The files are first written to a folder beside
-    them and `validate(folder)` (loading them as a catalog) must pass; only then are they moved
-    into place, one rename each.
-    """
-    root = Path(root)
-    existing = sorted(p for p in plan.files if (root / p).exists())
-    if existing and not force:
-        raise InputError(
-            f"{existing[0]} exists" + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""),
-            hint="import into an empty folder (--root DIR), or pass --force to overwrite these files",
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".govern-import-", dir=root))
-    try:
-        for rel, text in plan.files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        if validate is not None:
-            validate(staging)
-        for rel in plan.files:
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, root / rel)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            groups = ", ".join(kafka.groups)
+            out[topic.name] = f"read by consumer groups: {groups}" if groups else "no consumer group reads it"
+    return out
