@@ -527,7 +527,7 @@ def catalog_at(
             for rel in disk.files(folder):
                 if rel not in changed:
                     same[rel] = disk.read_bytes(rel) or b""
-    tree = GitTree(repo, commit, folders, same, label)
+    tree = GitTree(repo, commit, folders, same, label=label)
     if not tree.is_dir(folders[0]):
         return None
     try:

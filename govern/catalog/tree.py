@@ -99,6 +99,7 @@ class GitTree(Tree):
         commit: str,
         directories: tuple[str, ...],
         same: Mapping[str, bytes] | None = None,
+        *,
         label: str | None = None,
     ) -> None:
         self.repo = repo

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from govern.pytest_plugin import _header_for
 from govern.recording.format import SchemaEntry
-from govern.recording.pytest_fixtures import header_for
 from govern.recording.record import _preferred
 from govern.recording.replay import _subject_for
 
@@ -44,5 +44,5 @@ def test_record_prefers_the_subject_a_serializer_of_the_topic_uses() -> None:
     [("topic", None), ("record", "com.acme.Order"), ("topic_record", "orders-com.acme.Order")],
 )
 def test_replay_fixture_registers_under_the_strategys_subject(strategy: str, subject: str | None) -> None:
-    header = header_for({"o": ORDER}, "orders", subject_strategy=strategy)
+    header = _header_for({"o": ORDER}, "orders", strategy)
     assert header.schemas[0].subject == subject
