@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -115,8 +116,16 @@ def read_avdl(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
         ) from None
 
     path = tree.local_path(rel)
-    result = compile_idl(path)  # IdlError (exit 2) names file:line:col
     local_root = str(path)[: -len(rel)]
+    try:
+        result = compile_idl(path)
+    except SchemaParseError as error:  # IdlError: file:line:col (files named as the tree names them)
+        message = re.sub(
+            re.escape(local_root) + r"([^:\s]+)", lambda m: tree.display(m.group(1)), error.message
+        )
+        raise InputError(
+            message, hint=error.hint or "fix the Avro IDL there (`govern idl FILE` compiles it alone)"
+        ) from None
 
     def shown(position: Position | None) -> Position | None:  # named as the tree names its files
         if position is None or not (position.file or "").startswith(local_root):

@@ -63,6 +63,8 @@ def test_every_named_type_is_known_by_full_name_wherever_defined(catalog: Catalo
     assert where["com.acme.common.Currency"] == "avro/common/types.avsc"  # a JSON array of types
     assert where["com.acme.payments.Method"] == "avro/payments/payment_v2.avsc"  # nested, versioned file
     assert where["com.acme.shipping.Shipment"] == "avro/shipping/v1/shipment.avsc"  # nested folder
+    assert where["com.acme.billing.InvoiceStatus"] == "avro/billing/billing.avdl"  # Avro IDL, protocol
+    assert where["com.acme.billing.Refund"] == "avro/billing/refund.avdl"  # Avro IDL, schema syntax
     # defined identically twice (copied nested type): fine, the first file's definition counts
     assert where["com.acme.common.Address"] == "avro/customers/customer-events.avsc"
 
@@ -264,3 +266,16 @@ def test_any_file_content_loads_or_is_one_bad_input_line(
         load_catalog(root)
     except InputError as error:
         assert "\n" not in error.message and ".avsc" in error.message
+
+
+def test_avdl_syntax_error_and_import_cycle_name_file_line_col(tree: Path) -> None:
+    billing = tree / "avro/billing/billing.avdl"
+    edit(billing, "    int lines;", "    int lines")
+    error = fails(tree)
+    assert re.search(
+        rf"{re.escape(str(billing))}:{line_of(billing, 'InvoiceStatus status')}:\d+: ", error.message
+    )
+    edit(billing, "    int lines", "    int lines;")
+    (tree / "avro/billing/a.avdl").write_text('protocol A { import idl "b.avdl"; }\n')
+    (tree / "avro/billing/b.avdl").write_text('protocol B { import idl "a.avdl"; }\n')
+    assert "import cycle" in fails(tree).message
