@@ -1,13 +1,14 @@
 """The schemas folder in any layout: every named type known by its full name, wherever it is defined.
 
 A source file is read by the reader registered for its suffix (`READERS`: one function from a
-file's text to a `SchemaFile`, its JSON document and what it defines). An `.avsc` file holds one
-schema of any kind, or a JSON array of types; files may be named anything and nested at any
-depth. The `SchemaIndex` knows every named type of the folder by full name: the same full name
-defined twice identically is fine (copied nested types are common), differently is exit 2 naming
-both places. Files are parsed with `govern.avro` (the one parser), each with the files defining
-the names it uses as references, so positions stay those of each file; a name from another file
-resolves in any order, a cycle across files is exit 2.
+file to a `SchemaFile`, its JSON document and what it defines): an `.avsc` file holds one schema
+of any kind, or a JSON array of types; an `.avdl` file is compiled by `govern.avro.idl`. Files
+may be named anything and nested at any depth. The `SchemaIndex` knows every named type of the
+folder by full name: the same full name defined twice identically is fine (copied nested types
+are common), differently is exit 2 naming both places. Files are parsed with `govern.avro` (the
+one parser), each with the files defining the names it uses as references, so positions stay
+those of each file; a name from another file resolves in any order, a cycle across files is
+exit 2.
 """
 
 from __future__ import annotations
