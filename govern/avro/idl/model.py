@@ -9,6 +9,7 @@ namespaces relative to the enclosing one, ``order`` only when not ascending.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,10 +79,9 @@ class UnionSchema(Schema):
 class Ref(Schema):
     """A named type used by its full name; ``target`` is set when the name is resolved."""
 
-    def __init__(self, fullname: str, position: Position | None, scope: object = None) -> None:
+    def __init__(self, fullname: str, position: Position | None) -> None:
         self.fullname = fullname
         self.position = position
-        self.scope = scope  # None inside a named type; else the file whose message or main uses it
         self.target: Named | None = None
         self.props: dict[str, Any] = {}
 
@@ -156,16 +156,13 @@ class Context:
 
     def __init__(self) -> None:
         self.types: dict[str, Named] = {}
-        self._pending: list[Ref] = []
 
     def find(self, fullname: str) -> Named | None:
         return self.types.get(fullname)
 
-    def reference(self, fullname: str, position: Position | None, scope: object = None) -> Ref:
-        ref = Ref(fullname, position, scope)
+    def reference(self, fullname: str, position: Position | None) -> Ref:
+        ref = Ref(fullname, position)
         ref.target = self.types.get(fullname)
-        if ref.target is None:
-            self._pending.append(ref)
         return ref
 
     def define(self, named: Named) -> None:
@@ -177,19 +174,38 @@ class Context:
             where = f" (first defined at {known.position})" if known.position else ""
             raise ModelError(f"can't redefine {named.fullname!r}{where}")
 
-    def resolve(self, scope: object = None, everything: bool = False) -> Ref | None:
-        """Resolve the references in named types and in ``scope``; return the first undefined one."""
-        still: list[Ref] = []
-        undefined: Ref | None = None
-        for ref in self._pending:
-            if everything or ref.scope is None or ref.scope is scope:
-                ref.target = self.types.get(ref.fullname)
-                if ref.target is None and undefined is None:
-                    undefined = ref
-            if ref.target is None:
-                still.append(ref)
-        self._pending = still
-        return undefined
+    def resolve(self, roots: list[Schema]) -> Ref | None:
+        """Resolve every name reachable from ``roots`` and the known types; the first undefined.
+
+        Only what is reachable counts: a reference a union dropped (see the compiler) is never
+        resolved, as in Avro Java.
+        """
+        stack: list[Schema] = [*reversed(list(self.types.values())), *reversed(roots)]
+        seen: set[int] = set()
+        while stack:
+            schema = stack.pop()
+            if id(schema) in seen:
+                continue
+            seen.add(id(schema))
+            if isinstance(schema, Ref):
+                schema.target = schema.target or self.types.get(schema.fullname)
+                if schema.target is None:
+                    return schema
+                stack.append(schema.target)
+            elif isinstance(schema, Named):
+                stack.extend(f.type for f in reversed(schema.fields))
+            elif isinstance(schema, ArraySchema):
+                stack.append(schema.items)
+            elif isinstance(schema, MapSchema):
+                stack.append(schema.values)
+            elif isinstance(schema, UnionSchema):
+                stack.extend(reversed(schema.branches))
+        return None
+
+
+def message_schemas(messages: Iterable[Message]) -> list[Schema]:
+    """The schemas messages use: parameters, response, errors."""
+    return [s for m in messages for s in (*(f.type for f in m.request), m.response, *m.errors)]
 
 
 def _shape(schema: Schema, top: bool = False) -> Any:
