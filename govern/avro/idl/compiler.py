@@ -247,6 +247,8 @@ class _FileParser:
         except lexer.LexError as err:
             raise CompileError(err.reason, Position(err.line, err.col, self.file)) from None
         self.visible = [t for t in self.tokens if t.kind != lexer.DOC]
+        self.last = len(self.visible) - 1  # the end-of-file token; padded for look-ahead past it
+        self.visible += [self.visible[-1]] * 4
         self.i = 0
         self.processed = -1  # index of the last token a doc comment was looked for before
         self.namespaces: list[str] = []
@@ -258,11 +260,12 @@ class _FileParser:
         return Position(token.line, token.col, self.file)
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.visible[min(self.i + ahead, len(self.visible) - 1)]
+        return self.visible[self.i + ahead]
 
     def next(self) -> Token:
         token = self.peek()
-        self.i = min(self.i + 1, len(self.visible) - 1)
+        if self.i < self.last:
+            self.i += 1
         return token
 
     def error(self, reason: str, token: Token | None = None) -> CompileError:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from govern.avro.idl.jackson import plain
 from govern.avro.jsonpos import Position
 
 NO_DEFAULT: Any = object()
@@ -393,11 +394,11 @@ def _qualified(fullname: str, namespace: str | None, name: str, space: str | Non
 def schema_json(schema: Schema, names: _Names) -> Any:
     schema = deref(schema)
     if isinstance(schema, Primitive):
-        return {"type": schema.type, **schema.props} if schema.props else schema.type
+        return {"type": schema.type, **plain(schema.props)} if schema.props else schema.type
     if isinstance(schema, ArraySchema):
-        return {"type": "array", "items": schema_json(schema.items, names), **schema.props}
+        return {"type": "array", "items": schema_json(schema.items, names), **plain(schema.props)}
     if isinstance(schema, MapSchema):
-        return {"type": "map", "values": schema_json(schema.values, names), **schema.props}
+        return {"type": "map", "values": schema_json(schema.values, names), **plain(schema.props)}
     if isinstance(schema, UnionSchema):
         return [schema_json(branch, names) for branch in schema.branches]
     assert isinstance(schema, Named)
@@ -422,7 +423,7 @@ def schema_json(schema: Schema, names: _Names) -> Any:
             out["default"] = schema.enum_default
     else:
         out["size"] = schema.size
-    out.update(schema.props)
+    out.update(plain(schema.props))
     if schema.aliases:
         out["aliases"] = [
             _qualified(alias, alias.rpartition(".")[0] or None, alias.rpartition(".")[2], schema.namespace)
@@ -436,12 +437,12 @@ def field_json(f: Field, names: _Names) -> dict[str, Any]:
     if f.doc is not None:
         out["doc"] = f.doc
     if f.default is not NO_DEFAULT:
-        out["default"] = f.default
+        out["default"] = plain(f.default)
     if f.order != "ascending":
         out["order"] = f.order
     if f.aliases:
         out["aliases"] = list(f.aliases)
-    out.update(f.props)
+    out.update(plain(f.props))
     return out
 
 
@@ -451,13 +452,16 @@ def standalone_json(schema: Schema) -> Any:
 
 
 def protocol_json(protocol: Protocol) -> dict[str, Any]:
-    """``Protocol.toJson``: types not already written inline, then the messages."""
+    """``Protocol.toJson``: types not already written inline, then the messages.
+
+    As everywhere here, NaN and the infinities come out as the strings Jackson prints.
+    """
     out: dict[str, Any] = {"protocol": protocol.name}
     if protocol.namespace is not None:
         out["namespace"] = protocol.namespace
     if protocol.doc is not None:
         out["doc"] = protocol.doc
-    out.update(protocol.props)
+    out.update(plain(protocol.props))
     names = _Names(protocol.namespace)
     out["types"] = [schema_json(t, names) for t in protocol.types if t.fullname not in names.written]
     messages: dict[str, Any] = {}
@@ -465,7 +469,7 @@ def protocol_json(protocol: Protocol) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if message.doc is not None:
             body["doc"] = message.doc
-        body.update(message.props)
+        body.update(plain(message.props))
         body["request"] = [field_json(f, names) for f in message.request]
         if message.one_way:
             body["response"] = "null"
