@@ -1,4 +1,4 @@
-"""`govern demo`: the README's main job, the exchange's platform on the embedded defaults.
+"""`python -m services.demo` (`bash ci/demo.sh`): the README's main job, the exchange on govern's defaults.
 
 Starts (or reuses) Kafka, creates the exchange's topics from contracts/, starts an embedded
 schema registry and registers the catalog's schemas (as `govern register` does), runs the four
@@ -10,34 +10,38 @@ wallets, then stops everything it started. `--keep-running` keeps it all up unti
 A fresh Kafka gets a throwaway registry and account store; a reused cluster (KAFKA_BOOTSTRAP_SERVERS
 or a running `govern broker`) gets `.govern/registry.sqlite` and `.govern/demo-accounts.sqlite`, so
 schema ids on its topics stay valid from one run to the next.
+
+The demo uses govern as any of its users would: its public library (`govern.kafka`,
+`govern.registry`, `govern.config`) and its command line (`govern catalog`, `govern register`).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from govern.cli.app import app
-from govern.cli.catalog import render_table
-from govern.cli.options import OutputFormat, RootOption
-from govern.errors import EnvironmentProblem
-
-if TYPE_CHECKING:  # heavy (yaml, fastavro, confluent_kafka): imported where used, not by `govern --help`
-    from govern.catalog import Catalog
+from govern.errors import EnvironmentProblem, GovernError
+from services.common import Codecs, ServiceConfig
+from services.common.runner import run_services
+from services.common.topics import create_topics
+from services.runner import build_services
+from services.scenario import run_scenario
 
 console = Console(highlight=False)
 
@@ -68,32 +72,11 @@ def kafka_for_demo(root: Path) -> Iterator[tuple[str, bool]]:
         console.print("Kafka: stopped")
 
 
-def create_topics(bootstrap: str, catalog: Catalog, prefix: str = "") -> tuple[list[str], list[str]]:
-    """Create every catalog topic that does not exist yet; returns (created, already there)."""
-    from govern.catalog import topic_specs
-    from govern.kafka import KafkaAdmin
-
-    admin = KafkaAdmin(bootstrap)
-    try:
-        existing = admin.list_topics()
-        created, kept = [], []
-        for spec in topic_specs(catalog):
-            name = prefix + spec.name
-            if name in existing:
-                kept.append(name)
-                continue
-            admin.create_topic(name, spec.partitions, spec.config)
-            created.append(name)
-        return created, kept
-    finally:
-        admin.close()
-
-
 @contextmanager
 def registry_for_demo(root: Path, reused_kafka: bool, stack: ExitStack) -> Iterator[str]:
     """The registry to use: GOVERN_REGISTRY_URL / govern.toml, else an embedded one in a thread."""
     from govern.config import load_config
-    from govern.registry.server.run import serve_in_thread
+    from govern.registry.server import serve_in_thread
 
     configured = load_config(root).registry_url
     if configured:
@@ -110,19 +93,25 @@ def registry_for_demo(root: Path, reused_kafka: bool, stack: ExitStack) -> Itera
     console.print("Registry: stopped")
 
 
-def register_schemas(catalog: Catalog, url: str) -> tuple[int, int]:
-    """Register every catalog subject the way `govern register` does; returns (registered, unchanged)."""
-    from govern.check.register import register_all
-    from govern.check.subjects import declared_subjects
-    from govern.registry import Client
+def govern_command(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `govern ARGS` (this interpreter's govern), as the exchange's operators would."""
+    sys.stdout.flush()
+    return subprocess.run([sys.executable, "-m", "govern", *args], capture_output=capture, text=True)
 
-    with Client(url) as client:
-        done = register_all(catalog, client, declared_subjects(catalog), dry_run=False)
-    bad = [d.subject for d in done if d.status not in ("registered", "unchanged")]
+
+def register_schemas(root: Path, url: str) -> tuple[int, int]:
+    """`govern register` the catalog's subjects; returns (registered, unchanged)."""
+    command = ["register", "--root", str(root), "--registry", url, "--format", "json"]
+    done = govern_command(*command, capture=True)
+    if done.returncode not in (0, 1):
+        raise EnvironmentProblem(f"govern register failed: {done.stderr.strip()}")
+    subjects = json.loads(done.stdout)["subjects"]
+    bad = [s["subject"] for s in subjects if s["status"] not in ("registered", "unchanged")]
     if bad:
         raise EnvironmentProblem(f"the registry at {url} refused {', '.join(bad)}",
                                  hint="run `govern register --dry-run` to see why")  # fmt: skip
-    return sum(d.status == "registered" for d in done), sum(d.status == "unchanged" for d in done)
+    statuses = [s["status"] for s in subjects]
+    return statuses.count("registered"), statuses.count("unchanged")
 
 
 def _services_log(root: Path) -> Path:
@@ -236,46 +225,31 @@ def _wait_for_interrupt() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-@app.command("demo")
 def demo(
-    root: RootOption = Path("."),
-    keep_running: Annotated[
-        bool, typer.Option("--keep-running", help="Keep everything running until Ctrl-C.")
-    ] = False,
-    topic_prefix: Annotated[
-        str,
-        typer.Option("--topic-prefix", help="Prefix of every topic, group and subject (share a cluster)."),
-    ] = "",
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="text, or json (the scenario's result on stdout).")
-    ] = OutputFormat.text,
-    ui_port: Annotated[
-        int, typer.Option("--ui-port", help="With --keep-running: the web UI's port (0: none).")
-    ] = 8000,
+    root: Path = Path("."),
+    keep_running: bool = False,
+    topic_prefix: str = "",
+    output: str = "text",
+    ui_port: int = 8000,
 ) -> None:
     """Run the exchange: Kafka, topics, registry, the services and a scripted scenario."""
     global console
-    if output is OutputFormat.json:
+    if output == "json":
         console = Console(highlight=False, stderr=True)
     root = root.resolve()
     from govern.catalog import load_catalog
 
-    catalog = load_catalog(root)  # bad contracts fail before anything starts
-    from services.common import Codecs, ServiceConfig
-    from services.common.runner import run_services
-    from services.runner import build_services
-    from services.scenario import run_scenario
-
+    load_catalog(root)  # bad contracts fail before anything starts
     started = time.monotonic()
     with ExitStack() as stack:
         bootstrap, reused = stack.enter_context(kafka_for_demo(root))
         with console.status("Creating the exchange's topics…"):
-            created, kept = create_topics(bootstrap, catalog, topic_prefix)
+            created, kept = create_topics(ServiceConfig(bootstrap, "", root=root, topic_prefix=topic_prefix))
         console.print(f"Topics: {len(created)} created, {len(kept)} already there")
-        if output is OutputFormat.text:
-            render_table(console, catalog)
+        if output == "text":
+            govern_command("catalog", "--root", str(root))
         url = stack.enter_context(registry_for_demo(root, reused, stack))
-        registered, unchanged = register_schemas(catalog, url)
+        registered, unchanged = register_schemas(root, url)
         console.print(f"Schemas: {registered} subjects registered, {unchanged} unchanged")
 
         log_path = _services_log(root)
@@ -312,13 +286,13 @@ def demo(
             try:
                 with console.status("Playing the scenario…"):
                     result = run_scenario(config, codecs)
-            except AssertionError as error:
+            except TimeoutError as error:
                 raise EnvironmentProblem(
                     f"the scenario did not complete: {error}", hint=f"see {log_path}"
                 ) from None
             finally:
                 codecs.close()
-            if output is OutputFormat.json:
+            if output == "json":
                 sys.stdout.write(_json(result) + "\n")
                 sys.stdout.flush()
             else:
@@ -342,3 +316,33 @@ def demo(
     console.print(f"Demo: done in {time.monotonic() - started:.1f} s")
     if failure:
         raise EnvironmentProblem(f"a service failed: {failure[0]!r}", hint=f"see {log_path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of the demo; errors are one line of cause and one of remedy, exit 2 or 3."""
+    parser = argparse.ArgumentParser(
+        prog="python -m services.demo",
+        description="Run the exchange: Kafka, topics, registry, the services and a scripted scenario.",
+    )
+    add = parser.add_argument
+    add("--root", type=Path, default=Path("."), help="project root holding contracts/ and schemas/")
+    add("--keep-running", action="store_true", help="keep everything running until Ctrl-C")
+    add("--topic-prefix", default="", help="prefix of every topic, group and subject (share a cluster)")
+    add("--format", dest="output", choices=("text", "json"), default="text",
+        help="text, or json (the scenario's result on stdout)")  # fmt: skip
+    add("--ui-port", type=int, default=8000, help="with --keep-running: the web UI's port (0: none)")
+    args = parser.parse_args(argv)
+    try:
+        demo(args.root, args.keep_running, args.topic_prefix, args.output, args.ui_port)
+    except GovernError as error:
+        # Messages quote user input and tool output: never interpret their brackets as markup.
+        errors = Console(stderr=True, highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
+        if error.hint:
+            errors.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
+        return int(error.exit_code)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,21 +1,16 @@
-"""Helpers for tests, the demo and benchmarks: a prefixed copy of the exchange's topics, and bounded I/O.
+"""The exchange's topics from a client's side (the demo, its scenario, benchmarks, tests): bounded I/O.
 
 `create_topics` creates every catalog topic under a config's prefix with its declared partitions
-and cleanup policy, `delete_topics` removes them again, and `private_topics` does both around a
-`with` block; `produce` writes keyed records (Avro through the registry) and waits for
-them; `read_topic` reads a topic's committed records from the beginning with a deadline.
+and cleanup policy, `delete_topics` removes them again; `produce` writes keyed records (Avro
+through the registry) and waits for them; `read_topic` reads a topic's committed records from
+the beginning with a deadline; `latest` folds them as compaction would; `wait_for` polls.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
@@ -27,17 +22,22 @@ from services.common.codec import Codecs
 from services.common.config import ServiceConfig
 
 
-def create_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> list[str]:
-    """Create the catalog's topics (with `config.topic_prefix`) that do not exist yet; returns them."""
+def create_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> tuple[list[str], list[str]]:
+    """Create the catalog's topics (with `config.topic_prefix`) that do not exist yet.
+
+    Returns (created, already there).
+    """
     admin = admin or KafkaAdmin(config.bootstrap)
     existing = admin.list_topics()
-    created = []
+    created, kept = [], []
     for spec in topic_specs(config.catalog):
         name = config.topic_prefix + spec.name
-        if name not in existing:
-            admin.create_topic(name, spec.partitions, spec.config)
-            created.append(name)
-    return created
+        if name in existing:
+            kept.append(name)
+            continue
+        admin.create_topic(name, spec.partitions, spec.config)
+        created.append(name)
+    return created, kept
 
 
 def delete_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> None:
@@ -46,23 +46,6 @@ def delete_topics(config: ServiceConfig, admin: KafkaAdmin | None = None) -> Non
     for name in list(admin.list_topics()):
         if name.startswith(config.topic_prefix):
             admin.delete_topic(name)
-
-
-@contextmanager
-def private_topics(bootstrap: str, registry: str, prefix: str) -> Iterator[tuple[ServiceConfig, Codecs]]:
-    """A private copy of the exchange's topics (prefix `{prefix}<random hex>-`) and its codecs.
-
-    The topics are created on entry and deleted, with the codecs closed, on exit.
-    """
-    config = ServiceConfig(bootstrap, registry, topic_prefix=f"{prefix}{secrets.token_hex(4)}-")
-    admin = KafkaAdmin(bootstrap)
-    create_topics(config, admin)
-    codecs = Codecs(config)
-    try:
-        yield config, codecs
-    finally:
-        codecs.close()
-        delete_topics(config, admin)
 
 
 def produce(
@@ -151,37 +134,6 @@ def read_topic(
         consumer.close()
 
 
-class Running:
-    """A service (anything with `run(stop)`) running in a thread for the duration of a `with` block."""
-
-    def __init__(self, service: Any, *, stop_timeout: float = 30.0) -> None:
-        self.service = service
-        self.stop = threading.Event()
-        self.stop_timeout = stop_timeout
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, name=getattr(service, "name", "service"), daemon=True
-        )
-
-    def _run(self) -> None:
-        try:
-            self.service.run(self.stop)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
-            self.error = error
-
-    def __enter__(self) -> Any:
-        self.thread.start()
-        return self.service
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(self.stop_timeout)
-        if self.thread.is_alive():
-            raise AssertionError(f"{self.thread.name} did not stop within {self.stop_timeout:g} s")
-        if self.error is not None:
-            raise self.error
-
-
 def latest(records: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """The latest value per key (what a compacted topic converges to)."""
     result: dict[str, Any] = {}
@@ -194,18 +146,12 @@ def latest(records: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def wait_for(condition: Any, *, timeout: float = 30.0, every: float = 0.3, what: str = "condition") -> Any:
-    """Call `condition()` until it returns something truthy (returned); AssertionError after `timeout`."""
+    """Call `condition()` until it returns something truthy (returned); TimeoutError after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
-
-
-def fixture_records(path: str | Path) -> list[dict[str, Any]]:
-    """The record lines of a govern fixture file (its header skipped): `{"key", "value", …}` dicts."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines[1:] if line.strip()]
