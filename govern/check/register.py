@@ -269,9 +269,10 @@ def _form(client: Client, unit: _Unit, references: str) -> str:
 
 
 def _plan_level(client: Client, entry: Registration) -> None:
-    """Plan the subject's declared level (set only when it differs)."""
+    """Plan the subject's declared level, set only when its effective level (its own, else the
+    global one) differs: a registry whose subjects follow the global level is left as it is."""
     try:
-        entry.previous_level = client.get_config(entry.subject).compatibility
+        entry.previous_level = client.get_config(entry.subject, default_to_global=True).compatibility
     except NotFound:
         entry.previous_level = None
     if (entry.previous_level or "").upper() != entry.level:
