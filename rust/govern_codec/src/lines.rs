@@ -1,0 +1,314 @@
+//! Replay's first pass over record lines (docs/fixtures.md 1.2): each line parsed, checked and its
+//! key and value encoded, into spool records for the produce pass. Topics and (topic, key|value,
+//! schema) slots are numbered as they are met; the caller maps them to target topics and ids.
+//!
+//! A spool record (little-endian, private to one replay):
+//! `u32 topic, i32 partition (-1: none), i64 timestamp (-1: none), i32 key slot, i32 value slot,
+//! blob key, blob value, u32 header count, (blob name, blob value) * count`, where a blob is
+//! `i32 length (-1: null), bytes`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::encode::{encode_value, integer_text, Mismatch};
+use crate::schema::{Schema, Time};
+use crate::time::time_value;
+
+const KEYS: [&str; 10] =
+    ["topic", "partition", "offset", "timestamp", "timestamp_type", "key", "key_schema", "value", "schema", "headers"];
+
+/// A line that is not a valid record: 1-based line number and the message (field path first).
+#[derive(Debug, PartialEq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Default)]
+pub struct Lines {
+    schemas: HashMap<String, Arc<Schema>>,
+    default_topic: Option<String>,
+    pub topics: Vec<String>,
+    topic_index: HashMap<String, u32>,
+    /// (topic, "key" | "value", schema name)
+    pub slots: Vec<(u32, &'static str, String)>,
+    slot_index: HashMap<(u32, &'static str, String), i32>,
+    /// Highest recorded partition + 1, per topic.
+    pub partitions: Vec<i64>,
+    /// Records per (topic, recorded partition or -1).
+    pub counts: HashMap<(u32, i32), u64>,
+    pub count: u64,
+}
+
+fn blob(data: Option<&[u8]>, out: &mut Vec<u8>) {
+    match data {
+        None => out.extend_from_slice(&(-1i32).to_le_bytes()),
+        Some(d) => {
+            out.extend_from_slice(&(d.len() as i32).to_le_bytes());
+            out.extend_from_slice(d);
+        }
+    }
+}
+
+/// `null`, a string (its UTF-8 bytes) or `{"base64": "..."}`.
+fn plain_bytes(v: &Value, what: &str) -> Result<Option<Vec<u8>>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.as_bytes().to_vec())),
+        Value::Object(m) if m.len() == 1 && m.get("base64").is_some_and(Value::is_string) => {
+            let text = m["base64"].as_str().expect("a string");
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map(Some)
+                .map_err(|_| format!("{what}: invalid base64"))
+        }
+        _ => {
+            let text: String = v.to_string().chars().take(60).collect();
+            Err(format!("{what}: expected null, a string or {{\"base64\": \"...\"}}, got {text}"))
+        }
+    }
+}
+
+fn non_empty_string<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+    match v.as_str() {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(format!("{what}: expected a non-empty string")),
+    }
+}
+
+fn non_negative(v: &Value, what: &str, max: i64) -> Result<i64, String> {
+    let text = integer_text(v).filter(|t| !t.starts_with('-'));
+    match text.as_deref().map(str::parse::<i64>) {
+        Some(Ok(n)) if n <= max => Ok(n),
+        Some(_) => Err(format!("{what}: {} is beyond {max}", text.unwrap_or_default())),
+        None => Err(format!("{what}: expected an integer >= 0")),
+    }
+}
+
+impl Lines {
+    pub fn new(schemas: HashMap<String, Arc<Schema>>, default_topic: Option<String>) -> Lines {
+        Lines { schemas, default_topic, ..Lines::default() }
+    }
+
+    /// Every line of `block` (complete lines, the first numbered `first_line`) into `spool`; the
+    /// first invalid line stops it. Blank lines are skipped.
+    pub fn feed(&mut self, block: &[u8], first_line: usize, spool: &mut Vec<u8>) -> Result<usize, LineError> {
+        let mut number = first_line;
+        let mut records = 0;
+        for line in block.split(|b| *b == b'\n') {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                let start = spool.len();
+                if let Err(message) = self.line(line, spool) {
+                    spool.truncate(start);
+                    return Err(LineError { line: number, message });
+                }
+                records += 1;
+            }
+            number += 1;
+        }
+        Ok(records)
+    }
+
+    fn line(&mut self, line: &[u8], spool: &mut Vec<u8>) -> Result<(), String> {
+        let data: Value = serde_json::from_slice(line).map_err(|e| {
+            if e.is_eof() {
+                "truncated line (the file ends inside a JSON value)".to_string()
+            } else {
+                format!("invalid JSON: {e}")
+            }
+        })?;
+        let Value::Object(data) = data else { return Err("a record line must be a JSON object".into()) };
+        let mut unknown: Vec<&String> = data.keys().filter(|k| !KEYS.contains(&k.as_str())).collect();
+        unknown.sort();
+        if let Some(k) = unknown.first() {
+            return Err(format!("unknown key '{k}'"));
+        }
+        let field = |name: &str| data.get(name).filter(|v| !v.is_null());
+        let value = data.get("value").ok_or("missing \"value\" (use null for a tombstone)")?;
+        let topic = match field("topic") {
+            Some(v) => non_empty_string(v, "topic")?.to_string(),
+            None => self.default_topic.clone().ok_or(
+                "the record names no topic (no \"topic\", and the header has not exactly one; pass --topic)",
+            )?,
+        };
+        let partition = field("partition").map(|v| non_negative(v, "partition", i32::MAX as i64)).transpose()?;
+        field("offset").map(|v| non_negative(v, "offset", i64::MAX)).transpose()?;
+        let timestamp = match field("timestamp") {
+            None => -1,
+            Some(Value::String(s)) => time_value(s, Time::TimestampMillis).map_err(|e| format!("timestamp: {e}"))?,
+            Some(v) => integer_text(v)
+                .and_then(|t| t.parse::<i64>().ok())
+                .ok_or_else(|| format!("timestamp: expected epoch milliseconds or an ISO-8601 string, got {v}"))?,
+        };
+        if let Some(t) = field("timestamp_type") {
+            if !matches!(t.as_str(), Some("create" | "log_append")) {
+                return Err("timestamp_type: expected one of create, log_append".into());
+            }
+        }
+        let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
+        let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
+        let headers = self.headers(&data)?;
+
+        let topic_index = match self.topic_index.get(&topic) {
+            Some(i) => *i,
+            None => {
+                let i = self.topics.len() as u32;
+                self.topics.push(topic.clone());
+                self.partitions.push(0);
+                self.topic_index.insert(topic, i);
+                i
+            }
+        };
+        if let Some(p) = partition {
+            let seen = &mut self.partitions[topic_index as usize];
+            *seen = (*seen).max(p + 1);
+        }
+        let null = Value::Null;
+        let (key, key_slot) = self.payload(data.get("key").unwrap_or(&null), key_schema, "key", topic_index)?;
+        let (value, value_slot) = self.payload(value, schema, "value", topic_index)?;
+
+        spool.extend_from_slice(&topic_index.to_le_bytes());
+        spool.extend_from_slice(&(partition.unwrap_or(-1) as i32).to_le_bytes());
+        spool.extend_from_slice(&timestamp.to_le_bytes());
+        spool.extend_from_slice(&key_slot.to_le_bytes());
+        spool.extend_from_slice(&value_slot.to_le_bytes());
+        blob(key.as_deref(), spool);
+        blob(value.as_deref(), spool);
+        spool.extend_from_slice(&(headers.len() as u32).to_le_bytes());
+        for (name, v) in &headers {
+            blob(Some(name.as_bytes()), spool);
+            blob(v.as_deref(), spool);
+        }
+        self.count += 1;
+        *self.counts.entry((topic_index, partition.unwrap_or(-1) as i32)).or_insert(0) += 1;
+        Ok(())
+    }
+
+    fn headers(&self, data: &Map<String, Value>) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+        let mut out = Vec::new();
+        match data.get("headers") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(pairs)) => {
+                for (i, pair) in pairs.iter().enumerate() {
+                    match pair.as_array().map(Vec::as_slice) {
+                        Some([Value::String(name), v]) => {
+                            out.push((name.clone(), plain_bytes(v, &format!("headers[{i}]"))?));
+                        }
+                        _ => return Err(format!("headers[{i}]: expected a [name, value] pair with a string name")),
+                    }
+                }
+            }
+            Some(_) => return Err("headers: expected a list of [name, value] pairs".into()),
+        }
+        Ok(out)
+    }
+
+    /// A key or value: its bytes and its slot (-1 without a schema).
+    fn payload(
+        &mut self,
+        v: &Value,
+        schema: Option<&str>,
+        kind_name: &'static str,
+        topic: u32,
+    ) -> Result<(Option<Vec<u8>>, i32), String> {
+        let Some(name) = schema else { return Ok((plain_bytes(v, kind_name)?, -1)) };
+        let field = if kind_name == "key" { "key_schema" } else { "schema" };
+        let compiled = self.schemas.get(name).cloned().ok_or_else(|| {
+            let mut known: Vec<&String> = self.schemas.keys().collect();
+            known.sort();
+            let known = known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            let known = if known.is_empty() { "none".to_string() } else { known };
+            format!("{field}: unknown schema '{name}' (the header defines: {known})")
+        })?;
+        let slot_key = (topic, kind_name, name.to_string());
+        let slot = match self.slot_index.get(&slot_key) {
+            Some(s) => *s,
+            None => {
+                let s = self.slots.len() as i32;
+                self.slots.push(slot_key.clone());
+                self.slot_index.insert(slot_key, s);
+                s
+            }
+        };
+        let mut out = Vec::new();
+        encode_value(&compiled, 0, v, &mut out, 0).map_err(|e: Mismatch| {
+            let path = e.path_text();
+            let at = if path.is_empty() {
+                kind_name.to_string()
+            } else if path.starts_with('[') {
+                format!("{kind_name}{path}")
+            } else {
+                format!("{kind_name}.{path}")
+            };
+            format!("{at}: {} (schema '{name}')", e.message)
+        })?;
+        Ok((Some(out), slot))
+    }
+}
+
+/// One spool record, read back for the produce pass.
+pub struct Spooled<'a> {
+    pub topic: u32,
+    pub partition: i32,
+    pub timestamp: i64,
+    pub key_slot: i32,
+    pub value_slot: i32,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+    pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let chunk = self.data.get(self.pos..self.pos + n).ok_or("spool record cut short")?;
+        self.pos += n;
+        Ok(chunk)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().expect("4 bytes")))
+    }
+    fn i32(&mut self) -> Result<i32, String> {
+        Ok(i32::from_le_bytes(self.bytes(4)?.try_into().expect("4 bytes")))
+    }
+    fn i64(&mut self) -> Result<i64, String> {
+        Ok(i64::from_le_bytes(self.bytes(8)?.try_into().expect("8 bytes")))
+    }
+    fn blob(&mut self) -> Result<Option<&'a [u8]>, String> {
+        let n = self.i32()?;
+        if n < 0 {
+            return Ok(None);
+        }
+        self.bytes(n as usize).map(Some)
+    }
+}
+
+/// Every record of a spool batch, in order.
+pub fn spooled(data: &[u8]) -> Result<Vec<Spooled<'_>>, String> {
+    let mut c = Cursor { data, pos: 0 };
+    let mut out = Vec::new();
+    while c.pos < data.len() {
+        let topic = c.u32()?;
+        let partition = c.i32()?;
+        let timestamp = c.i64()?;
+        let key_slot = c.i32()?;
+        let value_slot = c.i32()?;
+        let key = c.blob()?;
+        let value = c.blob()?;
+        let n = c.u32()?;
+        let mut headers = Vec::with_capacity(n.min(1024) as usize);
+        for _ in 0..n {
+            let name = c.blob()?.unwrap_or_default();
+            headers.push((name, c.blob()?));
+        }
+        out.push(Spooled { topic, partition, timestamp, key_slot, value_slot, key, value, headers });
+    }
+    Ok(out)
+}

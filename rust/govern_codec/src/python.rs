@@ -1,0 +1,351 @@
+//! The Python module `govern.recording._codec` (wrapped by govern/recording/codec.py).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+
+use crate::decode::decode;
+use crate::encode::encode_value;
+use crate::lines::{spooled, Lines as CoreLines};
+use crate::record::{Known, Message, Recorder as CoreRecorder};
+use crate::schema::Schema as CoreSchema;
+
+create_exception!(_codec, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
+create_exception!(_codec, DecodeError, PyValueError, "Bytes that are not one valid Avro value of the schema.");
+create_exception!(_codec, LineError, PyValueError, "An invalid record line: args (line number, message).");
+
+#[pyclass(frozen, module = "govern.recording._codec")]
+struct Schema {
+    inner: Arc<CoreSchema>,
+}
+
+#[pymethods]
+impl Schema {
+    #[new]
+    fn new(program: &str) -> PyResult<Schema> {
+        CoreSchema::compile(program).map(|s| Schema { inner: Arc::new(s) }).map_err(PyValueError::new_err)
+    }
+
+    /// Avro binary of a JSON text; Mismatch(path, message) when it does not fit.
+    fn encode<'py>(&self, py: Python<'py>, json: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let value: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| Mismatch::new_err((String::new(), format!("invalid JSON: {e}"))))?;
+        let mut out = Vec::new();
+        encode_value(&self.inner, 0, &value, &mut out, 0)
+            .map_err(|e| Mismatch::new_err((e.path_text(), e.message)))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The JSON text of an Avro body; DecodeError unless it is exactly one valid value.
+    fn decode(&self, body: &[u8]) -> PyResult<String> {
+        let mut out = Vec::new();
+        decode(&self.inner, body, &mut out).map_err(DecodeError::new_err)?;
+        Ok(String::from_utf8(out).expect("the decoder writes UTF-8"))
+    }
+}
+
+fn schema_map(schemas: &Bound<PyDict>) -> PyResult<HashMap<String, Arc<CoreSchema>>> {
+    let mut out = HashMap::new();
+    for (name, schema) in schemas.iter() {
+        out.insert(name.extract::<String>()?, schema.cast::<Schema>()?.get().inner.clone());
+    }
+    Ok(out)
+}
+
+/// Replay's validation of record lines into spool batches.
+#[pyclass(module = "govern.recording._codec")]
+struct Lines {
+    inner: CoreLines,
+}
+
+#[pymethods]
+impl Lines {
+    #[new]
+    #[pyo3(signature = (schemas, default_topic=None))]
+    fn new(schemas: &Bound<PyDict>, default_topic: Option<String>) -> PyResult<Lines> {
+        Ok(Lines { inner: CoreLines::new(schema_map(schemas)?, default_topic) })
+    }
+
+    /// The spool batch of a block of complete lines (the first is line `first_line`), and its
+    /// record count; LineError(line, message) at the first invalid line.
+    fn feed<'py>(&mut self, py: Python<'py>, block: &[u8], first_line: usize) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let mut spool = Vec::with_capacity(block.len());
+        let inner = &mut self.inner;
+        let result = py.detach(|| inner.feed(block, first_line, &mut spool));
+        match result {
+            Ok(n) => Ok((PyBytes::new(py, &spool), n)),
+            Err(e) => Err(LineError::new_err((e.line, e.message))),
+        }
+    }
+
+    #[getter]
+    fn topics(&self) -> Vec<String> {
+        self.inner.topics.clone()
+    }
+
+    /// (topic index, "key" | "value", schema name) per slot.
+    #[getter]
+    fn slots(&self) -> Vec<(u32, &'static str, String)> {
+        self.inner.slots.clone()
+    }
+
+    /// Highest recorded partition + 1 per topic (0: none recorded).
+    #[getter]
+    fn partitions(&self) -> Vec<i64> {
+        self.inner.partitions.clone()
+    }
+
+    /// Records per (topic index, recorded partition or -1).
+    #[getter]
+    fn counts(&self) -> Vec<(u32, i32, u64)> {
+        self.inner.counts.iter().map(|((t, p), n)| (*t, *p, *n)).collect()
+    }
+
+    #[getter]
+    fn count(&self) -> u64 {
+        self.inner.count
+    }
+}
+
+/// The produce pass's view of one spool batch: runs of records for `Producer.produce_batch`
+/// (one topic, no headers: a list of message dicts) and single records with headers (a tuple of
+/// `produce` arguments), in spool order; and the records per (topic, partition or -1).
+#[pyfunction]
+fn messages<'py>(
+    py: Python<'py>,
+    batch: &[u8],
+    topics: Vec<Bound<'py, PyAny>>,
+    prefixes: Vec<Option<Vec<u8>>>,
+    keep: Vec<bool>,
+    timestamps: bool,
+) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
+    let records = spooled(batch).map_err(PyValueError::new_err)?;
+    let runs = PyList::empty(py);
+    let counts: HashMap<(u32, i32), u64> = HashMap::new();
+    let mut counts = counts;
+    let mut run: Option<(u32, Bound<PyList>)> = None;
+    let k_value = pyo3::intern!(py, "value");
+    let k_key = pyo3::intern!(py, "key");
+    let k_partition = pyo3::intern!(py, "partition");
+    let k_timestamp = pyo3::intern!(py, "timestamp");
+    let framed = |slot: i32, data: Option<&[u8]>| -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let Some(data) = data else { return Ok(None) };
+        if slot < 0 {
+            return Ok(Some(PyBytes::new(py, data)));
+        }
+        let prefix = prefixes
+            .get(slot as usize)
+            .and_then(|p| p.as_ref())
+            .ok_or_else(|| PyValueError::new_err(format!("no registered id for schema slot {slot}")))?;
+        let mut out = Vec::with_capacity(prefix.len() + data.len());
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(data);
+        Ok(Some(PyBytes::new(py, &out)))
+    };
+    for r in records {
+        let topic = r.topic as usize;
+        if topic >= topics.len() || topic >= keep.len() {
+            return Err(PyValueError::new_err("spool record names an unknown topic"));
+        }
+        let partition = if keep[topic] { r.partition } else { -1 };
+        *counts.entry((r.topic, partition)).or_insert(0) += 1;
+        let key = framed(r.key_slot, r.key)?;
+        let value = framed(r.value_slot, r.value)?;
+        let timestamp = if timestamps && r.timestamp >= 0 { r.timestamp } else { 0 };
+        if !r.headers.is_empty() {
+            if let Some((t, list)) = run.take() {
+                runs.append((t, list))?;
+            }
+            let headers = PyList::empty(py);
+            for (name, v) in &r.headers {
+                let name = String::from_utf8_lossy(name).into_owned();
+                headers.append((name, v.map(|d| PyBytes::new(py, d))))?;
+            }
+            runs.append((r.topic, PyTuple::new(py, [value.into_pyobject(py)?.into_any(), key.into_pyobject(py)?.into_any(), partition.into_pyobject(py)?.into_any(), timestamp.into_pyobject(py)?.into_any(), headers.into_any()])?))?;
+            continue;
+        }
+        let message = PyDict::new(py);
+        if let Some(v) = value {
+            message.set_item(k_value, v)?;
+        }
+        if let Some(k) = key {
+            message.set_item(k_key, k)?;
+        }
+        if partition >= 0 {
+            message.set_item(k_partition, partition)?;
+        }
+        if timestamp > 0 {
+            message.set_item(k_timestamp, timestamp)?;
+        }
+        match &run {
+            Some((t, list)) if *t == r.topic => list.append(message)?,
+            _ => {
+                if let Some((t, list)) = run.take() {
+                    runs.append((t, list))?;
+                }
+                let list = PyList::empty(py);
+                list.append(message)?;
+                run = Some((r.topic, list));
+            }
+        }
+    }
+    if let Some((t, list)) = run.take() {
+        runs.append((t, list))?;
+    }
+    let out = PyDict::new(py);
+    for ((t, p), n) in counts {
+        out.set_item((t, p), n)?;
+    }
+    Ok((runs, out))
+}
+
+/// Record's decode stage over confluent-kafka Messages.
+#[pyclass(module = "govern.recording._codec")]
+struct Recorder {
+    inner: CoreRecorder,
+}
+
+fn message_fields<'py>(
+    m: &Bound<'py, PyAny>,
+) -> PyResult<(String, i32, i64, (i32, i64), Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Option<Vec<u8>>)>)> {
+    let py = m.py();
+    let topic: String = m.call_method0(pyo3::intern!(py, "topic"))?.extract()?;
+    let partition: i32 = m.call_method0(pyo3::intern!(py, "partition"))?.extract()?;
+    let offset: i64 = m.call_method0(pyo3::intern!(py, "offset"))?.extract()?;
+    let timestamp: (i32, i64) = m.call_method0(pyo3::intern!(py, "timestamp"))?.extract()?;
+    let key: Option<Vec<u8>> = m.call_method0(pyo3::intern!(py, "key"))?.extract()?;
+    let value: Option<Vec<u8>> = m.call_method0(pyo3::intern!(py, "value"))?.extract()?;
+    let headers: Option<Vec<(String, Option<Vec<u8>>)>> = m.call_method0(pyo3::intern!(py, "headers"))?.extract()?;
+    Ok((topic, partition, offset, timestamp, key, value, headers.unwrap_or_default()))
+}
+
+#[pymethods]
+impl Recorder {
+    #[new]
+    fn new() -> Recorder {
+        Recorder { inner: CoreRecorder::default() }
+    }
+
+    /// Decode payloads framed with `schema_id` through `schema`, named `name` in the file.
+    fn add_schema(&mut self, schema_id: u32, name: String, schema: &Bound<Schema>) {
+        self.inner.schemas.insert(schema_id, Known::Schema(name, schema.get().inner.clone()));
+    }
+
+    /// Keep payloads framed with `schema_id` as bytes (the registry has no Avro schema of that id).
+    fn absent(&mut self, schema_id: u32) {
+        self.inner.schemas.insert(schema_id, Known::Absent);
+    }
+
+    /// The first schema id of `message` not added yet, or None.
+    fn missing(&self, message: &Bound<PyAny>) -> PyResult<Option<u32>> {
+        let (topic, partition, offset, timestamp, key, value, _) = message_fields(message)?;
+        let m = Message { topic: &topic, partition, offset, timestamp, key: key.as_deref(), value: value.as_deref(), headers: vec![] };
+        Ok(self.inner.missing(&m))
+    }
+
+    /// Lines of `messages[start:]` up to `limit` lines, stopping at the first message the caller
+    /// decides: an error or event, the last offset before a partition's end in `ends` (unless
+    /// `follow`), or a schema id not added yet. Returns (lines, index reached, lines written).
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyList>,
+        start: usize,
+        limit: usize,
+        ends: &Bound<'py, PyDict>,
+        follow: bool,
+    ) -> PyResult<(Bound<'py, PyBytes>, usize, usize)> {
+        let mut out = Vec::with_capacity(messages.len().saturating_sub(start) * 512);
+        let mut i = start;
+        let mut written = 0;
+        let error = pyo3::intern!(py, "error");
+        let n = messages.len();
+        let mut end_cache: HashMap<(String, i32), i64> = HashMap::new();
+        while i < n && written < limit {
+            let m = messages.get_item(i)?;
+            if !m.call_method0(error)?.is_none() {
+                break;
+            }
+            let (topic, partition, offset, timestamp, key, value, headers) = message_fields(&m)?;
+            if !follow {
+                let slot = (topic.clone(), partition);
+                let end = match end_cache.get(&slot) {
+                    Some(e) => *e,
+                    None => {
+                        let e: i64 = ends.get_item((&topic, partition))?.map(|e| e.extract()).transpose()?.unwrap_or(-1);
+                        end_cache.insert(slot, e);
+                        e
+                    }
+                };
+                if offset >= end - 1 {
+                    break;
+                }
+            }
+            let message = Message {
+                topic: &topic,
+                partition,
+                offset,
+                timestamp,
+                key: key.as_deref(),
+                value: value.as_deref(),
+                headers: headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect(),
+            };
+            if self.inner.missing(&message).is_some() {
+                break;
+            }
+            self.inner.line(&message, &mut out);
+            written += 1;
+            i += 1;
+        }
+        Ok((PyBytes::new(py, &out), i, written))
+    }
+
+    /// The line of one message (its schema ids added first).
+    fn line<'py>(&mut self, py: Python<'py>, message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+        let (topic, partition, offset, timestamp, key, value, headers) = message_fields(message)?;
+        let m = Message {
+            topic: &topic,
+            partition,
+            offset,
+            timestamp,
+            key: key.as_deref(),
+            value: value.as_deref(),
+            headers: headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect(),
+        };
+        let mut out = Vec::new();
+        self.inner.line(&m, &mut out);
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Lines per (topic, partition).
+    fn counts(&self) -> Vec<(String, i32, u64)> {
+        self.inner.counts.iter().map(|((t, p), n)| (t.clone(), *p, *n)).collect()
+    }
+
+    #[getter]
+    fn undecoded(&self) -> u64 {
+        self.inner.undecoded
+    }
+
+    /// The first few undecodable payloads: (topic, partition, offset, "key" | "value", reason).
+    #[getter]
+    fn warnings(&self) -> Vec<(String, i32, i64, &'static str, String)> {
+        self.inner.warnings.clone()
+    }
+}
+
+#[pymodule]
+fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Schema>()?;
+    m.add_class::<Lines>()?;
+    m.add_class::<Recorder>()?;
+    m.add_function(wrap_pyfunction!(messages, m)?)?;
+    m.add("Mismatch", m.py().get_type::<Mismatch>())?;
+    m.add("DecodeError", m.py().get_type::<DecodeError>())?;
+    m.add("LineError", m.py().get_type::<LineError>())?;
+    Ok(())
+}
