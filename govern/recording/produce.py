@@ -1,6 +1,5 @@
 """Replay's third pass: produce the spool into the target cluster, by default in one transaction,
-through confluent-kafka's Producer (`produce_batch` for runs of records without headers, `produce`
-for the others), and wait until read_committed readers see it. `Cluster` reaches the cluster on a
+through confluent-kafka's Producer, and wait until read_committed readers see it. `Cluster` reaches the cluster on a
 thread of its own while the files are validated (connections, topic list, producer id).
 """
 
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["Cluster", "produce"]
 
 MAX_TRANSACTION_TIMEOUT_MS = 900_000
-QUEUE_MESSAGES = 500_000
 VISIBLE_WAIT_S = 10.0
 """Longest wait, after a commit, for read_committed consumers to see the replay (Cluster.await_visible)."""
 
@@ -278,13 +276,6 @@ def _abort(producer: Any, options: ReplayOptions) -> None:
             pass
 
 
-def _room(producer: Producer, wanted: int) -> None:
-    """Wait until librdkafka's queue has room for `wanted` more messages (produce_batch would
-    otherwise fail part of a batch, and a retry could reorder a partition's records)."""
-    while len(producer) + wanted > QUEUE_MESSAGES:
-        producer.poll(0.005)
-
-
 def _send(
     producer: Producer,
     spool: IO[bytes],
@@ -300,34 +291,30 @@ def _send(
     started = time.monotonic()
     sent = 0
     counts: dict[tuple[str, int], int] = {}
+    produce, poll = producer.produce, producer.poll
     for index, batch in spool_batches(spool):
         topics = targets.topics[index]
-        runs, batch_counts = _codec.messages(
+        records, batch_counts = _codec.messages(
             batch, topics, targets.prefixes[index], targets.keep[index], keep_timestamps
         )
         for (topic, partition), n in batch_counts.items():
             key = (topics[topic], partition)
             counts[key] = counts.get(key, 0) + n
-        for topic, messages in runs:
-            if isinstance(messages, list):
-                _room(producer, len(messages))
-                queued = producer.produce_batch(topics[topic], messages)
-                if queued != len(messages):
-                    failed = next(m["_error"] for m in messages if "_error" in m)
-                    raise EnvironmentProblem(f"replay failed: producing to {topics[topic]}: {failed}")
-                sent += queued
-            else:
-                value, key, partition, timestamp, headers = messages
-                _room(producer, 1)
-                producer.produce(
-                    topics[topic], value, key, partition=partition, timestamp=timestamp, headers=headers
-                )
-                sent += 1
+        for topic, value, key, partition, timestamp, headers in records:
+            while True:
+                try:
+                    produce(topic, value, key, partition=partition, timestamp=timestamp, headers=headers)
+                    break
+                except BufferError:
+                    poll(0.002)  # queue full: no events come (errors only), so poll briefly
             if rate:
+                sent += 1
                 ahead = started + sent / rate - time.monotonic()
                 if ahead > 0.001:
                     time.sleep(ahead)
-        producer.poll(0)
+        if not rate:
+            sent += len(records)
+        poll(0)
         if progress is not None:
             progress(sent, total)
         if errors:

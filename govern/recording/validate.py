@@ -113,7 +113,7 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
         schemas = FixtureSchemas(source.header, f"{source.label}:1")
         compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
         topics = source.header.topics
-        default = topic or (topics[0].name if len(topics) == 1 else None)
+        default = topics[0].name if len(topics) == 1 else topic
         lines = _codec.Lines(compiled, default)
         for first, block in source.blocks():
             try:

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::decode::decode;
 use crate::encode::encode_value;
@@ -111,27 +111,22 @@ impl Lines {
     }
 }
 
-/// The produce pass's view of one spool batch: runs of records for `Producer.produce_batch`
-/// (one topic, no headers: a list of message dicts) and single records with headers (a tuple of
-/// `produce` arguments), in spool order; and the records per (topic, partition or -1).
+/// The produce pass's view of one spool batch: per record, in spool order, the arguments of
+/// `Producer.produce` as (topic, value, key, partition, timestamp, headers or None), values and
+/// keys with a schema prefixed by their slot's Confluent prefix; and the records per (topic
+/// index, partition or -1). `keep[topic]` false: the partitioner chooses (-1).
 #[pyfunction]
 fn messages<'py>(
     py: Python<'py>,
     batch: &[u8],
     topics: Vec<Bound<'py, PyAny>>,
-    prefixes: Vec<Option<Vec<u8>>>,
+    prefixes: Vec<Vec<u8>>,
     keep: Vec<bool>,
     timestamps: bool,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
     let records = spooled(batch).map_err(PyValueError::new_err)?;
-    let runs = PyList::empty(py);
-    let counts: HashMap<(u32, i32), u64> = HashMap::new();
-    let mut counts = counts;
-    let mut run: Option<(u32, Bound<PyList>)> = None;
-    let k_value = pyo3::intern!(py, "value");
-    let k_key = pyo3::intern!(py, "key");
-    let k_partition = pyo3::intern!(py, "partition");
-    let k_timestamp = pyo3::intern!(py, "timestamp");
+    let out = PyList::empty(py);
+    let mut counts: HashMap<(u32, i32), u64> = HashMap::new();
     let framed = |slot: i32, data: Option<&[u8]>| -> PyResult<Option<Bound<'py, PyBytes>>> {
         let Some(data) = data else { return Ok(None) };
         if slot < 0 {
@@ -139,68 +134,44 @@ fn messages<'py>(
         }
         let prefix = prefixes
             .get(slot as usize)
-            .and_then(|p| p.as_ref())
             .ok_or_else(|| PyValueError::new_err(format!("no registered id for schema slot {slot}")))?;
-        let mut out = Vec::with_capacity(prefix.len() + data.len());
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(data);
-        Ok(Some(PyBytes::new(py, &out)))
+        let mut bytes = Vec::with_capacity(prefix.len() + data.len());
+        bytes.extend_from_slice(prefix);
+        bytes.extend_from_slice(data);
+        Ok(Some(PyBytes::new(py, &bytes)))
     };
     for r in records {
         let topic = r.topic as usize;
         if topic >= topics.len() || topic >= keep.len() {
-            return Err(PyValueError::new_err("spool record names an unknown topic"));
+            return Err(PyValueError::new_err("a spool record names an unknown topic"));
         }
         let partition = if keep[topic] { r.partition } else { -1 };
         *counts.entry((r.topic, partition)).or_insert(0) += 1;
-        let key = framed(r.key_slot, r.key)?;
-        let value = framed(r.value_slot, r.value)?;
         let timestamp = if timestamps && r.timestamp >= 0 { r.timestamp } else { 0 };
-        if !r.headers.is_empty() {
-            if let Some((t, list)) = run.take() {
-                runs.append((t, list))?;
-            }
-            let headers = PyList::empty(py);
+        let headers = if r.headers.is_empty() {
+            None
+        } else {
+            let list = PyList::empty(py);
             for (name, v) in &r.headers {
-                let name = String::from_utf8_lossy(name).into_owned();
-                headers.append((name, v.map(|d| PyBytes::new(py, d))))?;
+                list.append((String::from_utf8_lossy(name).into_owned(), v.map(|d| PyBytes::new(py, d))))?;
             }
-            runs.append((r.topic, PyTuple::new(py, [value.into_pyobject(py)?.into_any(), key.into_pyobject(py)?.into_any(), partition.into_pyobject(py)?.into_any(), timestamp.into_pyobject(py)?.into_any(), headers.into_any()])?))?;
-            continue;
-        }
-        let message = PyDict::new(py);
-        if let Some(v) = value {
-            message.set_item(k_value, v)?;
-        }
-        if let Some(k) = key {
-            message.set_item(k_key, k)?;
-        }
-        if partition >= 0 {
-            message.set_item(k_partition, partition)?;
-        }
-        if timestamp > 0 {
-            message.set_item(k_timestamp, timestamp)?;
-        }
-        match &run {
-            Some((t, list)) if *t == r.topic => list.append(message)?,
-            _ => {
-                if let Some((t, list)) = run.take() {
-                    runs.append((t, list))?;
-                }
-                let list = PyList::empty(py);
-                list.append(message)?;
-                run = Some((r.topic, list));
-            }
-        }
+            Some(list)
+        };
+        let row = (
+            topics[topic].clone(),
+            framed(r.value_slot, r.value)?,
+            framed(r.key_slot, r.key)?,
+            partition,
+            timestamp,
+            headers,
+        );
+        out.append(row)?;
     }
-    if let Some((t, list)) = run.take() {
-        runs.append((t, list))?;
-    }
-    let out = PyDict::new(py);
+    let totals = PyDict::new(py);
     for ((t, p), n) in counts {
-        out.set_item((t, p), n)?;
+        totals.set_item((t, p), n)?;
     }
-    Ok((runs, out))
+    Ok((out, totals))
 }
 
 /// Record's decode stage over confluent-kafka Messages.
