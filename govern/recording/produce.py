@@ -1,6 +1,7 @@
 """Replay's third pass: produce the spool into the target cluster, by default in one transaction,
-through confluent-kafka's Producer, and wait until read_committed readers see it. `Cluster` reaches the cluster on a
-thread of its own while the files are validated (connections, topic list, producer id).
+through confluent-kafka's Producer, and wait until read_committed readers see it. `Cluster`
+reaches the cluster on a thread of its own while the files are validated (connections, topic
+list, producer id).
 """
 
 from __future__ import annotations

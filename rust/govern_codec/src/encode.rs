@@ -235,7 +235,10 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
                             .map_err(|e| e.at(field.name.clone()))?;
                     }
                     None => match &field.default {
-                        Some(bytes) => out.extend_from_slice(bytes),
+                        Some(Ok(bytes)) => out.extend_from_slice(bytes),
+                        Some(Err(why)) => {
+                            return Err(Mismatch::new(format!("missing field '{}' of {name}: {why}", field.name)))
+                        }
                         None => {
                             return Err(Mismatch::new(format!(
                                 "missing field '{}' of {name} (it has no default)",

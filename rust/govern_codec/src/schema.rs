@@ -59,8 +59,9 @@ impl Time {
 pub struct Field {
     pub name: String,
     pub node: usize,
-    /// The Avro bytes of the field's default (encoded once, at compile time).
-    pub default: Option<Vec<u8>>,
+    /// The Avro bytes of the field's default (encoded once, at compile time), or why the default
+    /// does not fit the field's type (an error only when a value leaves the field out).
+    pub default: Option<Result<Vec<u8>, String>>,
 }
 
 #[derive(Debug)]
@@ -210,15 +211,11 @@ impl Schema {
                 _ => unreachable!(),
             };
             let mut out = Vec::new();
-            encode_value(&schema, node, &value, &mut out, 0).map_err(|e| {
-                let name = match &schema.nodes[record] {
-                    Node::Record { name, fields, .. } => format!("{name}.{}", fields[field].name),
-                    _ => String::new(),
-                };
-                format!("the default of field {name} does not fit its type: {}", e.render())
-            })?;
+            let encoded = encode_value(&schema, node, &value, &mut out, 0)
+                .map(|()| out)
+                .map_err(|e| format!("its default does not fit its type: {}", e.render()));
             if let Node::Record { fields, .. } = &mut schema.nodes[record] {
-                fields[field].default = Some(out);
+                fields[field].default = Some(encoded);
             }
         }
         Ok(schema)
