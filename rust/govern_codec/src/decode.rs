@@ -2,6 +2,8 @@
 //! most 10 bytes, lengths and item counts checked against the bytes left, a per-value item budget
 //! (zero-size items such as `null` count too), and a nesting limit.
 
+use std::collections::{HashMap, HashSet};
+
 use base64::Engine;
 
 use crate::encode::MAX_DEPTH;
@@ -17,12 +19,13 @@ struct Reader<'a> {
     items: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
         if n > self.data.len() - self.pos {
             return Err(format!("{what} runs past the end"));
         }
-        let chunk = &self.data[self.pos..self.pos + n];
+        let data: &'a [u8] = self.data;
+        let chunk = &data[self.pos..self.pos + n];
         self.pos += n;
         Ok(chunk)
     }
@@ -54,6 +57,73 @@ pub fn decode(schema: &Schema, data: &[u8], out: &mut Vec<u8>) -> Result<(), Str
         out.truncate(start);
     }
     result
+}
+
+/// The item count of the next block of an array or map (0 at the end), checked against the bytes
+/// left (for items of at least one byte) and the value's item budget.
+fn block_count(r: &mut Reader, item_size: usize) -> Result<u64, String> {
+    let mut count = read_long(r.data, &mut r.pos)?;
+    if count < 0 {
+        count = count.checked_neg().ok_or("invalid block count")?;
+        let size = read_long(r.data, &mut r.pos)?;
+        if size < 0 {
+            return Err(format!("negative block size {size}"));
+        }
+    }
+    let count = count as u64;
+    let left = (r.data.len() - r.pos) as u64;
+    if item_size > 0 && count > left / item_size as u64 {
+        return Err(format!("a block of {count} items runs past the end"));
+    }
+    if count > (ITEM_BUDGET - r.items) as u64 {
+        return Err(format!("more than {ITEM_BUDGET} array or map items in one value"));
+    }
+    r.items += count as usize;
+    Ok(count)
+}
+
+/// A map with a repeated key, read again: each key once, with its last value, at its first place.
+fn deduplicated_map(
+    schema: &Schema,
+    item: usize,
+    item_size: usize,
+    r: &mut Reader,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), String> {
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let count = block_count(r, item_size)?;
+        if count == 0 {
+            break;
+        }
+        for _ in 0..count {
+            let k = r.length("a map key")?;
+            let key = r.take(k, "a map key")?.to_vec();
+            let text = std::str::from_utf8(&key).map_err(|_| "a map key is not valid UTF-8".to_string())?;
+            let mut entry = Vec::new();
+            write_string(text, &mut entry);
+            entry.push(b':');
+            value(schema, item, r, &mut entry, depth + 1)?;
+            match index.get(&key) {
+                Some(&i) => entries[i] = entry,
+                None => {
+                    index.insert(key, entries.len());
+                    entries.push(entry);
+                }
+            }
+        }
+    }
+    out.push(b'{');
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(entry);
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 pub fn write_string(s: &str, out: &mut Vec<u8>) {
@@ -105,7 +175,7 @@ fn base64_string(data: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-fn value(schema: &Schema, n: usize, r: &mut Reader, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+fn value<'a>(schema: &Schema, n: usize, r: &mut Reader<'a>, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("nested deeper than {MAX_DEPTH} levels"));
     }
@@ -152,66 +222,55 @@ fn value(schema: &Schema, n: usize, r: &mut Reader, out: &mut Vec<u8>, depth: us
         Node::Array(item) | Node::Map(item) => {
             let is_map = matches!(&schema.nodes[n], Node::Map(_));
             let item_size = schema.min_size[*item] + usize::from(is_map); // a key takes a byte at least
+            let start = r.pos;
+            let mark = out.len();
+            let items_before = r.items;
             out.push(if is_map { b'{' } else { b'[' });
             let mut first = true;
-            // keys seen, to keep only a repeated key's last value, in linear time
-            let mut keys: std::collections::HashMap<Vec<u8>, (usize, usize)> = std::collections::HashMap::new();
-            let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            // map keys seen, to notice a repeated one: then the map is read again, keeping each
+            // key's last value at its first place (as a JSON object read by Python does)
+            let mut keys: Vec<&'a [u8]> = Vec::new();
+            let mut hashed: Option<HashSet<&'a [u8]>> = None;
+            let mut repeated = false;
             loop {
-                let mut count = read_long(r.data, &mut r.pos)?;
+                let count = block_count(r, item_size)?;
                 if count == 0 {
                     break;
                 }
-                if count < 0 {
-                    count = count.checked_neg().ok_or("invalid block count")?;
-                    let size = read_long(r.data, &mut r.pos)?;
-                    if size < 0 {
-                        return Err(format!("negative block size {size}"));
-                    }
-                }
-                let count = count as u64;
-                let left = (r.data.len() - r.pos) as u64;
-                if item_size > 0 && count > left / item_size as u64 {
-                    return Err(format!("a block of {count} items runs past the end"));
-                }
-                if count > (ITEM_BUDGET - r.items) as u64 {
-                    return Err(format!("more than {ITEM_BUDGET} array or map items in one value"));
-                }
-                r.items += count as usize;
                 for _ in 0..count {
-                    if is_map {
-                        let k = r.length("a map key")?;
-                        let key = r.take(k, "a map key")?.to_vec();
-                        let key_text = std::str::from_utf8(&key).map_err(|_| "a map key is not valid UTF-8".to_string())?;
-                        let mut entry = Vec::new();
-                        write_string(key_text, &mut entry);
-                        entry.push(b':');
-                        value(schema, *item, r, &mut entry, depth + 1)?;
-                        match keys.get(&key) {
-                            Some(&(i, _)) => entries[i].1 = entry,
-                            None => {
-                                keys.insert(key.clone(), (entries.len(), 0));
-                                entries.push((key, entry));
-                            }
-                        }
-                    } else {
-                        if !first {
-                            out.push(b',');
-                        }
-                        first = false;
-                        value(schema, *item, r, out, depth + 1)?;
-                    }
-                }
-            }
-            if is_map {
-                for (i, (_, entry)) in entries.iter().enumerate() {
-                    if i > 0 {
+                    if !first {
                         out.push(b',');
                     }
-                    out.extend_from_slice(entry);
+                    first = false;
+                    if is_map {
+                        let k = r.length("a map key")?;
+                        let key = r.take(k, "a map key")?;
+                        let text = std::str::from_utf8(key).map_err(|_| "a map key is not valid UTF-8".to_string())?;
+                        let seen = match &mut hashed {
+                            Some(set) => !set.insert(key),
+                            None => {
+                                let seen = keys.contains(&key);
+                                keys.push(key);
+                                if keys.len() > 16 {
+                                    hashed = Some(keys.drain(..).collect());
+                                }
+                                seen
+                            }
+                        };
+                        repeated |= seen;
+                        write_string(text, out);
+                        out.push(b':');
+                    }
+                    value(schema, *item, r, out, depth + 1)?;
                 }
             }
             out.push(if is_map { b'}' } else { b']' });
+            if repeated {
+                out.truncate(mark);
+                r.pos = start;
+                r.items = items_before;
+                deduplicated_map(schema, *item, item_size, r, out, depth)?;
+            }
         }
         Node::Record { fields, .. } => {
             out.push(b'{');

@@ -1,10 +1,12 @@
 //! JSON value (the fixture mapping of docs/fixtures.md section 2) to Avro binary, checking it on the way.
 
 use base64::Engine;
-use serde_json::Value;
+use std::collections::HashMap;
+
+use crate::json::J;
 
 use crate::numbers::{decimal_to_bytes, write_long};
-use crate::schema::{Node, Schema, Time};
+use crate::schema::{Node, Schema};
 use crate::time::time_value;
 
 /// Nesting a value may have (the JSON parser stops at 128 levels already; records are checked too).
@@ -49,14 +51,14 @@ impl Mismatch {
 }
 
 /// How a JSON value is named in an error: its kind, and a short excerpt of a number or string.
-pub fn kind(v: &Value) -> String {
+pub fn kind(v: &J) -> String {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(_) => "a boolean".into(),
-        Value::Number(n) => format!("the number {}", short(&n.to_string())),
-        Value::String(s) => format!("the string {}", repr(&short(s))),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
+        J::Null => "null".into(),
+        J::Bool(_) => "a boolean".into(),
+        J::Num(n) => format!("the number {}", short(n)),
+        J::Str(s) => format!("the string {}", repr(&short(s))),
+        J::Arr(_) => "an array".into(),
+        J::Obj(_) => "an object".into(),
     }
 }
 
@@ -88,46 +90,39 @@ fn short(s: &str) -> String {
 }
 
 /// The text of a JSON number when it is an integer (no fraction, no exponent).
-pub fn integer_text(v: &Value) -> Option<String> {
+pub fn integer_text(v: &J) -> Option<&str> {
     match v {
-        Value::Number(n) => {
-            let t = n.to_string();
-            if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                Some(t)
-            } else {
-                None
-            }
-        }
+        J::Num(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(t),
         _ => None,
     }
 }
 
-fn integer(v: &Value, low: i64, high: i64, what: &str) -> Result<i64, Mismatch> {
+fn integer(v: &J, low: i64, high: i64, what: &str) -> Result<i64, Mismatch> {
     let t = integer_text(v).ok_or_else(|| Mismatch::new(format!("expected an integer ({what}), got {}", kind(v))))?;
     match t.parse::<i64>() {
         Ok(n) if (low..=high).contains(&n) => Ok(n),
-        _ => Err(Mismatch::new(format!("{} is out of range for {what}", short(&t)))),
+        _ => Err(Mismatch::new(format!("{} is out of range for {what}", short(t)))),
     }
 }
 
-fn base64_bytes(v: &Value) -> Result<Vec<u8>, Mismatch> {
+fn base64_bytes(v: &J) -> Result<Vec<u8>, Mismatch> {
     let s = v.as_str().ok_or_else(|| Mismatch::new(format!("expected a base64 string, got {}", kind(v))))?;
     base64::engine::general_purpose::STANDARD
         .decode(s)
         .map_err(|_| Mismatch::new(format!("invalid base64 {}", repr(&short(s)))))
 }
 
-fn float(v: &Value, what: &str) -> Result<f64, Mismatch> {
+fn float(v: &J, what: &str) -> Result<f64, Mismatch> {
     match v {
-        Value::String(s) => match s.as_str() {
+        J::Str(s) => match s.as_str() {
             "NaN" => Ok(f64::NAN),
             "Infinity" => Ok(f64::INFINITY),
             "-Infinity" => Ok(f64::NEG_INFINITY),
             _ => Err(Mismatch::new(format!("expected a number ({what}), got {}", kind(v)))),
         },
-        Value::Number(n) => {
+        J::Num(n) => {
             // Correctly rounded, and "-0" / "-0.0" keep their sign.
-            let parsed: f64 = n.to_string().parse().map_err(|_| Mismatch::new("unreadable number"))?;
+            let parsed: f64 = n.parse().map_err(|_| Mismatch::new("unreadable number"))?;
             if parsed.is_infinite() {
                 return Err(Mismatch::new(format!("{} is out of range for {what}", kind(v))));
             }
@@ -151,7 +146,7 @@ fn key_part(key: &str) -> String {
 }
 
 /// Encode `v` as node `n` of `schema` onto `out`.
-pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Mismatch> {
+pub fn encode_value(schema: &Schema, n: usize, v: &J, out: &mut Vec<u8>, depth: usize) -> Result<(), Mismatch> {
     if depth > MAX_DEPTH {
         return Err(Mismatch::new(format!("nested deeper than {MAX_DEPTH} levels")));
     }
@@ -162,7 +157,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
             }
         }
         Node::Boolean => match v {
-            Value::Bool(b) => out.push(*b as u8),
+            J::Bool(b) => out.push(*b as u8),
             _ => return Err(Mismatch::new(format!("expected true or false, got {}", kind(v)))),
         },
         Node::Int => write_long(integer(v, i32::MIN as i64, i32::MAX as i64, "int")?, out),
@@ -201,7 +196,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
             }
         }
         Node::Array(item) => {
-            let items = v.as_array().ok_or_else(|| Mismatch::new(format!("expected an array, got {}", kind(v))))?;
+            let J::Arr(items) = v else { return Err(Mismatch::new(format!("expected an array, got {}", kind(v)))) };
             if !items.is_empty() {
                 write_long(items.len() as i64, out);
                 for (i, element) in items.iter().enumerate() {
@@ -211,7 +206,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
             out.push(0);
         }
         Node::Map(values) => {
-            let map = v.as_object().ok_or_else(|| Mismatch::new(format!("expected an object (map), got {}", kind(v))))?;
+            let J::Obj(map) = v else { return Err(Mismatch::new(format!("expected an object (map), got {}", kind(v)))) };
             if !map.is_empty() {
                 write_long(map.len() as i64, out);
                 for (key, element) in map {
@@ -223,12 +218,18 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
             out.push(0);
         }
         Node::Record { name, fields, index } => {
-            let map = v
-                .as_object()
-                .ok_or_else(|| Mismatch::new(format!("expected an object (record {name}), got {}", kind(v))))?;
+            let J::Obj(map) = v else {
+                return Err(Mismatch::new(format!("expected an object (record {name}), got {}", kind(v))));
+            };
+            let hashed: Option<HashMap<&str, usize>> =
+                (map.len() > 16).then(|| map.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect());
+            let lookup = |key: &str| match &hashed {
+                Some(h) => h.get(key).map(|i| &map[*i].1),
+                None => map.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            };
             let mut found = 0;
             for field in fields {
-                match map.get(&field.name) {
+                match lookup(&field.name) {
                     Some(element) => {
                         found += 1;
                         encode_value(schema, field.node, element, out, depth + 1)
@@ -249,7 +250,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
                 }
             }
             if found != map.len() {
-                let unknown = map.keys().find(|k| !index.contains_key(*k)).cloned().unwrap_or_default();
+                let unknown = map.iter().map(|(k, _)| k).find(|k| !index.contains_key(*k)).cloned().unwrap_or_default();
                 return Err(Mismatch::new(format!("unknown field '{unknown}': record {name} has no such field")));
             }
         }
@@ -271,8 +272,8 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
                 };
             }
             let names = || union_names(branches);
-            let map = match v.as_object() {
-                Some(m) if m.len() == 1 => m,
+            let map = match v {
+                J::Obj(m) if m.len() == 1 => m,
                 _ => {
                     return Err(Mismatch::new(format!(
                         "a union of several types needs a tagged value ({}), got {}",
@@ -281,7 +282,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
                     )))
                 }
             };
-            let (tag, inner) = map.iter().next().expect("one entry");
+            let (tag, inner) = &map[0];
             let i = *tags.get(tag).ok_or_else(|| {
                 Mismatch::new(format!("'{tag}' is not a branch of the union (expected one of {})", names()))
             })?;
@@ -290,12 +291,12 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
         }
         Node::Decimal { size, precision, scale } => {
             let text = match v {
-                Value::String(s) => s.clone(),
+                J::Str(s) => s.as_str(),
                 _ => integer_text(v).ok_or_else(|| {
                     Mismatch::new(format!("expected a decimal as a JSON string like \"12.50\", got {}", kind(v)))
                 })?,
             };
-            let data = decimal_to_bytes(&text, *precision, *scale, *size).map_err(Mismatch::new)?;
+            let data = decimal_to_bytes(text, *precision, *scale, *size).map_err(Mismatch::new)?;
             if size.is_none() {
                 write_long(data.len() as i64, out);
             }
@@ -304,8 +305,8 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
         Node::Time { long, logical } => {
             let (low, high) = if *long { (i64::MIN, i64::MAX) } else { (i32::MIN as i64, i32::MAX as i64) };
             let n = match v {
-                Value::String(s) => time_value(s, *logical).map_err(Mismatch::new)?,
-                Value::Number(_) => integer(v, low, high, logical.name())?,
+                J::Str(s) => time_value(s, *logical).map_err(Mismatch::new)?,
+                J::Num(_) => integer(v, low, high, logical.name())?,
                 _ => {
                     return Err(Mismatch::new(format!(
                         "expected an integer or an ISO-8601 string for {}, got {}",
@@ -317,7 +318,6 @@ pub fn encode_value(schema: &Schema, n: usize, v: &Value, out: &mut Vec<u8>, dep
             if !(low..=high).contains(&n) {
                 return Err(Mismatch::new(format!("{n} is out of range for {}", logical.name())));
             }
-            let _: Time = *logical;
             write_long(n, out);
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod json;
 pub mod lines;
 pub mod numbers;
 pub mod record;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
-use serde_json::{Map, Value};
+use crate::json::J;
 
 use crate::encode::{encode_value, integer_text, Mismatch};
 use crate::schema::{Schema, Time};
@@ -54,12 +54,12 @@ fn blob(data: Option<&[u8]>, out: &mut Vec<u8>) {
 }
 
 /// `null`, a string (its UTF-8 bytes) or `{"base64": "..."}`.
-fn plain_bytes(v: &Value, what: &str) -> Result<Option<Vec<u8>>, String> {
+fn plain_bytes(v: &J, what: &str) -> Result<Option<Vec<u8>>, String> {
     match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.as_bytes().to_vec())),
-        Value::Object(m) if m.len() == 1 && m.get("base64").is_some_and(Value::is_string) => {
-            let text = m["base64"].as_str().expect("a string");
+        J::Null => Ok(None),
+        J::Str(s) => Ok(Some(s.as_bytes().to_vec())),
+        J::Obj(m) if m.len() == 1 && m[0].0 == "base64" && m[0].1.as_str().is_some() => {
+            let text = m[0].1.as_str().expect("a string");
             base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map(Some)
@@ -72,14 +72,14 @@ fn plain_bytes(v: &Value, what: &str) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
-fn non_empty_string<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+fn non_empty_string<'a>(v: &'a J, what: &str) -> Result<&'a str, String> {
     match v.as_str() {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(format!("{what}: expected a non-empty string")),
     }
 }
 
-fn non_negative(v: &Value, what: &str, max: i64) -> Result<i64, String> {
+fn non_negative(v: &J, what: &str, max: i64) -> Result<i64, String> {
     let text = integer_text(v).filter(|t| !t.starts_with('-'));
     match text.as_deref().map(str::parse::<i64>) {
         Some(Ok(n)) if n <= max => Ok(n),
@@ -113,15 +113,15 @@ impl Lines {
     }
 
     fn line(&mut self, line: &[u8], spool: &mut Vec<u8>) -> Result<(), String> {
-        let data: Value = serde_json::from_slice(line).map_err(|e| {
+        let data = J::parse(line).map_err(|e| {
             if e.is_eof() {
                 "truncated line (the file ends inside a JSON value)".to_string()
             } else {
                 format!("invalid JSON: {e}")
             }
         })?;
-        let Value::Object(data) = data else { return Err("a record line must be a JSON object".into()) };
-        let mut unknown: Vec<&String> = data.keys().filter(|k| !KEYS.contains(&k.as_str())).collect();
+        let J::Obj(pairs) = &data else { return Err("a record line must be a JSON object".into()) };
+        let mut unknown: Vec<&String> = pairs.iter().map(|(k, _)| k).filter(|k| !KEYS.contains(&k.as_str())).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
@@ -138,7 +138,7 @@ impl Lines {
         field("offset").map(|v| non_negative(v, "offset", i64::MAX)).transpose()?;
         let timestamp = match field("timestamp") {
             None => -1,
-            Some(Value::String(s)) => time_value(s, Time::TimestampMillis).map_err(|e| format!("timestamp: {e}"))?,
+            Some(J::Str(s)) => time_value(s, Time::TimestampMillis).map_err(|e| format!("timestamp: {e}"))?,
             Some(v) => integer_text(v)
                 .and_then(|t| t.parse::<i64>().ok())
                 .ok_or_else(|| format!("timestamp: expected epoch milliseconds or an ISO-8601 string, got {v}"))?,
@@ -166,7 +166,7 @@ impl Lines {
             let seen = &mut self.partitions[topic_index as usize];
             *seen = (*seen).max(p + 1);
         }
-        let null = Value::Null;
+        let null = J::Null;
         let (key, key_slot) = self.payload(data.get("key").unwrap_or(&null), key_schema, "key", topic_index)?;
         let (value, value_slot) = self.payload(value, schema, "value", topic_index)?;
 
@@ -187,14 +187,16 @@ impl Lines {
         Ok(())
     }
 
-    fn headers(&self, data: &Map<String, Value>) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+    fn headers(&self, data: &J) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
         let mut out = Vec::new();
         match data.get("headers") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(pairs)) => {
+            None | Some(J::Null) => {}
+            Some(J::Arr(pairs)) => {
                 for (i, pair) in pairs.iter().enumerate() {
-                    match pair.as_array().map(Vec::as_slice) {
-                        Some([Value::String(name), v]) => {
+                    match pair {
+                        J::Arr(items) if matches!(items.as_slice(), [J::Str(_), _]) => {
+                            let J::Str(name) = &items[0] else { unreachable!() };
+                            let v = &items[1];
                             out.push((name.clone(), plain_bytes(v, &format!("headers[{i}]"))?));
                         }
                         _ => return Err(format!("headers[{i}]: expected a [name, value] pair with a string name")),
@@ -209,7 +211,7 @@ impl Lines {
     /// A key or value: its bytes and its slot (-1 without a schema).
     fn payload(
         &mut self,
-        v: &Value,
+        v: &J,
         schema: Option<&str>,
         kind_name: &'static str,
         topic: u32,

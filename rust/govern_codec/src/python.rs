@@ -32,7 +32,7 @@ impl Schema {
 
     /// Avro binary of a JSON text; Mismatch(path, message) when it does not fit.
     fn encode<'py>(&self, py: Python<'py>, json: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let value: serde_json::Value = serde_json::from_slice(json)
+        let value = crate::json::J::parse(json)
             .map_err(|e| Mismatch::new_err((String::new(), format!("invalid JSON: {e}"))))?;
         let mut out = Vec::new();
         encode_value(&self.inner, 0, &value, &mut out, 0)
@@ -180,18 +180,44 @@ struct Recorder {
     inner: CoreRecorder,
 }
 
-fn message_fields<'py>(
-    m: &Bound<'py, PyAny>,
-) -> PyResult<(String, i32, i64, (i32, i64), Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Option<Vec<u8>>)>)> {
-    let py = m.py();
-    let topic: String = m.call_method0(pyo3::intern!(py, "topic"))?.extract()?;
-    let partition: i32 = m.call_method0(pyo3::intern!(py, "partition"))?.extract()?;
-    let offset: i64 = m.call_method0(pyo3::intern!(py, "offset"))?.extract()?;
-    let timestamp: (i32, i64) = m.call_method0(pyo3::intern!(py, "timestamp"))?.extract()?;
-    let key: Option<Vec<u8>> = m.call_method0(pyo3::intern!(py, "key"))?.extract()?;
-    let value: Option<Vec<u8>> = m.call_method0(pyo3::intern!(py, "value"))?.extract()?;
-    let headers: Option<Vec<(String, Option<Vec<u8>>)>> = m.call_method0(pyo3::intern!(py, "headers"))?.extract()?;
-    Ok((topic, partition, offset, timestamp, key, value, headers.unwrap_or_default()))
+/// A confluent-kafka Message's fields, the payloads borrowed from its bytes objects.
+struct Fields<'py> {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    timestamp: (i32, i64),
+    key: Option<Bound<'py, PyBytes>>,
+    value: Option<Bound<'py, PyBytes>>,
+    headers: Vec<(String, Option<Bound<'py, PyBytes>>)>,
+}
+
+impl<'py> Fields<'py> {
+    fn of(m: &Bound<'py, PyAny>) -> PyResult<Fields<'py>> {
+        let py = m.py();
+        let headers: Option<Vec<(String, Option<Bound<'py, PyBytes>>)>> =
+            m.call_method0(pyo3::intern!(py, "headers"))?.extract()?;
+        Ok(Fields {
+            topic: m.call_method0(pyo3::intern!(py, "topic"))?.extract()?,
+            partition: m.call_method0(pyo3::intern!(py, "partition"))?.extract()?,
+            offset: m.call_method0(pyo3::intern!(py, "offset"))?.extract()?,
+            timestamp: m.call_method0(pyo3::intern!(py, "timestamp"))?.extract()?,
+            key: m.call_method0(pyo3::intern!(py, "key"))?.extract()?,
+            value: m.call_method0(pyo3::intern!(py, "value"))?.extract()?,
+            headers: headers.unwrap_or_default(),
+        })
+    }
+
+    fn message(&self) -> Message<'_> {
+        Message {
+            topic: &self.topic,
+            partition: self.partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: self.key.as_ref().map(|b| b.as_bytes()),
+            value: self.value.as_ref().map(|b| b.as_bytes()),
+            headers: self.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref().map(|b| b.as_bytes()))).collect(),
+        }
+    }
 }
 
 #[pymethods]
@@ -213,9 +239,7 @@ impl Recorder {
 
     /// The first schema id of `message` not added yet, or None.
     fn missing(&self, message: &Bound<PyAny>) -> PyResult<Option<u32>> {
-        let (topic, partition, offset, timestamp, key, value, _) = message_fields(message)?;
-        let m = Message { topic: &topic, partition, offset, timestamp, key: key.as_deref(), value: value.as_deref(), headers: vec![] };
-        Ok(self.inner.missing(&m))
+        Ok(self.inner.missing(&Fields::of(message)?.message()))
     }
 
     /// Lines of `messages[start:]` up to `limit` lines, stopping at the first message the caller
@@ -235,36 +259,32 @@ impl Recorder {
         let mut written = 0;
         let error = pyo3::intern!(py, "error");
         let n = messages.len();
-        let mut end_cache: HashMap<(String, i32), i64> = HashMap::new();
+        let mut end_cache: HashMap<String, HashMap<i32, i64>> = HashMap::new();
         while i < n && written < limit {
             let m = messages.get_item(i)?;
             if !m.call_method0(error)?.is_none() {
                 break;
             }
-            let (topic, partition, offset, timestamp, key, value, headers) = message_fields(&m)?;
+            let fields = Fields::of(&m)?;
             if !follow {
-                let slot = (topic.clone(), partition);
-                let end = match end_cache.get(&slot) {
-                    Some(e) => *e,
+                let known = end_cache.get(&fields.topic).and_then(|p| p.get(&fields.partition)).copied();
+                let end = match known {
+                    Some(e) => e,
                     None => {
-                        let e: i64 = ends.get_item((&topic, partition))?.map(|e| e.extract()).transpose()?.unwrap_or(-1);
-                        end_cache.insert(slot, e);
+                        let e: i64 = ends
+                            .get_item((&fields.topic, fields.partition))?
+                            .map(|e| e.extract())
+                            .transpose()?
+                            .unwrap_or(-1);
+                        end_cache.entry(fields.topic.clone()).or_default().insert(fields.partition, e);
                         e
                     }
                 };
-                if offset >= end - 1 {
+                if fields.offset >= end - 1 {
                     break;
                 }
             }
-            let message = Message {
-                topic: &topic,
-                partition,
-                offset,
-                timestamp,
-                key: key.as_deref(),
-                value: value.as_deref(),
-                headers: headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect(),
-            };
+            let message = fields.message();
             if self.inner.missing(&message).is_some() {
                 break;
             }
@@ -277,24 +297,19 @@ impl Recorder {
 
     /// The line of one message (its schema ids added first).
     fn line<'py>(&mut self, py: Python<'py>, message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-        let (topic, partition, offset, timestamp, key, value, headers) = message_fields(message)?;
-        let m = Message {
-            topic: &topic,
-            partition,
-            offset,
-            timestamp,
-            key: key.as_deref(),
-            value: value.as_deref(),
-            headers: headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect(),
-        };
+        let fields = Fields::of(message)?;
         let mut out = Vec::new();
-        self.inner.line(&m, &mut out);
+        self.inner.line(&fields.message(), &mut out);
         Ok(PyBytes::new(py, &out))
     }
 
     /// Lines per (topic, partition).
     fn counts(&self) -> Vec<(String, i32, u64)> {
-        self.inner.counts.iter().map(|((t, p), n)| (t.clone(), *p, *n)).collect()
+        self.inner
+            .counts
+            .iter()
+            .flat_map(|(t, partitions)| partitions.iter().map(move |(p, n)| (t.clone(), *p, *n)))
+            .collect()
     }
 
     #[getter]

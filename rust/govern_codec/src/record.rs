@@ -34,7 +34,8 @@ pub struct Recorder {
     pub undecoded: u64,
     /// The first few undecodable payloads: (topic, partition, offset, key|value, reason).
     pub warnings: Vec<(String, i32, i64, &'static str, String)>,
-    pub counts: HashMap<(String, i32), u64>,
+    /// Lines per topic and partition.
+    pub counts: HashMap<String, HashMap<i32, u64>>,
 }
 
 const WARNINGS_KEPT: usize = 5;
@@ -140,6 +141,10 @@ impl Recorder {
             out.push(b']');
         }
         out.extend_from_slice(b"]}\n");
-        *self.counts.entry((m.topic.to_string(), m.partition)).or_insert(0) += 1;
+        let partitions = match self.counts.get_mut(m.topic) {
+            Some(p) => p,
+            None => self.counts.entry(m.topic.to_string()).or_default(),
+        };
+        *partitions.entry(m.partition).or_insert(0) += 1;
     }
 }

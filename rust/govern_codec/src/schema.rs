@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::encode::encode_value;
+use crate::json::J;
 
 /// Digits a decimal may have: beyond this the schema is refused (the conversions are quadratic).
 pub const MAX_PRECISION: u64 = 1000;
@@ -211,6 +212,7 @@ impl Schema {
                 _ => unreachable!(),
             };
             let mut out = Vec::new();
+            let value = J::parse(value.to_string().as_bytes()).map_err(|e| format!("program: a default: {e}"))?;
             let encoded = encode_value(&schema, node, &value, &mut out, 0)
                 .map(|()| out)
                 .map_err(|e| format!("its default does not fit its type: {}", e.render()));

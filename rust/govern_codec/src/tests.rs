@@ -14,7 +14,7 @@ fn schema(program: &str) -> Schema {
 }
 
 fn encode(s: &Schema, json: &str) -> Result<Vec<u8>, String> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let v = crate::json::J::parse(json.as_bytes()).unwrap();
     let mut out = Vec::new();
     encode_value(s, 0, &v, &mut out, 0).map(|()| out).map_err(|e| e.render())
 }
