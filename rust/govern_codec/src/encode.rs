@@ -90,7 +90,7 @@ fn short(s: &str) -> String {
 }
 
 /// The text of a JSON number when it is an integer (no fraction, no exponent).
-pub fn integer_text(v: &J) -> Option<&str> {
+pub fn integer_text<'a>(v: &'a J<'_>) -> Option<&'a str> {
     match v {
         J::Num(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(t),
         _ => None,
@@ -114,7 +114,7 @@ fn base64_bytes(v: &J) -> Result<Vec<u8>, Mismatch> {
 
 fn float(v: &J, what: &str) -> Result<f64, Mismatch> {
     match v {
-        J::Str(s) => match s.as_str() {
+        J::Str(s) => match s.as_ref() {
             "NaN" => Ok(f64::NAN),
             "Infinity" => Ok(f64::INFINITY),
             "-Infinity" => Ok(f64::NEG_INFINITY),
@@ -222,7 +222,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &J, out: &mut Vec<u8>, depth: 
                 return Err(Mismatch::new(format!("expected an object (record {name}), got {}", kind(v))));
             };
             let hashed: Option<HashMap<&str, usize>> =
-                (map.len() > 16).then(|| map.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect());
+                (map.len() > 16).then(|| map.iter().enumerate().map(|(i, (k, _))| (k.as_ref(), i)).collect());
             let lookup = |key: &str| match &hashed {
                 Some(h) => h.get(key).map(|i| &map[*i].1),
                 None => map.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -250,7 +250,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &J, out: &mut Vec<u8>, depth: 
                 }
             }
             if found != map.len() {
-                let unknown = map.iter().map(|(k, _)| k).find(|k| !index.contains_key(*k)).cloned().unwrap_or_default();
+                let unknown = map.iter().map(|(k, _)| k.as_ref()).find(|k| !index.contains_key(*k)).unwrap_or_default();
                 return Err(Mismatch::new(format!("unknown field '{unknown}': record {name} has no such field")));
             }
         }
@@ -283,7 +283,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &J, out: &mut Vec<u8>, depth: 
                 }
             };
             let (tag, inner) = &map[0];
-            let i = *tags.get(tag).ok_or_else(|| {
+            let i = *tags.get(tag.as_ref()).ok_or_else(|| {
                 Mismatch::new(format!("'{tag}' is not a branch of the union (expected one of {})", names()))
             })?;
             write_long(i as i64, out);
@@ -291,7 +291,7 @@ pub fn encode_value(schema: &Schema, n: usize, v: &J, out: &mut Vec<u8>, depth: 
         }
         Node::Decimal { size, precision, scale } => {
             let text = match v {
-                J::Str(s) => s.as_str(),
+                J::Str(s) => s.as_ref(),
                 _ => integer_text(v).ok_or_else(|| {
                     Mismatch::new(format!("expected a decimal as a JSON string like \"12.50\", got {}", kind(v)))
                 })?,

@@ -2,6 +2,7 @@
 //! (exact: integers beyond 64 bits, `-0`), objects as ordered pairs (no hashing per key; a
 //! repeated key keeps its last value at its first place, as Python's json does, in linear time).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -12,22 +13,48 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// Objects up to this many keys look repeated keys up by scanning; larger ones by hashing.
 const SCAN_KEYS: usize = 16;
 
+/// Strings and numbers borrow from the line where they have no escapes.
 #[derive(Debug, Clone, PartialEq)]
-pub enum J {
+pub enum J<'a> {
     Null,
     Bool(bool),
-    Num(String),
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
+    Num(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    Arr(Vec<J<'a>>),
+    Obj(Vec<(Cow<'a, str>, J<'a>)>),
 }
 
-impl J {
-    pub fn parse(text: &[u8]) -> Result<J, serde_json::Error> {
+/// A string, borrowed from the input when it can be.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+impl<'a> J<'a> {
+    pub fn parse(text: &'a [u8]) -> Result<J<'a>, serde_json::Error> {
         serde_json::from_slice(text)
     }
 
-    pub fn get(&self, key: &str) -> Option<&J> {
+    pub fn get(&self, key: &str) -> Option<&J<'a>> {
         match self {
             J::Obj(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -46,14 +73,14 @@ impl J {
     }
 }
 
-impl fmt::Display for J {
+impl fmt::Display for J<'_> {
     /// Compact JSON text (for error messages).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             J::Null => f.write_str("null"),
             J::Bool(b) => write!(f, "{b}"),
             J::Num(n) => f.write_str(n),
-            J::Str(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
+            J::Str(s) => write!(f, "{}", serde_json::Value::String(s.to_string())),
             J::Arr(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
@@ -70,7 +97,7 @@ impl fmt::Display for J {
                     if i > 0 {
                         f.write_str(",")?;
                     }
-                    write!(f, "{}:{v}", serde_json::Value::String(k.clone()))?;
+                    write!(f, "{}:{v}", serde_json::Value::String(k.to_string()))?;
                 }
                 f.write_str("}")
             }
@@ -81,41 +108,45 @@ impl fmt::Display for J {
 struct JVisitor;
 
 impl<'de> Visitor<'de> for JVisitor {
-    type Value = J;
+    type Value = J<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<J, E> {
+    fn visit_unit<E>(self) -> Result<J<'de>, E> {
         Ok(J::Null)
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<J, E> {
+    fn visit_bool<E>(self, b: bool) -> Result<J<'de>, E> {
         Ok(J::Bool(b))
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<J, E> {
-        Ok(J::Num(n.to_string()))
+    fn visit_i64<E>(self, n: i64) -> Result<J<'de>, E> {
+        Ok(J::Num(Cow::Owned(n.to_string())))
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<J, E> {
-        Ok(J::Num(n.to_string()))
+    fn visit_u64<E>(self, n: u64) -> Result<J<'de>, E> {
+        Ok(J::Num(Cow::Owned(n.to_string())))
     }
 
-    fn visit_f64<E>(self, n: f64) -> Result<J, E> {
-        Ok(J::Num(ryu::Buffer::new().format(n).to_string()))
+    fn visit_f64<E>(self, n: f64) -> Result<J<'de>, E> {
+        Ok(J::Num(Cow::Owned(ryu::Buffer::new().format(n).to_string())))
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<J, E> {
-        Ok(J::Str(s.to_owned()))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<J<'de>, E> {
+        Ok(J::Str(Cow::Borrowed(s)))
     }
 
-    fn visit_string<E>(self, s: String) -> Result<J, E> {
-        Ok(J::Str(s))
+    fn visit_str<E>(self, s: &str) -> Result<J<'de>, E> {
+        Ok(J::Str(Cow::Owned(s.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
+    fn visit_string<E>(self, s: String) -> Result<J<'de>, E> {
+        Ok(J::Str(Cow::Owned(s)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<J<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -123,15 +154,15 @@ impl<'de> Visitor<'de> for JVisitor {
         Ok(J::Arr(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<J, A::Error> {
-        let mut pairs: Vec<(String, J)> = Vec::new();
-        let mut index: Option<HashMap<String, usize>> = None;
-        while let Some(key) = map.next_key::<String>()? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<J<'de>, A::Error> {
+        let mut pairs: Vec<(Cow<'de, str>, J<'de>)> = Vec::new();
+        let mut index: Option<HashMap<Cow<'de, str>, usize>> = None;
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             if pairs.is_empty() && key == NUMBER_TOKEN {
-                let text: String = map.next_value()?;
+                let Text(text) = map.next_value()?;
                 return Ok(J::Num(text));
             }
-            let value: J = map.next_value()?;
+            let value: J<'de> = map.next_value()?;
             let found = match &index {
                 Some(index) => index.get(&key).copied(),
                 None => pairs.iter().position(|(k, _)| *k == key),
@@ -153,8 +184,8 @@ impl<'de> Visitor<'de> for JVisitor {
     }
 }
 
-impl<'de> Deserialize<'de> for J {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<J, D::Error> {
+impl<'de> Deserialize<'de> for J<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<J<'de>, D::Error> {
         deserializer.deserialize_any(JVisitor)
     }
 }
@@ -168,10 +199,14 @@ mod tests {
         let v = J::parse(br#"{"a": -0, "b": 123456789012345678901234567890, "a": 1.50}"#).unwrap();
         assert_eq!(
             v,
-            J::Obj(vec![("a".into(), J::Num("1.50".into())), ("b".into(), J::Num("123456789012345678901234567890".into()))])
+            J::Obj(vec![
+                ("a".into(), J::Num("1.50".into())),
+                ("b".into(), J::Num("123456789012345678901234567890".into()))
+            ])
         );
         let many: String = (0..40).map(|i| format!("\"k{i}\":{i},")).collect::<String>() + "\"k3\":99";
-        let J::Obj(pairs) = J::parse(format!("{{{many}}}").as_bytes()).unwrap() else { panic!() };
+        let text = format!("{{{many}}}");
+        let J::Obj(pairs) = J::parse(text.as_bytes()).unwrap() else { panic!() };
         assert_eq!((pairs.len(), &pairs[3].1), (40, &J::Num("99".into())));
     }
 }

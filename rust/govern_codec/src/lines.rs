@@ -17,6 +17,9 @@ use crate::encode::{encode_value, integer_text, Mismatch};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
+/// Lines from which a block is checked on two threads.
+const PARALLEL_LINES: usize = 256;
+
 const KEYS: [&str; 10] =
     ["topic", "partition", "offset", "timestamp", "timestamp_type", "key", "key_schema", "value", "schema", "headers"];
 
@@ -35,7 +38,6 @@ pub struct Lines {
     topic_index: HashMap<String, u32>,
     /// (topic, "key" | "value", schema name)
     pub slots: Vec<(u32, &'static str, String)>,
-    slot_index: HashMap<(u32, &'static str, String), i32>,
     /// Highest recorded partition + 1, per topic.
     pub partitions: Vec<i64>,
     /// Records per (topic, recorded partition or -1).
@@ -94,25 +96,44 @@ impl Lines {
     }
 
     /// Every line of `block` (complete lines, the first numbered `first_line`) into `spool`; the
-    /// first invalid line stops it. Blank lines are skipped.
+    /// first invalid line stops it. Blank lines are skipped. Large blocks are checked and encoded
+    /// on two threads (the lines are independent), then written in order on this one.
     pub fn feed(&mut self, block: &[u8], first_line: usize, spool: &mut Vec<u8>) -> Result<usize, LineError> {
-        let mut number = first_line;
+        let lines: Vec<(usize, &[u8])> = block
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, line)| (first_line + i, line))
+            .collect();
+        let this = &*self;
+        let checked: Vec<Result<Checked, String>> = if lines.len() < PARALLEL_LINES {
+            lines.iter().map(|(_, line)| this.check(line)).collect()
+        } else {
+            let (first, second) = lines.split_at(lines.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| second.iter().map(|(_, line)| this.check(line)).collect::<Vec<_>>());
+                let mut results: Vec<_> = first.iter().map(|(_, line)| this.check(line)).collect();
+                results.extend(other.join().expect("the second validation thread does not panic"));
+                results
+            })
+        };
         let mut records = 0;
-        for line in block.split(|b| *b == b'\n') {
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                let start = spool.len();
-                if let Err(message) = self.line(line, spool) {
+        for ((number, _), result) in lines.iter().zip(checked) {
+            let start = spool.len();
+            match result.and_then(|c| self.write(c, spool)) {
+                Ok(()) => records += 1,
+                Err(message) => {
                     spool.truncate(start);
-                    return Err(LineError { line: number, message });
+                    return Err(LineError { line: *number, message });
                 }
-                records += 1;
             }
-            number += 1;
         }
         Ok(records)
     }
 
-    fn line(&mut self, line: &[u8], spool: &mut Vec<u8>) -> Result<(), String> {
+    /// One line parsed, checked and its key and value encoded (no state changed: lines are checked
+    /// in parallel).
+    fn check(&self, line: &[u8]) -> Result<Checked, String> {
         let data = J::parse(line).map_err(|e| {
             if e.is_eof() {
                 "truncated line (the file ends inside a JSON value)".to_string()
@@ -121,7 +142,7 @@ impl Lines {
             }
         })?;
         let J::Obj(pairs) = &data else { return Err("a record line must be a JSON object".into()) };
-        let mut unknown: Vec<&String> = pairs.iter().map(|(k, _)| k).filter(|k| !KEYS.contains(&k.as_str())).collect();
+        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
@@ -129,10 +150,14 @@ impl Lines {
         let field = |name: &str| data.get(name).filter(|v| !v.is_null());
         let value = data.get("value").ok_or("missing \"value\" (use null for a tombstone)")?;
         let topic = match field("topic") {
-            Some(v) => non_empty_string(v, "topic")?.to_string(),
-            None => self.default_topic.clone().ok_or(
-                "the record names no topic (no \"topic\", and the header has not exactly one; pass --topic)",
-            )?,
+            Some(v) => Some(non_empty_string(v, "topic")?.to_string()),
+            None if self.default_topic.is_some() => None,
+            None => {
+                return Err(
+                    "the record names no topic (no \"topic\", and the header has not exactly one; pass --topic)"
+                        .into(),
+                )
+            }
         };
         let partition = field("partition").map(|v| non_negative(v, "partition", i32::MAX as i64)).transpose()?;
         field("offset").map(|v| non_negative(v, "offset", i64::MAX)).transpose()?;
@@ -151,40 +176,65 @@ impl Lines {
         let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
         let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
         let headers = self.headers(&data)?;
+        let null = J::Null;
+        let key = self.payload(data.get("key").unwrap_or(&null), key_schema, "key")?;
+        let value = self.payload(value, schema, "value")?;
+        Ok(Checked {
+            topic,
+            partition: partition.map_or(-1, |p| p as i32),
+            timestamp,
+            key,
+            key_schema: key_schema.map(str::to_owned),
+            value,
+            schema: schema.map(str::to_owned),
+            headers,
+        })
+    }
 
-        let topic_index = match self.topic_index.get(&topic) {
+    /// A checked line into the spool: its topic and schema slots numbered as first met.
+    fn write(&mut self, c: Checked, spool: &mut Vec<u8>) -> Result<(), String> {
+        let topic = c.topic.as_deref().or(self.default_topic.as_deref()).expect("checked: a topic");
+        let topic_index = match self.topic_index.get(topic) {
             Some(i) => *i,
             None => {
                 let i = self.topics.len() as u32;
-                self.topics.push(topic.clone());
+                self.topics.push(topic.to_string());
                 self.partitions.push(0);
-                self.topic_index.insert(topic, i);
+                self.topic_index.insert(topic.to_string(), i);
                 i
             }
         };
-        if let Some(p) = partition {
+        if c.partition >= 0 {
             let seen = &mut self.partitions[topic_index as usize];
-            *seen = (*seen).max(p + 1);
+            *seen = (*seen).max(i64::from(c.partition) + 1);
         }
-        let null = J::Null;
-        let (key, key_slot) = self.payload(data.get("key").unwrap_or(&null), key_schema, "key", topic_index)?;
-        let (value, value_slot) = self.payload(value, schema, "value", topic_index)?;
-
+        let key_slot = self.slot(topic_index, "key", c.key_schema.as_deref());
+        let value_slot = self.slot(topic_index, "value", c.schema.as_deref());
         spool.extend_from_slice(&topic_index.to_le_bytes());
-        spool.extend_from_slice(&(partition.unwrap_or(-1) as i32).to_le_bytes());
-        spool.extend_from_slice(&timestamp.to_le_bytes());
+        spool.extend_from_slice(&c.partition.to_le_bytes());
+        spool.extend_from_slice(&c.timestamp.to_le_bytes());
         spool.extend_from_slice(&key_slot.to_le_bytes());
         spool.extend_from_slice(&value_slot.to_le_bytes());
-        blob(key.as_deref(), spool);
-        blob(value.as_deref(), spool);
-        spool.extend_from_slice(&(headers.len() as u32).to_le_bytes());
-        for (name, v) in &headers {
+        blob(c.key.as_deref(), spool);
+        blob(c.value.as_deref(), spool);
+        spool.extend_from_slice(&(c.headers.len() as u32).to_le_bytes());
+        for (name, v) in &c.headers {
             blob(Some(name.as_bytes()), spool);
             blob(v.as_deref(), spool);
         }
         self.count += 1;
-        *self.counts.entry((topic_index, partition.unwrap_or(-1) as i32)).or_insert(0) += 1;
+        *self.counts.entry((topic_index, c.partition)).or_insert(0) += 1;
         Ok(())
+    }
+
+    /// The slot of (topic, key | value, schema), numbered as first met; -1 without a schema.
+    fn slot(&mut self, topic: u32, kind: &'static str, schema: Option<&str>) -> i32 {
+        let Some(name) = schema else { return -1 };
+        if let Some(i) = self.slots.iter().position(|(t, k, n)| *t == topic && *k == kind && n == name) {
+            return i as i32;
+        }
+        self.slots.push((topic, kind, name.to_string()));
+        (self.slots.len() - 1) as i32
     }
 
     fn headers(&self, data: &J) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
@@ -197,7 +247,7 @@ impl Lines {
                         J::Arr(items) if matches!(items.as_slice(), [J::Str(_), _]) => {
                             let J::Str(name) = &items[0] else { unreachable!() };
                             let v = &items[1];
-                            out.push((name.clone(), plain_bytes(v, &format!("headers[{i}]"))?));
+                            out.push((name.to_string(), plain_bytes(v, &format!("headers[{i}]"))?));
                         }
                         _ => return Err(format!("headers[{i}]: expected a [name, value] pair with a string name")),
                     }
@@ -208,35 +258,19 @@ impl Lines {
         Ok(out)
     }
 
-    /// A key or value: its bytes and its slot (-1 without a schema).
-    fn payload(
-        &mut self,
-        v: &J,
-        schema: Option<&str>,
-        kind_name: &'static str,
-        topic: u32,
-    ) -> Result<(Option<Vec<u8>>, i32), String> {
-        let Some(name) = schema else { return Ok((plain_bytes(v, kind_name)?, -1)) };
+    /// A key or value: its bytes (encoded through its schema when it names one).
+    fn payload(&self, v: &J, schema: Option<&str>, kind_name: &'static str) -> Result<Option<Vec<u8>>, String> {
+        let Some(name) = schema else { return plain_bytes(v, kind_name) };
         let field = if kind_name == "key" { "key_schema" } else { "schema" };
-        let compiled = self.schemas.get(name).cloned().ok_or_else(|| {
+        let compiled = self.schemas.get(name).ok_or_else(|| {
             let mut known: Vec<&String> = self.schemas.keys().collect();
             known.sort();
             let known = known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
             let known = if known.is_empty() { "none".to_string() } else { known };
             format!("{field}: unknown schema '{name}' (the header defines: {known})")
         })?;
-        let slot_key = (topic, kind_name, name.to_string());
-        let slot = match self.slot_index.get(&slot_key) {
-            Some(s) => *s,
-            None => {
-                let s = self.slots.len() as i32;
-                self.slots.push(slot_key.clone());
-                self.slot_index.insert(slot_key, s);
-                s
-            }
-        };
-        let mut out = Vec::new();
-        encode_value(&compiled, 0, v, &mut out, 0).map_err(|e: Mismatch| {
+        let mut out = Vec::with_capacity(256);
+        encode_value(compiled, 0, v, &mut out, 0).map_err(|e: Mismatch| {
             let path = e.path_text();
             let at = if path.is_empty() {
                 kind_name.to_string()
@@ -247,8 +281,20 @@ impl Lines {
             };
             format!("{at}: {} (schema '{name}')", e.message)
         })?;
-        Ok((Some(out), slot))
+        Ok(Some(out))
     }
+}
+
+/// A line checked and encoded, before its topic and slots are numbered.
+struct Checked {
+    topic: Option<String>,
+    partition: i32,
+    timestamp: i64,
+    key: Option<Vec<u8>>,
+    key_schema: Option<String>,
+    value: Option<Vec<u8>>,
+    schema: Option<String>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// One spool record, read back for the produce pass.

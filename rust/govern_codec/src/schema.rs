@@ -212,7 +212,8 @@ impl Schema {
                 _ => unreachable!(),
             };
             let mut out = Vec::new();
-            let value = J::parse(value.to_string().as_bytes()).map_err(|e| format!("program: a default: {e}"))?;
+            let text = value.to_string();
+            let value = J::parse(text.as_bytes()).map_err(|e| format!("program: a default: {e}"))?;
             let encoded = encode_value(&schema, node, &value, &mut out, 0)
                 .map(|()| out)
                 .map_err(|e| format!("its default does not fit its type: {}", e.render()));
