@@ -25,7 +25,8 @@ pub enum J<'a> {
 }
 
 /// A string, borrowed from the input when it can be.
-struct Text<'a>(Cow<'a, str>);
+#[derive(PartialEq, Eq, Hash)]
+pub struct Text<'a>(pub Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
@@ -70,6 +71,14 @@ impl<'a> J<'a> {
 
     pub fn is_null(&self) -> bool {
         matches!(self, J::Null)
+    }
+}
+
+/// The text of a JSON number when it is an integer (no fraction, no exponent).
+pub fn integer_text<'a>(v: &'a J<'_>) -> Option<&'a str> {
+    match v {
+        J::Num(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(t),
+        _ => None,
     }
 }
 

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use base64::Engine;
 use crate::json::J;
 
-use crate::encode::{encode_value, integer_text, Mismatch};
+use crate::encode::{encode_json, Mismatch};
+use crate::json::{integer_text, Text};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
@@ -134,21 +137,34 @@ impl Lines {
     /// One line parsed, checked and its key and value encoded (no state changed: lines are checked
     /// in parallel).
     fn check(&self, line: &[u8]) -> Result<Checked, String> {
-        let data = J::parse(line).map_err(|e| {
+        let json_error = |e: serde_json::Error| {
             if e.is_eof() {
                 "truncated line (the file ends inside a JSON value)".to_string()
             } else {
                 format!("invalid JSON: {e}")
             }
-        })?;
-        let J::Obj(pairs) = &data else { return Err("a record line must be a JSON object".into()) };
-        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
+        };
+        if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            J::parse(line).map_err(json_error)?;
+            return Err("a record line must be a JSON object".into());
+        }
+        // the envelope's fields as raw JSON (key and value are encoded straight from their text)
+        let Envelope(raw) = serde_json::from_slice(line).map_err(json_error)?;
+        let mut unknown: Vec<&str> = raw.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
         }
+        let raw_field = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.get());
+        let mut small = Vec::new();
+        for (k, v) in &raw {
+            if k != "key" && k != "value" {
+                small.push((k.clone(), J::parse(v.get().as_bytes()).map_err(json_error)?));
+            }
+        }
+        let data = J::Obj(small);
         let field = |name: &str| data.get(name).filter(|v| !v.is_null());
-        let value = data.get("value").ok_or("missing \"value\" (use null for a tombstone)")?;
+        let value = raw_field("value").ok_or("missing \"value\" (use null for a tombstone)")?;
         let topic = match field("topic") {
             Some(v) => Some(non_empty_string(v, "topic")?.to_string()),
             None if self.default_topic.is_some() => None,
@@ -176,8 +192,7 @@ impl Lines {
         let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
         let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
         let headers = self.headers(&data)?;
-        let null = J::Null;
-        let key = self.payload(data.get("key").unwrap_or(&null), key_schema, "key")?;
+        let key = self.payload(raw_field("key").unwrap_or("null"), key_schema, "key")?;
         let value = self.payload(value, schema, "value")?;
         Ok(Checked {
             topic,
@@ -259,8 +274,11 @@ impl Lines {
     }
 
     /// A key or value: its bytes (encoded through its schema when it names one).
-    fn payload(&self, v: &J, schema: Option<&str>, kind_name: &'static str) -> Result<Option<Vec<u8>>, String> {
-        let Some(name) = schema else { return plain_bytes(v, kind_name) };
+    fn payload(&self, text: &str, schema: Option<&str>, kind_name: &'static str) -> Result<Option<Vec<u8>>, String> {
+        let Some(name) = schema else {
+            let v = J::parse(text.as_bytes()).map_err(|e| format!("{kind_name}: invalid JSON: {e}"))?;
+            return plain_bytes(&v, kind_name);
+        };
         let field = if kind_name == "key" { "key_schema" } else { "schema" };
         let compiled = self.schemas.get(name).ok_or_else(|| {
             let mut known: Vec<&String> = self.schemas.keys().collect();
@@ -270,7 +288,7 @@ impl Lines {
             format!("{field}: unknown schema '{name}' (the header defines: {known})")
         })?;
         let mut out = Vec::with_capacity(256);
-        encode_value(compiled, 0, v, &mut out, 0).map_err(|e: Mismatch| {
+        encode_json(compiled, text.as_bytes(), &mut out).map_err(|e: Mismatch| {
             let path = e.path_text();
             let at = if path.is_empty() {
                 kind_name.to_string()
@@ -282,6 +300,33 @@ impl Lines {
             format!("{at}: {} (schema '{name}')", e.message)
         })?;
         Ok(Some(out))
+    }
+}
+
+/// A record line's keys and their raw JSON (a repeated key keeps its last value).
+struct Envelope<'a>(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Envelope<'de>, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a record line object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+                let mut pairs: Vec<(std::borrow::Cow<'de, str>, &'de RawValue)> = Vec::new();
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    match pairs.iter_mut().find(|(k, _)| *k == key) {
+                        Some(pair) => pair.1 = value,
+                        None => pairs.push((key, value)),
+                    }
+                }
+                Ok(Envelope(pairs))
+            }
+        }
+        deserializer.deserialize_map(EnvelopeVisitor)
     }
 }
 

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::decode::decode;
-use crate::encode::encode_value;
+use crate::encode::encode_json;
 use crate::lines::{spooled, Lines as CoreLines};
 use crate::record::{Known, Message, Recorder as CoreRecorder};
 use crate::schema::Schema as CoreSchema;
@@ -32,11 +32,8 @@ impl Schema {
 
     /// Avro binary of a JSON text; Mismatch(path, message) when it does not fit.
     fn encode<'py>(&self, py: Python<'py>, json: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let value = crate::json::J::parse(json)
-            .map_err(|e| Mismatch::new_err((String::new(), format!("invalid JSON: {e}"))))?;
         let mut out = Vec::new();
-        encode_value(&self.inner, 0, &value, &mut out, 0)
-            .map_err(|e| Mismatch::new_err((e.path_text(), e.message)))?;
+        encode_json(&self.inner, json, &mut out).map_err(|e| Mismatch::new_err((e.path_text(), e.message)))?;
         Ok(PyBytes::new(py, &out))
     }
 

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::encode::encode_value;
-use crate::json::J;
+use crate::encode::encode_at;
 
 /// Digits a decimal may have: beyond this the schema is refused (the conversions are quadratic).
 pub const MAX_PRECISION: u64 = 1000;
@@ -213,8 +212,7 @@ impl Schema {
             };
             let mut out = Vec::new();
             let text = value.to_string();
-            let value = J::parse(text.as_bytes()).map_err(|e| format!("program: a default: {e}"))?;
-            let encoded = encode_value(&schema, node, &value, &mut out, 0)
+            let encoded = encode_at(&schema, node, text.as_bytes(), &mut out)
                 .map(|()| out)
                 .map_err(|e| format!("its default does not fit its type: {}", e.render()));
             if let Node::Record { fields, .. } = &mut schema.nodes[record] {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::decode::decode;
-use crate::encode::encode_value;
+use crate::encode::encode_json;
 use crate::lines::{spooled, Lines};
 use crate::schema::Schema;
 
@@ -14,9 +14,8 @@ fn schema(program: &str) -> Schema {
 }
 
 fn encode(s: &Schema, json: &str) -> Result<Vec<u8>, String> {
-    let v = crate::json::J::parse(json.as_bytes()).unwrap();
     let mut out = Vec::new();
-    encode_value(s, 0, &v, &mut out, 0).map(|()| out).map_err(|e| e.render())
+    encode_json(s, json.as_bytes(), &mut out).map(|()| out).map_err(|e| e.render())
 }
 
 fn decoded(s: &Schema, data: &[u8]) -> Result<String, String> {
