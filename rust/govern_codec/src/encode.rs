@@ -127,7 +127,13 @@ pub fn encode_at(schema: &Schema, node: usize, json: &[u8], out: &mut Vec<u8>) -
     })
 }
 
-struct Enc<'s, 'o> {
+/// The encoder of node 0 of `schema` as a serde seed (for a value inside a larger document);
+/// a mismatch is left in `failure`.
+pub fn seed<'s, 'o>(schema: &'s Schema, out: &'o mut Vec<u8>, failure: &'s RefCell<Option<Mismatch>>) -> Enc<'s, 'o> {
+    Enc { schema, node: 0, out, depth: 0, failure }
+}
+
+pub struct Enc<'s, 'o> {
     schema: &'s Schema,
     node: usize,
     out: &'o mut Vec<u8>,
@@ -287,8 +293,8 @@ impl<'s, 'o> Enc<'s, 'o> {
                 }
                 self.out.extend_from_slice(&data);
             }
-            Node::Enum { index, .. } => match index.get(s) {
-                Some(p) => write_long(*p as i64, self.out),
+            node @ Node::Enum { .. } => match node.symbol(s) {
+                Some(p) => write_long(p as i64, self.out),
                 None => return Err(self.expected(seen)),
             },
             Node::Float | Node::Double => {
@@ -314,13 +320,14 @@ impl<'s, 'o> Enc<'s, 'o> {
     }
 
     fn record<'de, A: MapAccess<'de>>(&mut self, first: Option<Text<'de>>, mut map: A) -> Result<(), A::Error> {
-        let Node::Record { name, fields, index } = self.node() else { unreachable!() };
+        let node = self.node();
+        let Node::Record { name, fields, .. } = node else { unreachable!() };
         let start = self.out.len();
         // each field's bytes, written in arrival order: (field, start, end)
         let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(fields.len());
         let mut key = first;
         while let Some(Text(k)) = key {
-            let Some(&i) = index.get(k.as_ref()) else {
+            let Some(i) = node.field(k.as_ref()) else {
                 return Err(self.fail(format!("unknown field '{k}': record {name} has no such field")));
             };
             let from = self.out.len();
@@ -359,7 +366,7 @@ impl<'s, 'o> Enc<'s, 'o> {
         let start = self.out.len();
         let mut spans: Vec<(usize, usize)> = Vec::new(); // each entry's key-and-value bytes
         let mut keys: Vec<Text<'de>> = Vec::new();
-        let mut seen: HashSet<Text<'de>> = HashSet::new();
+        let mut hashed: Option<HashSet<Text<'de>>> = None; // past 16 keys: looked up by hashing
         let mut repeated = false;
         let mut key = first;
         while let Some(Text(k)) = key {
@@ -368,8 +375,14 @@ impl<'s, 'o> Enc<'s, 'o> {
             self.out.extend_from_slice(k.as_bytes());
             map.next_value_seed(self.child(values)).map_err(|e| self.at(|| format!("[{}]", repr(&k)), e))?;
             spans.push((from, self.out.len()));
-            repeated |= !seen.insert(Text(k.clone()));
+            repeated |= match &mut hashed {
+                Some(set) => !set.insert(Text(k.clone())),
+                None => keys.iter().any(|Text(seen)| *seen == k),
+            };
             keys.push(Text(k));
+            if hashed.is_none() && keys.len() > 16 {
+                hashed = Some(keys.iter().map(|Text(k)| Text(k.clone())).collect());
+            }
             key = map.next_key::<Text<'de>>()?;
         }
         if !repeated {

@@ -13,9 +13,12 @@ use std::sync::Arc;
 use base64::Engine;
 use crate::json::J;
 
-use crate::encode::{encode_json, Mismatch};
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use crate::encode::{encode_json, seed, Mismatch};
 use crate::json::{integer_text, Text};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
@@ -148,17 +151,29 @@ impl Lines {
             J::parse(line).map_err(json_error)?;
             return Err("a record line must be a JSON object".into());
         }
-        // the envelope's fields as raw JSON (key and value are encoded straight from their text)
-        let Envelope(raw) = serde_json::from_slice(line).map_err(json_error)?;
+        // the line's fields as raw JSON; a key or value whose schema came before it is encoded
+        // while the line is parsed, the others from their text below
+        let inline = RefCell::new(None);
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let parsed = EnvelopeSeed { lines: self, mismatch: &inline }.deserialize(&mut de).and_then(|e| de.end().map(|()| e));
+        let Envelope { pairs: raw, encoded } = match parsed {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                return Err(match inline.into_inner() {
+                    Some((kind, name, m)) => payload_error(kind, &name, &m),
+                    None => json_error(e),
+                })
+            }
+        };
         let mut unknown: Vec<&str> = raw.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
         }
-        let raw_field = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.get());
+        let raw_field = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.map_or("", |v| v.get()));
         let mut small = Vec::new();
         for (k, v) in &raw {
-            if k != "key" && k != "value" {
+            if let (false, Some(v)) = (k == "key" || k == "value", v) {
                 small.push((k.clone(), J::parse(v.get().as_bytes()).map_err(json_error)?));
             }
         }
@@ -192,8 +207,15 @@ impl Lines {
         let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
         let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
         let headers = self.headers(&data)?;
-        let key = self.payload(raw_field("key").unwrap_or("null"), key_schema, "key")?;
-        let value = self.payload(value, schema, "value")?;
+        let [key_inline, value_inline] = encoded;
+        let key = match key_inline {
+            Some((name, bytes)) if Some(name.as_str()) == key_schema => Some(bytes),
+            _ => self.payload(raw_field("key").unwrap_or("null"), key_schema, "key")?,
+        };
+        let value = match value_inline {
+            Some((name, bytes)) if Some(name.as_str()) == schema => Some(bytes),
+            _ => self.payload(value, schema, "value")?,
+        };
         Ok(Checked {
             topic,
             partition: partition.map_or(-1, |p| p as i32),
@@ -288,45 +310,94 @@ impl Lines {
             format!("{field}: unknown schema '{name}' (the header defines: {known})")
         })?;
         let mut out = Vec::with_capacity(256);
-        encode_json(compiled, text.as_bytes(), &mut out).map_err(|e: Mismatch| {
-            let path = e.path_text();
-            let at = if path.is_empty() {
-                kind_name.to_string()
-            } else if path.starts_with('[') {
-                format!("{kind_name}{path}")
-            } else {
-                format!("{kind_name}.{path}")
-            };
-            format!("{at}: {} (schema '{name}')", e.message)
-        })?;
+        encode_json(compiled, text.as_bytes(), &mut out).map_err(|e| payload_error(kind_name, name, &e))?;
         Ok(Some(out))
     }
 }
 
-/// A record line's keys and their raw JSON (a repeated key keeps its last value).
-struct Envelope<'a>(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>);
+/// How a key or value that does not fit its schema is reported: `value.rate.price: ... (schema 'x')`.
+fn payload_error(kind: &str, name: &str, e: &Mismatch) -> String {
+    let path = e.path_text();
+    let at = if path.is_empty() {
+        kind.to_string()
+    } else if path.starts_with('[') {
+        format!("{kind}{path}")
+    } else {
+        format!("{kind}.{path}")
+    };
+    format!("{at}: {} (schema '{name}')", e.message)
+}
 
-impl<'de> Deserialize<'de> for Envelope<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Envelope<'de>, D::Error> {
-        struct EnvelopeVisitor;
-        impl<'de> Visitor<'de> for EnvelopeVisitor {
-            type Value = Envelope<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a record line object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
-                let mut pairs: Vec<(std::borrow::Cow<'de, str>, &'de RawValue)> = Vec::new();
-                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    match pairs.iter_mut().find(|(k, _)| *k == key) {
-                        Some(pair) => pair.1 = value,
-                        None => pairs.push((key, value)),
+/// A record line: each key with its raw JSON (None for a key or value encoded inline; a repeated
+/// key keeps its last value), and the key and value encoded inline: (schema name, bytes).
+struct Envelope<'a> {
+    pairs: Vec<(Cow<'a, str>, Option<&'a RawValue>)>,
+    encoded: [Option<(String, Vec<u8>)>; 2],
+}
+
+/// Parses a line into its Envelope; a key or value met after its schema is encoded at once.
+struct EnvelopeSeed<'l> {
+    lines: &'l Lines,
+    /// ("key" | "value", schema name, mismatch) of an inline encoding that failed
+    mismatch: &'l RefCell<Option<(&'static str, String, Mismatch)>>,
+}
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
+    type Value = Envelope<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Envelope<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a record line object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+        let mut pairs: Vec<(Cow<'de, str>, Option<&'de RawValue>)> = Vec::with_capacity(10);
+        let mut encoded: [Option<(String, Vec<u8>)>; 2] = [None, None];
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let slot = match key.as_ref() {
+                "key" => Some((0, "key", "key_schema")),
+                "value" => Some((1, "value", "schema")),
+                _ => None,
+            };
+            // the schema named before this key or value, when the header has it
+            let schema = slot.and_then(|(_, _, field)| {
+                let raw = pairs.iter().rev().find(|(k, _)| k == field)?.1?;
+                let name: &str = serde_json::from_str(raw.get()).ok()?;
+                Some((name, self.lines.schemas.get(name)?))
+            });
+            let value = match (slot, schema) {
+                (Some((i, kind, _)), Some((name, compiled))) => {
+                    let failure = RefCell::new(None);
+                    let mut out = Vec::with_capacity(256);
+                    if let Err(e) = map.next_value_seed(seed(compiled, &mut out, &failure)) {
+                        if let Some(m) = failure.into_inner() {
+                            *self.mismatch.borrow_mut() = Some((kind, name.to_string(), m));
+                        }
+                        return Err(e);
                     }
+                    encoded[i] = Some((name.to_string(), out));
+                    None
                 }
-                Ok(Envelope(pairs))
+                (slot, _) => {
+                    if let Some((i, _, _)) = slot {
+                        encoded[i] = None;
+                    }
+                    Some(map.next_value::<&'de RawValue>()?)
+                }
+            };
+            match pairs.iter_mut().find(|(k, _)| *k == key) {
+                Some(pair) => pair.1 = value,
+                None => pairs.push((key, value)),
             }
         }
-        deserializer.deserialize_map(EnvelopeVisitor)
+        Ok(Envelope { pairs, encoded })
     }
 }
 

@@ -87,6 +87,29 @@ pub enum Node {
     Time { long: bool, logical: Time },
 }
 
+/// Up to this many names are looked up by scanning (faster than hashing for short lists).
+const SCAN: usize = 16;
+
+impl Node {
+    /// The position of record field `name`.
+    pub fn field(&self, name: &str) -> Option<usize> {
+        match self {
+            Node::Record { fields, index, .. } if fields.len() > SCAN => index.get(name).copied(),
+            Node::Record { fields, .. } => fields.iter().position(|f| f.name == name),
+            _ => None,
+        }
+    }
+
+    /// The position of enum symbol `name`.
+    pub fn symbol(&self, name: &str) -> Option<usize> {
+        match self {
+            Node::Enum { symbols, index, .. } if symbols.len() > SCAN => index.get(name).copied(),
+            Node::Enum { symbols, .. } => symbols.iter().position(|s| s == name),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Schema {
     pub nodes: Vec<Node>,
