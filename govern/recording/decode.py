@@ -11,7 +11,7 @@ from typing import Any
 
 from govern.errors import InputError
 from govern.recording import _codec
-from govern.recording.format import Header, SchemaEntry, SchemaRef
+from govern.recording.format import Header, SchemaEntry, SchemaRef, _full_name
 from govern.recording.schemas import FixtureSchemas
 from govern.registry import Client, NotFound
 from govern.serde import SerdeError, unframe
@@ -49,8 +49,7 @@ class PayloadDecoder:
         if schema.schema_type != "AVRO" or not versions:
             self.recorder.absent(schema_id)
             return
-        preferred = f"{topic}-{kind}"
-        subject, version = next(((s, v) for s, v in versions if s == preferred), versions[0])
+        subject, version = _preferred(versions, topic, kind, schema.schema)
         name = self._add(subject, version, schema_id, schema.schema, schema.references)
         codec = FixtureSchemas(Header(schemas=tuple(self.entries.values())), "registry").codecs[name]
         self.recorder.add_schema(schema_id, name, codec.compiled)
@@ -87,6 +86,26 @@ class PayloadDecoder:
             f"{topic}[{partition}]@{offset}: {kind} kept as bytes: {reason}"
             for topic, partition, offset, kind, reason in self.recorder.warnings
         ]
+
+
+def _preferred(versions: Sequence[tuple[str, int]], topic: str, kind: str, text: str) -> tuple[str, int]:
+    """The (subject, version) a schema id is recorded under: the one a serializer of `topic` uses
+    under some strategy (`govern.catalog.subject_name`), else the first the registry lists."""
+    from govern.catalog.model import SUBJECT_STRATEGIES, subject_name
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    record = _full_name(value) if isinstance(value, dict) else None
+    for strategy in SUBJECT_STRATEGIES:
+        if strategy != "topic" and record is None:
+            continue
+        wanted = subject_name(strategy, topic, kind, record)
+        for subject, version in versions:
+            if subject == wanted:
+                return subject, version
+    return versions[0]
 
 
 def _names(data: bytes | None, schema_id: int) -> bool:

@@ -5,16 +5,15 @@ slot the Confluent prefix of the target's id (framed by govern.serde, the one pl
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from govern.recording.format import SchemaEntry
+from govern.recording.format import SchemaEntry, _full_name
 from govern.recording.schemas import FixtureSchemas
 from govern.recording.validate import Plan
 from govern.registry import Client, IncompatibleSchema, NotFound, Reference
 from govern.serde import frame
 
 __all__ = ["Registration", "register", "subject_for"]
-
-from dataclasses import dataclass
 
 
 @dataclass
@@ -30,12 +29,17 @@ class Registration:
 
 
 def subject_for(entry: SchemaEntry, source_topic: str, target: str, kind: str) -> str:
-    """The target subject: the entry's own, renamed when the topic changes (TopicNameStrategy)."""
+    """The target subject: the entry's own, renamed when the topic changes and its strategy names
+    subjects after the topic (`govern.catalog.subject_name`, the one computation of subjects)."""
+    from govern.catalog.model import strategy_of, subject_name
+
     if entry.subject is None:
-        return f"{target}-{kind}"
-    if entry.subject == f"{source_topic}-{kind}" and target != source_topic:
-        return f"{target}-{kind}"
-    return entry.subject
+        return subject_name("topic", target, kind)
+    record = _full_name(entry.schema) if isinstance(entry.schema, dict) else None
+    strategy = strategy_of(entry.subject, source_topic, kind, record)
+    if strategy is None or target == source_topic:
+        return entry.subject
+    return subject_name(strategy, target, kind, record)
 
 
 Step = tuple[int, SchemaEntry, str, FixtureSchemas]  # (source, entry, subject, its header's schemas)

@@ -120,7 +120,10 @@ def _file(tmp_path: Path, line: str) -> Path:
     [
         ('{"value": null, "partition": 4294967296}', "partition: 4294967296 is beyond 2147483647"),
         ('{"value": null, "headers": ' + "[" * 5000 + "]" * 5000 + "}", "invalid JSON: recursion limit"),
-        ('{"schema": "s", "value": ' + "[" * 5000 + "]" * 5000 + "}", "value[0][0]: expected an integer (int)"),
+        (
+            '{"schema": "s", "value": ' + "[" * 5000 + "]" * 5000 + "}",
+            "value[0][0]: expected an integer (int)",
+        ),
         ('{"schema": "s", "value": [[1], ["x"]]}', "value[1][0]: expected an integer (int)"),
     ],
 )
