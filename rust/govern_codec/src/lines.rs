@@ -156,7 +156,7 @@ impl Lines {
         let inline = RefCell::new(None);
         let mut de = serde_json::Deserializer::from_slice(line);
         let parsed = EnvelopeSeed { lines: self, mismatch: &inline }.deserialize(&mut de).and_then(|e| de.end().map(|()| e));
-        let Envelope { pairs: raw, encoded } = match parsed {
+        let Envelope { pairs, encoded } = match parsed {
             Ok(envelope) => envelope,
             Err(e) => {
                 return Err(match inline.into_inner() {
@@ -165,21 +165,29 @@ impl Lines {
                 })
             }
         };
-        let mut unknown: Vec<&str> = raw.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
+        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
         }
-        let raw_field = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.map_or("", |v| v.get()));
-        let mut small = Vec::new();
-        for (k, v) in &raw {
-            if let (false, Some(v)) = (k == "key" || k == "value", v) {
-                small.push((k.clone(), J::parse(v.get().as_bytes()).map_err(json_error)?));
+        let (mut key_raw, mut value_raw, mut has_value) = (None, None, false);
+        let mut small = Vec::with_capacity(pairs.len());
+        for (k, field) in pairs {
+            match field {
+                Field::Small(v) => small.push((k, v)),
+                Field::Raw(raw) if k == "key" => key_raw = Some(raw.get()),
+                Field::Raw(raw) => {
+                    value_raw = Some(raw.get());
+                    has_value = true;
+                }
+                Field::Inline => has_value |= k == "value",
             }
         }
         let data = J::Obj(small);
         let field = |name: &str| data.get(name).filter(|v| !v.is_null());
-        let value = raw_field("value").ok_or("missing \"value\" (use null for a tombstone)")?;
+        if !has_value {
+            return Err("missing \"value\" (use null for a tombstone)".into());
+        }
         let topic = match field("topic") {
             Some(v) => Some(non_empty_string(v, "topic")?.to_string()),
             None if self.default_topic.is_some() => None,
@@ -210,11 +218,11 @@ impl Lines {
         let [key_inline, value_inline] = encoded;
         let key = match key_inline {
             Some((name, bytes)) if Some(name.as_str()) == key_schema => Some(bytes),
-            _ => self.payload(raw_field("key").unwrap_or("null"), key_schema, "key")?,
+            _ => self.payload(key_raw.unwrap_or("null"), key_schema, "key")?,
         };
         let value = match value_inline {
             Some((name, bytes)) if Some(name.as_str()) == schema => Some(bytes),
-            _ => self.payload(value, schema, "value")?,
+            _ => self.payload(value_raw.unwrap_or("null"), schema, "value")?,
         };
         Ok(Checked {
             topic,
@@ -331,8 +339,16 @@ fn payload_error(kind: &str, name: &str, e: &Mismatch) -> String {
 /// A record line: each key with its raw JSON (None for a key or value encoded inline; a repeated
 /// key keeps its last value), and the key and value encoded inline: (schema name, bytes).
 struct Envelope<'a> {
-    pairs: Vec<(Cow<'a, str>, Option<&'a RawValue>)>,
+    pairs: Vec<(Cow<'a, str>, Field<'a>)>,
     encoded: [Option<(String, Vec<u8>)>; 2],
+}
+
+/// One field of a line: parsed (the small ones), raw JSON (a key or value encoded later), or
+/// encoded while the line was parsed.
+enum Field<'a> {
+    Small(J<'a>),
+    Raw(&'a RawValue),
+    Inline,
 }
 
 /// Parses a line into its Envelope; a key or value met after its schema is encoded at once.
@@ -358,7 +374,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
-        let mut pairs: Vec<(Cow<'de, str>, Option<&'de RawValue>)> = Vec::with_capacity(10);
+        let mut pairs: Vec<(Cow<'de, str>, Field<'de>)> = Vec::with_capacity(10);
         let mut encoded: [Option<(String, Vec<u8>)>; 2] = [None, None];
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let slot = match key.as_ref() {
@@ -368,9 +384,9 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
             };
             // the schema named before this key or value, when the header has it
             let schema = slot.and_then(|(_, _, field)| {
-                let raw = pairs.iter().rev().find(|(k, _)| k == field)?.1?;
-                let name: &str = serde_json::from_str(raw.get()).ok()?;
-                Some((name, self.lines.schemas.get(name)?))
+                let Field::Small(J::Str(name)) = &pairs.iter().find(|(k, _)| k == field)?.1 else { return None };
+                let name: &str = name;
+                Some((name.to_string(), self.lines.schemas.get(name)?))
             });
             let value = match (slot, schema) {
                 (Some((i, kind, _)), Some((name, compiled))) => {
@@ -378,19 +394,18 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
                     let mut out = Vec::with_capacity(256);
                     if let Err(e) = map.next_value_seed(seed(compiled, &mut out, &failure)) {
                         if let Some(m) = failure.into_inner() {
-                            *self.mismatch.borrow_mut() = Some((kind, name.to_string(), m));
+                            *self.mismatch.borrow_mut() = Some((kind, name, m));
                         }
                         return Err(e);
                     }
-                    encoded[i] = Some((name.to_string(), out));
-                    None
+                    encoded[i] = Some((name, out));
+                    Field::Inline
                 }
-                (slot, _) => {
-                    if let Some((i, _, _)) = slot {
-                        encoded[i] = None;
-                    }
-                    Some(map.next_value::<&'de RawValue>()?)
+                (Some((i, _, _)), None) => {
+                    encoded[i] = None;
+                    Field::Raw(map.next_value::<&'de RawValue>()?)
                 }
+                (None, _) => Field::Small(map.next_value::<J<'de>>()?),
             };
             match pairs.iter_mut().find(|(k, _)| *k == key) {
                 Some(pair) => pair.1 = value,
