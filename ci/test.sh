@@ -8,4 +8,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash ci/setup.sh
 export PACT_DO_NOT_TRACK=true
+# the codec crate's own tests (the differential tests against fastavro run under pytest)
+cargo test --quiet --manifest-path rust/govern_codec/Cargo.toml >&2
 exec .venv/bin/python -m pytest "$@"
