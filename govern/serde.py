@@ -1,9 +1,14 @@
-"""Confluent wire format over fastavro: magic byte 0, 4-byte big-endian schema id, Avro binary body.
+"""Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
 
 `Serializer(client, subject, schema)` registers (or looks up) the schema once and frames each
-record; `Deserializer(client)` reads the id, fetches the writer schema once per id (the client
-caches by id, this module caches the parsed fastavro schema) and decodes, optionally into a
-reader schema. The bytes are interchangeable with confluent-kafka-python's AvroSerializer.
+record, written by the Rust codec (rust/govern_codec's `Writer`, over the schema compiled as for
+govern.recording) from Python values as fastavro takes them, with fastavro's exact bytes: dicts,
+`Decimal` for decimals, int or datetime for timestamps, bytes, None, enums as str, a union's
+branch chosen as fastavro chooses it. Like fastavro, a record may omit a field with a default or
+a nullable one and may carry keys its schema does not name. `Deserializer(client)` reads the id,
+fetches the writer schema once per id (the client caches by id, this module the parsed schema)
+and decodes with fastavro, optionally into a reader schema (fastavro is the one reader with
+schema resolution). The bytes are interchangeable with confluent-kafka-python's AvroSerializer.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import fastavro
+from fastavro._logical_writers import LOGICAL_WRITERS
 from fastavro.types import Schema as FastavroSchema
 
+from govern.avro import SchemaParseError, parse_schema
 from govern.errors import InputError
 from govern.registry.client import Client, Reference, SchemaLike, schema_text
 from govern.registry.errors import NotFound
@@ -59,18 +66,31 @@ def _parse(text: str, named: dict[str, Any]) -> FastavroSchema:
     return fastavro.parse_schema(json.loads(text), named_schemas=named, _ignore_default_error=True)
 
 
-def _resolve_references(
-    client: Client, references: Sequence[Reference], named: dict[str, Any], seen: set[Any]
-) -> None:
-    """Parse every referenced schema (dependencies first) into `named` so the main schema can use them."""
+def _referenced(client: Client, references: Sequence[Reference], seen: set[Any], out: list[str]) -> list[str]:
+    """The text of every referenced schema, dependencies first, appended to `out`."""
     for ref in references:
         key = (ref.subject, ref.version)
         if key in seen:
             continue
         seen.add(key)
         registered = client.get_version(ref.subject, ref.version if ref.version > 0 else "latest")
-        _resolve_references(client, registered.references, named, seen)
-        _parse(registered.schema, named)
+        _referenced(client, registered.references, seen, out)
+        out.append(registered.schema)
+    return out
+
+
+def _resolve_references(client: Client, references: Sequence[Reference], named: dict[str, Any]) -> None:
+    """Parse every referenced schema (dependencies first) into `named` so the main schema can use them."""
+    for text in _referenced(client, references, set(), []):
+        _parse(text, named)
+
+
+def _logical(kind: str, value: Any) -> Any:
+    """fastavro's conversion of a logical value given as an object (datetime, date, time, UUID)."""
+    prepare = LOGICAL_WRITERS.get(kind)
+    if prepare is None:
+        raise TypeError(f"{type(value).__name__} is not a value of {kind}")
+    return prepare(value, {})
 
 
 class Serializer:
@@ -97,7 +117,8 @@ class Serializer:
         self.auto_register = auto_register
         self.normalize = normalize
         self._id: int | None = None
-        self._parsed: FastavroSchema | None = None
+        self._writer: Any = None
+        self._mismatch: type[Exception] = ValueError
         self._lock = threading.Lock()
 
     @property
@@ -119,23 +140,30 @@ class Serializer:
             registered = self.client.lookup(
                 self.subject, self.schema, references=self.references, normalize=self.normalize
             )
-        named: dict[str, Any] = {}
-        _resolve_references(self.client, self.references, named, set())
+        # imported here: govern.recording decodes through this module (an import cycle otherwise)
+        from govern.recording import _codec
+        from govern.recording.codec import program
+
+        references = _referenced(self.client, self.references, set(), [])
         try:
-            self._parsed = _parse(self.schema, named)
-        except (ValueError, fastavro.schema.SchemaParseException) as error:
-            raise SerdeError(f"fastavro cannot use the schema for {self.subject}: {error}") from None
+            parsed = parse_schema(self.schema, references=references, strict=False)
+            writer = _codec.Writer(program(parsed.root), _logical)
+        except (SchemaParseError, ValueError) as error:
+            raise SerdeError(f"cannot use the schema for {self.subject}: {error}") from None
+        self._writer = writer
+        self._mismatch = _codec.Mismatch
         self._id = registered.id
 
     def __call__(self, record: Any) -> bytes:
         """Encode one record: header + Avro binary."""
         schema_id = self.schema_id
-        buffer = io.BytesIO()
         try:
-            fastavro.schemaless_writer(buffer, self._parsed, record)
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError, struct.error) as error:
-            raise SerdeError(f"record does not match the schema of {self.subject}: {error}") from None
-        return frame(schema_id, buffer.getvalue())
+            body = self._writer.write(record)
+        except self._mismatch as error:
+            path, message = error.args
+            where = f"{self.subject}, at {path}" if path else self.subject
+            raise SerdeError(f"record does not match the schema of {where}: {message}") from None
+        return frame(schema_id, body)
 
 
 class Deserializer:
@@ -162,7 +190,7 @@ class Deserializer:
         if schema.schema_type != "AVRO":
             raise SerdeError(f"schema id {schema_id} is {schema.schema_type}, not AVRO")
         named: dict[str, Any] = {}
-        _resolve_references(self.client, schema.references, named, set())
+        _resolve_references(self.client, schema.references, named)
         parsed = _parse(schema.schema, named)
         with self._lock:
             self._writers[schema_id] = parsed

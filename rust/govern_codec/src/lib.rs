@@ -12,6 +12,8 @@ pub mod schema;
 pub mod time;
 
 #[cfg(feature = "python")]
+mod objects;
+#[cfg(feature = "python")]
 mod python;
 
 #[cfg(test)]

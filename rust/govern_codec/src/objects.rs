@@ -1,0 +1,403 @@
+//! Python values as fastavro takes them (dicts, `Decimal` for decimals, int or datetime for
+//! timestamps, bytes, None, enums as str) to Avro binary: the writer behind `govern.serde`, over
+//! the same compiled schema as the fixture mapping, writing fastavro's bytes. Union branches are
+//! chosen as fastavro chooses them (the first branch the value fits, the record sharing most
+//! fields, a double before a float, or `(name, value)` naming it). A record may leave out a field
+//! with a default or a nullable one, and may carry keys the schema does not name (fastavro's
+//! non-strict default). Logical values given as objects (datetime, date, time, UUID) are converted
+//! by the caller's `convert(kind, value)` (fastavro's own logical writers), called only for them.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::encode::{repr, Mismatch, MAX_DEPTH};
+use crate::numbers::{decimal_to_bytes, write_long};
+use crate::python::Mismatch as PyMismatch;
+use crate::schema::{Node, Schema, Time};
+
+#[pyclass(frozen, module = "govern.recording._codec")]
+pub struct Writer {
+    schema: Schema,
+    /// Per node, the interned field names of a record (empty for other nodes).
+    keys: Vec<Vec<Py<PyString>>>,
+    decimal: Py<PyAny>,
+    convert: Py<PyAny>,
+}
+
+#[pymethods]
+impl Writer {
+    /// A writer for a compiled program (govern.recording.codec.program); `convert(kind, value)`
+    /// turns a logical value given as an object into its int (or str), kind as fastavro names it.
+    #[new]
+    fn new(py: Python<'_>, program: &str, convert: Py<PyAny>) -> PyResult<Writer> {
+        let schema = Schema::compile(program).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let keys = schema
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Record { fields, .. } => fields.iter().map(|f| PyString::intern(py, &f.name).unbind()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
+        Ok(Writer { schema, keys, decimal, convert })
+    }
+
+    /// The Avro binary of `value`; Mismatch(path, message) when it does not fit.
+    fn write<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut enc = Enc { w: self, decimal: self.decimal.bind(py), out: Vec::with_capacity(128) };
+        enc.write(0, value, 0).map_err(|e| PyMismatch::new_err((e.path_text(), e.message)))?;
+        Ok(PyBytes::new(py, &enc.out))
+    }
+}
+
+struct Enc<'w, 'py> {
+    w: &'w Writer,
+    decimal: &'w Bound<'py, PyAny>,
+    out: Vec<u8>,
+}
+
+fn kind(v: &Bound<'_, PyAny>) -> String {
+    v.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+fn is_int(v: &Bound<'_, PyAny>) -> bool {
+    v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>()
+}
+
+fn within(v: &Bound<'_, PyAny>, long: bool) -> Option<i64> {
+    let n: i64 = v.extract().ok()?;
+    (long || (i32::MIN as i64..=i32::MAX as i64).contains(&n)).then_some(n)
+}
+
+/// fastavro's name of a logical type (the key of its LOGICAL_WRITERS).
+fn logical_key(long: bool, logical: Time) -> String {
+    format!("{}-{}", if long { "long" } else { "int" }, logical.name())
+}
+
+/// (negative, coefficient digits without leading zeros, exponent) of a Decimal's str(), as
+/// `Decimal.as_tuple()` has them; None for NaN and infinities.
+fn decimal_parts(text: &str) -> Option<(bool, String, i64)> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match body.split_once(['E', 'e']) {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits: String = whole.chars().chain(fraction.chars()).collect();
+    let digits = digits.trim_start_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    Some((negative, digits.to_owned(), exponent - fraction.len() as i64))
+}
+
+impl<'py> Enc<'_, 'py> {
+    fn convert(&self, key: &str, v: &Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, String> {
+        self.w.convert.bind(v.py()).call1((key, v)).map_err(|e| e.to_string())
+    }
+
+    /// The value of a time node as its integer: an int, or an object fastavro converts.
+    fn time(&self, v: &Bound<'py, PyAny>, long: bool, logical: Time) -> Result<i64, String> {
+        let what = logical.name();
+        let value = if is_int(v) { v.clone() } else { self.convert(&logical_key(long, logical), v)? };
+        if !is_int(&value) {
+            return Err(format!("expected an int or a datetime value for {what}, got {}", kind(v)));
+        }
+        within(&value, long).ok_or_else(|| format!("{value} is out of range for {what}"))
+    }
+
+    fn decimal(&mut self, v: &Bound<'py, PyAny>, size: Option<usize>, precision: u32, scale: u32) -> Result<(), String> {
+        if v.is_instance_of::<PyBytes>() {
+            // fastavro writes bytes given for a decimal as they are
+            return self.raw(v.cast::<PyBytes>().unwrap().as_bytes(), size);
+        }
+        if !v.is_instance(self.decimal).unwrap_or(false) {
+            return Err(format!("expected a Decimal, got {}", kind(v)));
+        }
+        let text = v.str().map_err(|e| e.to_string())?.to_string();
+        let (negative, digits, exponent) = decimal_parts(&text).ok_or_else(|| format!("decimal {text} is not finite"))?;
+        if -exponent > scale as i64 {
+            return Err(format!("decimal {text} has more than {scale} fractional digit(s) (scale {scale})"));
+        }
+        // the unscaled integer's digits (precision is checked on them, which covers fastavro's check)
+        let mut unscaled = String::with_capacity(digits.len() + 1 + (exponent + scale as i64) as usize);
+        if negative {
+            unscaled.push('-');
+        }
+        unscaled.push_str(&digits);
+        unscaled.extend(std::iter::repeat('0').take((exponent + scale as i64) as usize));
+        let mut data = decimal_to_bytes(&unscaled, precision, 0, size)
+            .map_err(|_| format!("decimal {text} has more than {precision} digit(s) (precision {precision})"))?;
+        // fastavro sizes bytes by the magnitude's bit length + 1: -2^(8k-1) takes k+1 bytes
+        if size.is_none() && negative && data[0] == 0x80 && data[1..].iter().all(|b| *b == 0) {
+            data.insert(0, 0xff);
+        }
+        self.raw(&data, size)
+    }
+
+    fn raw(&mut self, data: &[u8], size: Option<usize>) -> Result<(), String> {
+        match size {
+            Some(size) if data.len() != size => return Err(format!("expected {size} bytes, got {}", data.len())),
+            Some(_) => {}
+            None => write_long(data.len() as i64, &mut self.out),
+        }
+        self.out.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn write(&mut self, node: usize, v: &Bound<'py, PyAny>, depth: usize) -> Result<(), Mismatch> {
+        if depth > MAX_DEPTH {
+            return Err(Mismatch::new(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        let schema = &self.w.schema;
+        let expected = |what: &str| Mismatch::new(format!("expected {what}, got {}", kind(v)));
+        match &schema.nodes[node] {
+            Node::Null if v.is_none() => {}
+            Node::Null => return Err(expected("None")),
+            Node::Boolean => match v.cast::<PyBool>() {
+                Ok(b) => self.out.push(u8::from(b.is_true())),
+                Err(_) => return Err(expected("a bool")),
+            },
+            Node::Int | Node::Long => {
+                let long = matches!(schema.nodes[node], Node::Long);
+                if !is_int(v) {
+                    return Err(expected(if long { "an int (long)" } else { "an int" }));
+                }
+                let n = within(v, long)
+                    .ok_or_else(|| Mismatch::new(format!("{v} is out of range for {}", if long { "long" } else { "int" })))?;
+                write_long(n, &mut self.out);
+            }
+            Node::Float | Node::Double => {
+                if !(v.is_instance_of::<PyFloat>() || is_int(v)) {
+                    return Err(expected("a float"));
+                }
+                let x: f64 = v.extract().map_err(|_| Mismatch::new(format!("{v} is out of range for a double")))?;
+                if matches!(schema.nodes[node], Node::Float) {
+                    let narrow = x as f32;
+                    if x.is_finite() && narrow.is_infinite() {
+                        return Err(Mismatch::new(format!("{v} is out of range for float")));
+                    }
+                    self.out.extend_from_slice(&narrow.to_le_bytes());
+                } else {
+                    self.out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+            Node::String => {
+                let converted;
+                let s = if v.is_instance_of::<PyString>() {
+                    v.cast::<PyString>().unwrap()
+                } else {
+                    converted = self.convert("string-uuid", v).map_err(Mismatch::new)?;
+                    converted.cast::<PyString>().map_err(|_| expected("a str"))?
+                };
+                let s = s.to_str().map_err(|e| Mismatch::new(e.to_string()))?;
+                write_long(s.len() as i64, &mut self.out);
+                self.out.extend_from_slice(s.as_bytes());
+            }
+            Node::Bytes => {
+                if let Ok(b) = v.cast::<PyBytes>() {
+                    self.raw(b.as_bytes(), None).map_err(Mismatch::new)?;
+                } else if let Ok(b) = v.cast::<PyByteArray>() {
+                    self.raw(&b.to_vec(), None).map_err(Mismatch::new)?;
+                } else {
+                    return Err(expected("bytes"));
+                }
+            }
+            Node::Fixed { name, size } => {
+                let b = v.cast::<PyBytes>().map_err(|_| expected("bytes"))?;
+                self.raw(b.as_bytes(), Some(*size)).map_err(|m| Mismatch::new(format!("fixed {name}: {m}")))?;
+            }
+            n @ Node::Enum { name, symbols, .. } => {
+                let symbol = v.cast::<PyString>().ok().and_then(|s| s.to_str().ok().and_then(|s| n.symbol(s)));
+                match symbol {
+                    Some(i) => write_long(i as i64, &mut self.out),
+                    None => {
+                        return Err(Mismatch::new(format!(
+                            "{} is not a symbol of enum {name} ({})",
+                            v.repr().map(|r| r.to_string()).unwrap_or_default(),
+                            symbols.join(", ")
+                        )))
+                    }
+                }
+            }
+            Node::Array(item) => {
+                let items: Vec<Bound<'py, PyAny>> = if let Ok(list) = v.cast::<PyList>() {
+                    list.iter().collect()
+                } else if let Ok(tuple) = v.cast::<PyTuple>() {
+                    tuple.iter().collect()
+                } else {
+                    return Err(expected("a list"));
+                };
+                if !items.is_empty() {
+                    write_long(items.len() as i64, &mut self.out);
+                }
+                for (i, x) in items.iter().enumerate() {
+                    self.write(*item, x, depth + 1).map_err(|e| at(e, format!("[{i}]")))?;
+                }
+                self.out.push(0);
+            }
+            Node::Map(values) => {
+                let dict = v.cast::<PyDict>().map_err(|_| expected("a dict"))?;
+                if !dict.is_empty() {
+                    write_long(dict.len() as i64, &mut self.out);
+                }
+                for (k, x) in dict.iter() {
+                    let key = k.cast::<PyString>().map_err(|_| Mismatch::new(format!("a map key is {}, not a str", kind(&k))))?;
+                    let key = key.to_str().map_err(|e| Mismatch::new(e.to_string()))?;
+                    write_long(key.len() as i64, &mut self.out);
+                    self.out.extend_from_slice(key.as_bytes());
+                    self.write(*values, &x, depth + 1).map_err(|e| at(e, format!("[{}]", repr(key))))?;
+                }
+                self.out.push(0);
+            }
+            Node::Record { name, fields, .. } => {
+                let dict = v.cast::<PyDict>().map_err(|_| expected(&format!("a dict for record {name}")))?;
+                for (field, key) in fields.iter().zip(&self.w.keys[node]) {
+                    let value = dict.get_item(key.bind(v.py())).map_err(|e| Mismatch::new(e.to_string()))?;
+                    match (value, &field.default) {
+                        (Some(x), _) => self.write(field.node, &x, depth + 1).map_err(|e| at(e, field.name.clone()))?,
+                        (None, Some(Ok(bytes))) => self.out.extend_from_slice(bytes),
+                        (None, Some(Err(why))) => {
+                            return Err(Mismatch::new(format!("missing field '{}' of {name}: {why}", field.name)))
+                        }
+                        (None, None) => match &schema.nodes[field.node] {
+                            // fastavro writes None for a missing field of a nullable union
+                            Node::Union { null: Some(i), .. } => write_long(*i as i64, &mut self.out),
+                            _ => {
+                                return Err(Mismatch::new(format!(
+                                    "missing field '{}' of {name} (it has no default)",
+                                    field.name
+                                )))
+                            }
+                        },
+                    }
+                }
+            }
+            Node::Union { branches, .. } => {
+                let (index, value) = self.branch(branches, v)?;
+                write_long(index as i64, &mut self.out);
+                self.write(branches[index].1, &value, depth + 1)?;
+            }
+            Node::Decimal { size, precision, scale } => {
+                self.decimal(v, *size, *precision, *scale).map_err(Mismatch::new)?;
+            }
+            Node::Time { long, logical } => {
+                let n = self.time(v, *long, *logical).map_err(Mismatch::new)?;
+                write_long(n, &mut self.out);
+            }
+        }
+        Ok(())
+    }
+
+    /// The branch fastavro writes `v` with, and the value to write (unwrapped from `(name, value)`).
+    fn branch(&self, branches: &[(Option<String>, usize)], v: &Bound<'py, PyAny>) -> Result<(usize, Bound<'py, PyAny>), Mismatch> {
+        let nodes = &self.w.schema.nodes;
+        if let Ok(pair) = v.cast::<PyTuple>() {
+            if pair.len() == 2 {
+                let name: String = pair.get_item(0).and_then(|n| n.extract()).map_err(|_| {
+                    Mismatch::new("a union value given as a tuple needs (branch name, value)".to_string())
+                })?;
+                let tag = |t: &Option<String>| t.clone().unwrap_or_else(|| "null".into());
+                return match branches.iter().position(|(t, _)| tag(t) == name) {
+                    Some(i) => Ok((i, pair.get_item(1).map_err(|e| Mismatch::new(e.to_string()))?)),
+                    None => Err(Mismatch::new(format!("{} is not a branch of the union", repr(&name)))),
+                };
+            }
+        }
+        let mut best: Option<usize> = None;
+        let mut most_fields = -1i64;
+        let mut could_be_float = false;
+        for (i, (_, node)) in branches.iter().enumerate() {
+            if could_be_float {
+                if matches!(nodes[*node], Node::Double) {
+                    best = Some(i);
+                    break;
+                }
+                continue;
+            }
+            if !self.fits(*node, v, 0) {
+                continue;
+            }
+            match &nodes[*node] {
+                Node::Record { .. } => {
+                    let dict = v.cast::<PyDict>().expect("a record fits only a dict");
+                    let shared = self.w.keys[*node].iter().filter(|k| dict.contains(k.bind(v.py())).unwrap_or(false)).count();
+                    if shared as i64 > most_fields {
+                        best = Some(i);
+                        most_fields = shared as i64;
+                    }
+                }
+                Node::Float => {
+                    best = Some(i);
+                    could_be_float = true;
+                }
+                _ => {
+                    best = Some(i);
+                    break;
+                }
+            }
+        }
+        // a value that fits no branch of ["null", T]: written as a T, for the error inside it
+        let others: Vec<usize> = (0..branches.len()).filter(|i| branches[*i].0.is_some()).collect();
+        if best.is_none() && others.len() == 1 && !v.is_none() {
+            best = Some(others[0]);
+        }
+        match best {
+            Some(i) => Ok((i, v.clone())),
+            None => {
+                let names: Vec<String> = branches.iter().map(|(t, _)| t.clone().unwrap_or_else(|| "null".into())).collect();
+                Err(Mismatch::new(format!("{} fits no branch of the union [{}]", kind(v), names.join(", "))))
+            }
+        }
+    }
+
+    /// Whether `v` fits `node` (fastavro's validation, which picks a union's branch).
+    fn fits(&self, node: usize, v: &Bound<'py, PyAny>, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let keys = &self.w.keys;
+        match &self.w.schema.nodes[node] {
+            Node::Null => v.is_none(),
+            Node::Boolean => v.is_instance_of::<PyBool>(),
+            Node::Int => is_int(v) && within(v, false).is_some(),
+            Node::Long => is_int(v) && within(v, true).is_some(),
+            Node::Float | Node::Double => v.is_instance_of::<PyFloat>() || is_int(v),
+            Node::String => v.is_instance_of::<PyString>(),
+            Node::Bytes => v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyByteArray>(),
+            Node::Fixed { size, .. } => v.cast::<PyBytes>().is_ok_and(|b| b.as_bytes().len() == *size),
+            n @ Node::Enum { .. } => v.cast::<PyString>().is_ok_and(|s| s.to_str().is_ok_and(|s| n.symbol(s).is_some())),
+            Node::Array(item) => match (v.cast::<PyList>(), v.cast::<PyTuple>()) {
+                (Ok(list), _) => list.iter().all(|x| self.fits(*item, &x, depth + 1)),
+                (_, Ok(tuple)) => tuple.iter().all(|x| self.fits(*item, &x, depth + 1)),
+                _ => false,
+            },
+            Node::Map(values) => v.cast::<PyDict>().is_ok_and(|d| {
+                d.iter().all(|(k, x)| k.is_instance_of::<PyString>() && self.fits(*values, &x, depth + 1))
+            }),
+            Node::Record { fields, .. } => v.cast::<PyDict>().is_ok_and(|d| {
+                fields.iter().zip(&keys[node]).all(|(f, k)| match d.get_item(k.bind(v.py())) {
+                    Ok(Some(x)) => self.fits(f.node, &x, depth + 1),
+                    Ok(None) => f.default.is_some() || self.fits(f.node, &v.py().None().into_bound(v.py()), depth + 1),
+                    Err(_) => false,
+                })
+            }),
+            Node::Union { branches, .. } => branches.iter().any(|(_, b)| self.fits(*b, v, depth + 1)),
+            Node::Decimal { size, .. } => match v.cast::<PyBytes>() {
+                Ok(b) => size.is_none_or(|s| b.as_bytes().len() == s),
+                Err(_) => v.is_instance(self.decimal).unwrap_or(false),
+            },
+            Node::Time { long, logical } => self.time(v, *long, *logical).is_ok(),
+        }
+    }
+}
+
+fn at(mut e: Mismatch, part: String) -> Mismatch {
+    e.path.push(part);
+    e
+}
