@@ -16,17 +16,19 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import fastavro
+from fastavro._logical_readers import LOGICAL_READERS
 from fastavro._logical_writers import LOGICAL_WRITERS
 from fastavro.types import Schema as FastavroSchema
 
 from govern.avro import SchemaParseError, parse_schema
 from govern.errors import InputError
-from govern.registry.client import Client, Reference, SchemaLike, schema_text
+from govern.registry.client import Client, Reference, Schema, SchemaLike, schema_text
 from govern.registry.errors import NotFound
 
 MAGIC_BYTE = 0
@@ -93,6 +95,24 @@ def _logical(kind: str, value: Any) -> Any:
     return prepare(value, {})
 
 
+def _logical_reader(kind: str) -> Any:
+    """fastavro's reader of a logical type (its value from the raw int or str), None if it has none."""
+    return LOGICAL_READERS.get(kind)
+
+
+def _native(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
+    """The Rust codec's `Writer` or `Reader` (`kind`) for a schema, SerdeError if it cannot be used."""
+    # imported here: govern.recording decodes through this module (an import cycle otherwise)
+    from govern.recording import _codec
+    from govern.recording.codec import program
+
+    try:
+        parsed = parse_schema(text, references=references, strict=False)
+        return getattr(_codec, kind)(program(parsed.root), logical)
+    except (SchemaParseError, ValueError) as error:
+        raise SerdeError(f"cannot use the schema of {subject}: {error}") from None
+
+
 class Serializer:
     """Turns records into Confluent-framed Avro bytes for one subject and schema.
 
@@ -140,18 +160,9 @@ class Serializer:
             registered = self.client.lookup(
                 self.subject, self.schema, references=self.references, normalize=self.normalize
             )
-        # imported here: govern.recording decodes through this module (an import cycle otherwise)
-        from govern.recording import _codec
-        from govern.recording.codec import program
-
         references = _referenced(self.client, self.references, set(), [])
-        try:
-            parsed = parse_schema(self.schema, references=references, strict=False)
-            writer = _codec.Writer(program(parsed.root), _logical)
-        except (SchemaParseError, ValueError) as error:
-            raise SerdeError(f"cannot use the schema for {self.subject}: {error}") from None
-        self._writer = writer
-        self._mismatch = _codec.Mismatch
+        self._writer = _native(self.subject, self.schema, references, _logical, "Writer")
+        self._mismatch = sys.modules["govern.recording._codec"].Mismatch
         self._id = registered.id
 
     def __call__(self, record: Any) -> bytes:
@@ -173,13 +184,11 @@ class Deserializer:
         self.client = client
         self._reader = _parse(schema_text(reader_schema), {}) if reader_schema is not None else None
         self._writers: dict[int, FastavroSchema] = {}
+        self._bodies: dict[int, Any] = {}  #: schema id -> the Rust reader of its bodies
+        self._decode_error: type[Exception] = ValueError
         self._lock = threading.Lock()
 
-    def writer_schema(self, schema_id: int) -> FastavroSchema:
-        """The parsed writer schema of an id (fetched once per id)."""
-        parsed = self._writers.get(schema_id)
-        if parsed is not None:
-            return parsed
+    def _registered(self, schema_id: int) -> Schema:
         try:
             schema = self.client.get_schema(schema_id)
         except NotFound:
@@ -189,6 +198,14 @@ class Deserializer:
             ) from None
         if schema.schema_type != "AVRO":
             raise SerdeError(f"schema id {schema_id} is {schema.schema_type}, not AVRO")
+        return schema
+
+    def writer_schema(self, schema_id: int) -> FastavroSchema:
+        """The parsed writer schema of an id (fetched once per id)."""
+        parsed = self._writers.get(schema_id)
+        if parsed is not None:
+            return parsed
+        schema = self._registered(schema_id)
         named: dict[str, Any] = {}
         _resolve_references(self.client, schema.references, named)
         parsed = _parse(schema.schema, named)
@@ -196,9 +213,27 @@ class Deserializer:
             self._writers[schema_id] = parsed
         return parsed
 
+    def _body_reader(self, schema_id: int) -> Any:
+        """The Rust reader of an id's bodies (built once per id)."""
+        reader = self._bodies.get(schema_id)
+        if reader is None:
+            schema = self._registered(schema_id)
+            references = _referenced(self.client, schema.references, set(), [])
+            reader = _native(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
+            with self._lock:
+                self._bodies[schema_id] = reader
+                self._decode_error = sys.modules["govern.recording._codec"].DecodeError
+        return reader
+
     def __call__(self, data: bytes | bytearray | memoryview) -> Any:
-        """Decode one message into Python values (dicts for records)."""
+        """Decode one message into Python values (dicts for records), as fastavro reads them."""
         schema_id, body = unframe(data)
+        if self._reader is None:
+            reader = self._body_reader(schema_id)
+            try:
+                return reader.read(body)
+            except self._decode_error as error:
+                raise SerdeError(f"cannot decode the Avro body of schema id {schema_id}: {error}") from None
         writer = self.writer_schema(schema_id)
         try:
             return fastavro.schemaless_reader(io.BytesIO(body), writer, self._reader)

@@ -119,6 +119,8 @@ def program(root: Node) -> str:
             return ["decimal", node.size if kind == "fixed" else -1, *params]
         if kind in ("int", "long") and logical in _TIME_LOGICALS[kind]:
             return ["time", kind, logical]
+        if kind == "string" and logical == "uuid":  # read as a string; govern.serde's reader makes a UUID
+            return ["string", "uuid"]
         if kind == "fixed":
             return ["fixed", node.fullname, node.size]
         if kind == "enum":

@@ -13,14 +13,14 @@ use crate::schema::{Node, Schema};
 /// Array and map items one value may hold, all levels together.
 pub const ITEM_BUDGET: usize = 1_000_000;
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    items: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) items: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
         if n > self.data.len() - self.pos {
             return Err(format!("{what} runs past the end"));
         }
@@ -30,7 +30,7 @@ impl<'a> Reader<'a> {
         Ok(chunk)
     }
 
-    fn length(&mut self, what: &str) -> Result<usize, String> {
+    pub(crate) fn length(&mut self, what: &str) -> Result<usize, String> {
         let n = read_long(self.data, &mut self.pos)?;
         if n < 0 {
             return Err(format!("negative {what} length {n}"));
@@ -61,7 +61,7 @@ pub fn decode(schema: &Schema, data: &[u8], out: &mut Vec<u8>) -> Result<(), Str
 
 /// The item count of the next block of an array or map (0 at the end), checked against the bytes
 /// left (for items of at least one byte) and the value's item budget.
-fn block_count(r: &mut Reader, item_size: usize) -> Result<u64, String> {
+pub(crate) fn block_count(r: &mut Reader, item_size: usize) -> Result<u64, String> {
     let mut count = read_long(r.data, &mut r.pos)?;
     if count < 0 {
         count = count.checked_neg().ok_or("invalid block count")?;

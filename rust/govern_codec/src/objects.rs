@@ -1,4 +1,4 @@
-//! Python values as fastavro takes them (dicts, `Decimal` for decimals, int or datetime for
+//! Python values as fastavro takes and gives them, both ways. `Writer`: values as fastavro takes them (dicts, `Decimal` for decimals, int or datetime for
 //! timestamps, bytes, None, enums as str) to Avro binary: the writer behind `govern.serde`, over
 //! the same compiled schema as the fixture mapping, writing fastavro's bytes. Union branches are
 //! chosen as fastavro chooses them (the first branch the value fits, the record sharing most
@@ -10,8 +10,9 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
+use crate::decode::block_count;
 use crate::encode::{repr, Mismatch, MAX_DEPTH};
-use crate::numbers::{decimal_to_bytes, write_long};
+use crate::numbers::{bytes_to_decimal, decimal_to_bytes, read_int, read_long, write_long};
 use crate::python::Mismatch as PyMismatch;
 use crate::schema::{Node, Schema, Time};
 
@@ -400,4 +401,176 @@ impl<'py> Enc<'_, 'py> {
 fn at(mut e: Mismatch, part: String) -> Mismatch {
     e.path.push(part);
     e
+}
+
+/// Avro binary to Python values as fastavro reads them with the writer's schema (dicts, lists,
+/// `Decimal`, str for enums, a union's value untagged); other logical types (timestamps, dates,
+/// times, uuid) through the caller's `logical(kind)`, which returns fastavro's reader of that kind
+/// (or None: the raw value). Bounded as the fixture decoder: varints, lengths, item counts, depth.
+#[pyclass(frozen, module = "govern.recording._codec")]
+pub struct Reader {
+    schema: Schema,
+    keys: Vec<Vec<Py<PyString>>>,
+    /// Per node: an enum's symbols, interned.
+    symbols: Vec<Vec<Py<PyString>>>,
+    /// Per node: the converter of a logical int, long or uuid string.
+    logical: Vec<Option<Py<PyAny>>>,
+    decimal: Py<PyAny>,
+}
+
+#[pymethods]
+impl Reader {
+    #[new]
+    fn new(py: Python<'_>, program: &str, logical: &Bound<'_, PyAny>) -> PyResult<Reader> {
+        let schema = Schema::compile(program).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let parsed: serde_json::Value = serde_json::from_str(program).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let intern = |names: &mut dyn Iterator<Item = &String>| names.map(|n| PyString::intern(py, n).unbind()).collect();
+        let mut keys = Vec::new();
+        let mut symbols = Vec::new();
+        let mut converters = Vec::new();
+        for (i, node) in schema.nodes.iter().enumerate() {
+            keys.push(match node {
+                Node::Record { fields, .. } => intern(&mut fields.iter().map(|f| &f.name)),
+                _ => Vec::new(),
+            });
+            symbols.push(match node {
+                Node::Enum { symbols, .. } => intern(&mut symbols.iter()),
+                _ => Vec::new(),
+            });
+            let uuid = parsed[i] == serde_json::json!(["string", "uuid"]);
+            let kind = match node {
+                Node::Time { long, logical } => Some(logical_key(*long, *logical)),
+                Node::String if uuid => Some("string-uuid".to_string()),
+                _ => None,
+            };
+            converters.push(match kind {
+                Some(kind) => Some(logical.call1((kind,))?).filter(|f| !f.is_none()).map(Bound::unbind),
+                None => None,
+            });
+        }
+        let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
+        Ok(Reader { schema, keys, symbols, logical: converters, decimal })
+    }
+
+    /// The value of an Avro body; DecodeError unless it is exactly one valid value.
+    fn read<'py>(&self, py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        let mut r = crate::decode::Reader { data: body, pos: 0, items: 0 };
+        let value = self.value(py, 0, &mut r, 0).map_err(crate::python::DecodeError::new_err)?;
+        if r.pos != body.len() {
+            return Err(crate::python::DecodeError::new_err(format!("{} byte(s) left after the value", body.len() - r.pos)));
+        }
+        Ok(value)
+    }
+}
+
+impl Reader {
+    fn text<'py>(py: Python<'py>, r: &mut crate::decode::Reader, what: &str) -> Result<Bound<'py, PyString>, String> {
+        let n = r.length(what)?;
+        let data = r.take(n, what)?;
+        let s = std::str::from_utf8(data).map_err(|_| format!("{what} is not valid UTF-8"))?;
+        Ok(PyString::new(py, s))
+    }
+
+    fn value<'py>(&self, py: Python<'py>, node: usize, r: &mut crate::decode::Reader, depth: usize) -> Result<Bound<'py, PyAny>, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
+        }
+        let py_err = |e: PyErr| e.to_string();
+        Ok(match &self.schema.nodes[node] {
+            Node::Null => py.None().into_bound(py),
+            Node::Boolean => match r.take(1, "a boolean")?[0] {
+                0 => PyBool::new(py, false).to_owned().into_any(),
+                1 => PyBool::new(py, true).to_owned().into_any(),
+                b => return Err(format!("invalid boolean byte {b:#04x}")),
+            },
+            Node::Int => PyInt::new(py, read_int(r.data, &mut r.pos)?).into_any(),
+            Node::Long => PyInt::new(py, read_long(r.data, &mut r.pos)?).into_any(),
+            Node::Float => {
+                let b = r.take(4, "a float")?;
+                PyFloat::new(py, f64::from(f32::from_le_bytes(b.try_into().unwrap()))).into_any()
+            }
+            Node::Double => {
+                let b = r.take(8, "a double")?;
+                PyFloat::new(py, f64::from_le_bytes(b.try_into().unwrap())).into_any()
+            }
+            Node::String => {
+                let s = Self::text(py, r, "a string")?.into_any();
+                match &self.logical[node] {
+                    Some(f) => f.bind(py).call1((s,)).map_err(py_err)?,
+                    None => s,
+                }
+            }
+            Node::Bytes => {
+                let n = r.length("bytes")?;
+                PyBytes::new(py, r.take(n, "bytes")?).into_any()
+            }
+            Node::Fixed { size, .. } => PyBytes::new(py, r.take(*size, "a fixed")?).into_any(),
+            Node::Enum { symbols, .. } => {
+                let i = read_long(r.data, &mut r.pos)?;
+                if i < 0 || i as usize >= symbols.len() {
+                    return Err(format!("enum index {i} out of range"));
+                }
+                self.symbols[node][i as usize].bind(py).clone().into_any()
+            }
+            Node::Array(item) => {
+                let list = PyList::empty(py);
+                let size = self.schema.min_size[*item];
+                loop {
+                    let count = block_count(r, size)?;
+                    if count == 0 {
+                        break;
+                    }
+                    for _ in 0..count {
+                        list.append(self.value(py, *item, r, depth + 1)?).map_err(py_err)?;
+                    }
+                }
+                list.into_any()
+            }
+            Node::Map(values) => {
+                let dict = PyDict::new(py);
+                let size = self.schema.min_size[*values].saturating_add(1);
+                loop {
+                    let count = block_count(r, size)?;
+                    if count == 0 {
+                        break;
+                    }
+                    for _ in 0..count {
+                        let key = Self::text(py, r, "a map key")?;
+                        dict.set_item(key, self.value(py, *values, r, depth + 1)?).map_err(py_err)?;
+                    }
+                }
+                dict.into_any()
+            }
+            Node::Record { fields, .. } => {
+                let dict = PyDict::new(py);
+                for (field, key) in fields.iter().zip(&self.keys[node]) {
+                    dict.set_item(key.bind(py), self.value(py, field.node, r, depth + 1)?).map_err(py_err)?;
+                }
+                dict.into_any()
+            }
+            Node::Union { branches, .. } => {
+                let i = read_long(r.data, &mut r.pos)?;
+                if i < 0 || i as usize >= branches.len() {
+                    return Err(format!("union branch {i} out of range"));
+                }
+                self.value(py, branches[i as usize].1, r, depth + 1)?
+            }
+            Node::Decimal { size, precision, scale } => {
+                let n = match size {
+                    Some(n) => *n,
+                    None => r.length("a decimal")?,
+                };
+                let text = bytes_to_decimal(r.take(n, "a decimal")?, *precision, *scale)?;
+                self.decimal.bind(py).call1((text,)).map_err(py_err)?
+            }
+            Node::Time { long, .. } => {
+                let n = if *long { read_long(r.data, &mut r.pos)? } else { read_int(r.data, &mut r.pos)? };
+                let raw = PyInt::new(py, n).into_any();
+                match &self.logical[node] {
+                    Some(f) => f.bind(py).call1((raw,)).map_err(py_err)?,
+                    None => raw,
+                }
+            }
+        })
+    }
 }

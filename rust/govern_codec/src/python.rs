@@ -327,6 +327,7 @@ fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Lines>()?;
     m.add_class::<Recorder>()?;
     m.add_class::<crate::objects::Writer>()?;
+    m.add_class::<crate::objects::Reader>()?;
     m.add_function(wrap_pyfunction!(messages, m)?)?;
     m.add("Mismatch", m.py().get_type::<Mismatch>())?;
     m.add("DecodeError", m.py().get_type::<DecodeError>())?;
