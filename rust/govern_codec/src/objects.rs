@@ -310,6 +310,12 @@ impl<'py> Enc<'_, 'py> {
                 };
             }
         }
+        // ["null", T] (the usual optional field): None is null, anything else can only be a T
+        let others: Vec<usize> = (0..branches.len()).filter(|i| branches[*i].0.is_some()).collect();
+        if others.len() == 1 && others.len() < branches.len() {
+            let null = (0..branches.len()).find(|i| branches[*i].0.is_none()).unwrap();
+            return Ok((if v.is_none() { null } else { others[0] }, v.clone()));
+        }
         let mut best: Option<usize> = None;
         let mut most_fields = -1i64;
         let mut could_be_float = false;
@@ -342,11 +348,6 @@ impl<'py> Enc<'_, 'py> {
                     break;
                 }
             }
-        }
-        // a value that fits no branch of ["null", T]: written as a T, for the error inside it
-        let others: Vec<usize> = (0..branches.len()).filter(|i| branches[*i].0.is_some()).collect();
-        if best.is_none() && others.len() == 1 && !v.is_none() {
-            best = Some(others[0]);
         }
         match best {
             Some(i) => Ok((i, v.clone())),
