@@ -177,15 +177,15 @@ def test_same_bytes_and_values_as_fastavro_on_generated_schemas(rng: random.Rand
         try:
             ours = unframe(serialize(value))[1]
         except SerdeError as error:  # fastavro writes decimals beyond their precision; we refuse them
-            assert "precision" in str(error), error
-            with pytest.raises(SerdeError, match="digit"):
+            assert "digit" in str(error), error
+            with pytest.raises(SerdeError, match="precision"):
                 deserialize(framed)
             continue
         assert ours == theirs, value
         try:
             assert _same(deserialize(framed), expected)
         except SerdeError as error:  # raw bytes for a decimal, beyond its precision: fastavro rounds
-            assert "digit(s)" in str(error), error
+            assert "digit" in str(error), error
 
 
 def _same(a: object, b: object) -> bool:
