@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,11 @@ class SchemaSource:
         return positions.key_at(pointer) if key else positions.value_at(pointer)
 
 
-def read_source(source: str | Path | Any) -> SchemaSource:
-    """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``."""
+def read_source(source: str | Path | Any, file: str | None = None) -> SchemaSource:
+    """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``.
+
+    ``file`` labels text (e.g. ``<commit12>:schemas/a.avsc``) for positions; a path labels itself.
+    """
     if isinstance(source, Path):
         try:
             text = source.read_text(encoding="utf-8-sig")  # a BOM is not part of the JSON
@@ -68,11 +71,11 @@ def read_source(source: str | Path | Any) -> SchemaSource:
         except (OSError, UnicodeDecodeError) as err:
             reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else err.strerror or str(err)
             raise SchemaParseError(f"cannot read file: {reason}", pointer=None, file=str(source)) from None
-        return _decode(text, str(source))
+        return _decode(text, file or str(source))
     if isinstance(source, str):
-        return _decode(source, None)
+        return _decode(source, file)
     if isinstance(source, (dict, list)):
-        return SchemaSource(source)
+        return SchemaSource(source, file=file)
     raise SchemaParseError(
         f"unsupported schema source of type {type(source).__name__}",
         pointer=None,
@@ -212,22 +215,28 @@ class Parser:
         raise self.fail(f"Schema must be a string, object or array, not {json.dumps(value)}", pointer)
 
     def parse_union(self, value: list[Any], pointer: str, space: str | None) -> Node:
+        return self.union(
+            (self.parse(item, f"{pointer}/{i}", space) for i, item in enumerate(value)), pointer
+        )
+
+    def union(self, branches: Iterable[Node], pointer: str) -> Node:
+        """A union of branches (each checked as it is parsed): no union directly in a union, no type twice."""
         node = Node("union", pointer, self.src)
         node.branches = []
-        seen: dict[str, int] = {}
-        for index, item in enumerate(value):
-            item_ptr = f"{pointer}/{index}"
-            branch = self.parse(item, item_ptr, space)
+        seen: set[str] = set()
+        for index, branch in enumerate(branches):
             if branch.type == "union":
-                raise self.fail("Nested union: a union may not directly contain a union", item_ptr)
+                raise self.fail(
+                    "Nested union: a union may not directly contain a union", f"{pointer}/{index}"
+                )
             key = branch.fullname or branch.type
             if key in seen:
                 raise self.fail(
                     f"Duplicate in union: {key}",
-                    item_ptr,
+                    f"{pointer}/{index}",
                     hint="each type (or named type) may appear once in a union",
                 )
-            seen[key] = index
+            seen.add(key)
             node.branches.append(branch)
         return node
 

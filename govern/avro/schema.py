@@ -40,9 +40,10 @@ class AvroSchema:
         names: Names,
         references: tuple[AvroSchema, ...] = (),
         strict: bool = True,
+        value: Any = None,
     ) -> None:
         self.root = root
-        self.json: Any = src.value
+        self.json: Any = src.value if value is None else value
         self.source: str | None = src.file
         self.references = references
         self.strict = strict
@@ -91,6 +92,12 @@ class AvroSchema:
     def text(self) -> str:
         """Avro Java ``Schema.toString()``; types from references are written by name, as Confluent does."""
         return java_string(self.root, self._names.referenced)
+
+    @cached_property
+    def expanded(self) -> str:
+        """Avro Java ``Schema.toString()`` with every named type written in full at first use:
+        self-contained, what a registry holds for this schema when it is registered without references."""
+        return java_string(self.root)
 
     @property
     def named_types(self) -> dict[str, Node]:
@@ -156,6 +163,7 @@ def parse_schema(
     *,
     references: Sequence[SchemaInput] = (),
     strict: bool = True,
+    file: str | None = None,
 ) -> AvroSchema:
     """Parse an Avro schema from JSON text (``str``), a decoded JSON value, a ``Path`` or an AvroSchema.
 
@@ -163,15 +171,18 @@ def parse_schema(
     ``references`` are schemas whose named types this one may use by name (Confluent schema
     references), parsed leniently and in order. ``strict`` is Confluent's treatment of a new
     schema: names validated and field defaults checked against their types.
+    ``file`` names where JSON text came from (positions then read ``file:line:col``; e.g.
+    ``<commit12>:schemas/a.avsc`` for a file at a git commit, parsed from its text, no file written).
+    Source positions are computed only when asked for (an error, a finding that prints them).
     Raises ``SchemaParseError`` (an ``InputError``) naming the JSON pointer and file:line:col.
     """
     if isinstance(source, AvroSchema) and not references:
         return source
     cache_key: Any = None
     if isinstance(source, str) and not references:
-        cache_key = (source, strict)
+        cache_key = (source, strict, file)
     elif isinstance(source, (dict, list)) and not references:
-        cache_key = ("\x00json", json.dumps(source, sort_keys=True, separators=(",", ":")), strict)
+        cache_key = ("\x00json", json.dumps(source, sort_keys=True, separators=(",", ":")), strict, file)
     if cache_key is not None:
         hit = _cache.get(cache_key)
         if hit is not None:
@@ -180,7 +191,7 @@ def parse_schema(
     for ref in references:  # in order: a later reference may use types of the earlier ones
         parsed.append(parse_schema(ref, references=tuple(parsed), strict=False))
     refs = tuple(parsed)
-    src = source._src if isinstance(source, AvroSchema) else read_source(source)
+    src = source._src if isinstance(source, AvroSchema) else read_source(source, file)
     names = Names()
     for ref in refs:
         names.ambiguous = names.ambiguous or ref._names.ambiguous
@@ -189,19 +200,26 @@ def parse_schema(
                 continue
             names.types[full] = node
             names.referenced.add(full)
+    schema = AvroSchema(parse_document(src, names, strict), src, names, refs, strict)
+    if cache_key is not None:
+        _cache.put(cache_key, schema)
+    return schema
+
+
+def parse_document(src: SchemaSource, names: Names, strict: bool, pointer: str = "") -> Node:
+    """The root node of one decoded document (or of its part at ``pointer``), named types registered
+    in ``names``."""
     parser = Parser(src, names, strict)
+    value = src.value if not pointer else src.value[int(pointer[1:])]  # a part: an item of a top-level array
     try:
-        root = parser.parse(src.value, "", None)
+        root = parser.parse(value, pointer, None)
         for check in parser.deferred_defaults:
             check()
     except RecursionError:
         raise SchemaParseError("schema nested too deeply", file=src.file) from None
     if names.ambiguous:
         _mark_ambiguous(root)
-    schema = AvroSchema(root, src, names, refs, strict)
-    if cache_key is not None:
-        _cache.put(cache_key, schema)
-    return schema
+    return root
 
 
 def _mark_ambiguous(root: Node) -> None:
