@@ -123,27 +123,24 @@ def check_against_git(
         base = base_topics(repo, commit, same)
         shallow = repo.is_shallow()
         git = GitVersions(repo)
-        lines = Lines(_display(catalog, git))
-        try:
-            todo = [
-                (subject, status, path)
-                for subject in subjects
-                for status, path in [_status(catalog, subject, base, changed, all_subjects)]
-                if status is not None
-            ]
-            # what every subject needs read in one batch: one round trip to git, not one each
-            levels = [(Level.parse(subject.level), path) for subject, _, path in todo if path]
-            git.prefetch_versions(
-                commit,
-                [path for level, path in levels if level is not Level.NONE and not level.transitive],
-                [] if shallow else [path for level, path in levels if level.transitive],
-            )  # (a shallow clone fails below, naming the subject)
-            for subject, status, path in todo:
-                report.subjects.append(
-                    _check_subject(catalog, subject, status, path, git, commit, ref, shallow, lines)
-                )
-        finally:
-            git.close()
+        lines = Lines(relative_display(catalog.root))
+        todo = [
+            (subject, status, path)
+            for subject in subjects
+            for status, path in [_status(catalog, subject, base, changed, all_subjects)]
+            if status is not None
+        ]
+        # what every subject needs read in one batch: one round trip to git, not one each
+        levels = [(Level.parse(subject.level), path) for subject, _, path in todo if path]
+        git.prefetch_versions(
+            commit,
+            [path for level, path in levels if level is not Level.NONE and not level.transitive],
+            [] if shallow else [path for level, path in levels if level.transitive],
+        )  # (a shallow clone fails below, naming the subject)
+        for subject, status, path in todo:
+            report.subjects.append(
+                _check_subject(catalog, subject, status, path, git, commit, ref, shallow, lines)
+            )
         report.notes.extend(git.skipped)
         if include_removed:
             current = {t.name for t in catalog.topics}
@@ -151,11 +148,6 @@ def check_against_git(
                 if name not in current and topic.consumers:
                     report.subjects.append(_removed(topic, ref))
     return report
-
-
-def _display(catalog: Catalog, git: GitVersions):  # noqa: ANN202 - a str -> str function
-    relative = relative_display(catalog.root)
-    return lambda file: relative(git.display(file))
 
 
 def _status(
@@ -218,7 +210,8 @@ def _level_findings(
     result = check_level(level, new, [v.schema for v in history], versions=[v.number for v in history])
     if not result.findings:
         return []
-    # Check the failing version again, parsed from a file, so its findings carry line:col there.
+    # Check the failing version again, parsed with its `<commit12>:<path>` label, so its findings
+    # carry line:col there.
     failing = next(v for v in history if v.number == result.findings[0].version)
     located = git.parse(failing.commit, failing.path, located=True)
     if located is not None:

@@ -1,18 +1,15 @@
 """Schema versions from git history: each version of a file, parsed with its references as of that commit.
 
-Versions are parsed from their text; the one a finding is about is parsed again from a file
-written under a temporary directory as `<commit12>/<path>`, so findings keep file:line:col in old
-versions too; `display` turns such a path back into `<commit12>:<path>`, which is how users name
-a file at a commit.
+Versions are parsed from their text; the one a finding is about is parsed again from its text
+labelled `<commit12>:<path>` (how users name a file at a commit), so findings keep file:line:col
+in old versions too (positions are computed from the text only when printed; no file is written).
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.catalog._schemas import _walk  # the one walker that finds the names a schema uses
@@ -40,8 +37,6 @@ class GitVersions:
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self._tmp = tempfile.TemporaryDirectory(prefix="govern-check-")
-        self.base = Path(self._tmp.name)
         self._parsed: dict[tuple[str, str, bool], AvroSchema | None] = {}
         self._log: list[tuple[str, list[Touch]]] | None = None
         self._touching: dict[str, list[int]] | None = None
@@ -54,31 +49,14 @@ class GitVersions:
         self._by_blob: dict[str, AvroSchema] = {}  # parsed self-contained schemas, by blob id
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
-    def close(self) -> None:
-        self._tmp.cleanup()
-
-    def display(self, file: str) -> str:
-        """`<commit12>:<path>` for a file written here; other paths unchanged."""
-        prefix = str(self.base) + "/"
-        if file.startswith(prefix):
-            commit, _, rest = file[len(prefix) :].partition("/")
-            return f"{commit}:{rest}"
-        return file
-
-    def _write(self, commit: str, path: str, text: str) -> Path:
-        target = self.base / commit[:12] / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target
-
     def parse(
         self, commit: str, path: str, stack: tuple[str, ...] = (), *, located: bool = False
     ) -> AvroSchema | None:
         """The schema in `path` at `commit` with the types it names from other files there; None if absent.
 
-        `located` parses from a file written under the temporary directory, so positions name
-        `<commit12>:<path>:line:col`; otherwise from the text (no file writes: the common case,
-        since positions are needed only for the version a finding is about).
+        `located` labels the text `<commit12>:<path>`, so positions name `<commit12>:<path>:line:col`
+        (needed only for the version a finding is about; unlabelled parses are shared across commits
+        by blob).
         """
         key = (commit, path, located)
         if key in self._parsed:
@@ -107,8 +85,8 @@ class GitVersions:
                     ref = self.parse(commit, ref_path, (*stack, path), located=located)
                     if ref is not None:
                         refs.append(ref)
-                source = self._write(commit, path, text) if located else text
-                schema = parse_schema(source, references=refs, strict=False)
+                label = f"{commit[:12]}:{path}" if located else None
+                schema = parse_schema(text, references=refs, strict=False, file=label)
             except (ValueError, SchemaParseError) as error:
                 if not located:
                     self.skipped.append(f"{commit[:12]}:{path}: not a valid schema there ({error}); skipped")

@@ -95,24 +95,16 @@ def _closure(catalog: Catalog, ref: SchemaRef) -> list[str]:
 
 
 class Lines:
-    """Reads (and caches) file lines to show the offending line of a position."""
+    """Turns positions into `Place`s: the file as users name it and the offending line."""
 
     def __init__(self, display: Callable[[str], str] = str) -> None:
-        self._cache: dict[str, list[str]] = {}
         self.display = display
 
     def place(self, pos: Position | None) -> Place | None:
         """A `Place` for a position in a file (None when the schema was not read from a file)."""
         if pos is None or pos.file is None:
             return None
-        lines = self._cache.get(pos.file)
-        if lines is None:
-            try:
-                lines = Path(pos.file).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                lines = []
-            self._cache[pos.file] = lines
-        text = lines[pos.line - 1].strip() if 0 < pos.line <= len(lines) else ""
+        text = (pos.line_text or "").strip()  # kept by the parser: a file at a commit has no file on disk
         return Place(self.display(pos.file), pos.line, pos.column, text)
 
 

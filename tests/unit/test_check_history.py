@@ -58,11 +58,7 @@ def test_versions_follow_renames_and_referenced_files(tmp_path: Path) -> None:
     git(tmp_path, "commit", "-q", "--allow-empty", "-m", "unrelated")
     with Repo(tmp_path) as repo:
         head = repo.resolve("HEAD")
-        history = GitVersions(repo)
-        try:
-            versions = history.versions(head, "schemas/n.New.avsc")
-        finally:
-            history.close()
+        versions = GitVersions(repo).versions(head, "schemas/n.New.avsc")
     assert [v.number for v in versions] == [1, 2, 3]
     assert [v.path for v in versions] == ["schemas/n.Old.avsc", "schemas/n.Old.avsc", "schemas/n.New.avsc"]
     assert [v.schema.references[0].json["symbols"] for v in versions] == [["A"], ["A", "B"], ["A", "B"]]
