@@ -48,9 +48,13 @@ class Node:
 
     def __init__(self, type_: str, pointer: str, origin: object = None) -> None:
         self.type = type_
-        self.upper = _UPPER.get(type_) or type_.upper()
         self.pointer = pointer
         self.origin = origin  # the SchemaSource this node was defined in (for positions)
+
+    @property
+    def upper(self) -> str:
+        """The type name as Avro Java's ``Schema.Type`` prints it (``INT``, ``RECORD``)."""
+        return _UPPER.get(self.type) or self.type.upper()
 
     def __repr__(self) -> str:
         label = self.fullname or self.type
@@ -58,32 +62,26 @@ class Node:
 
 
 class Field:
-    """One record field: name, type node, default (``has_default``), aliases, reader position."""
+    """One record field: name, type node, default (``has_default``), aliases, reader position.
 
-    __slots__ = (
-        "name",
-        "type",
-        "default",
-        "has_default",
-        "aliases",
-        "pos",
-        "pointer",
-        "doc",
-        "order",
-        "props",
-    )
+    The attributes most fields leave at their defaults live on the class: a field stores only
+    what its JSON sets (parsing builds one per field of every schema, so this is the hot path).
+    """
+
+    __slots__ = ("name", "type", "pos", "pointer", "__dict__")
+
+    default: Any = None
+    has_default = False
+    aliases: list[str] = []  # replaced per instance, never mutated
+    doc: str | None = None
+    order = "ascending"
+    props: dict[str, Any] = {}
 
     def __init__(self, name: str, type_: Node, pos: int, pointer: str) -> None:
         self.name = name
         self.type = type_
         self.pos = pos
         self.pointer = pointer
-        self.default: Any = None
-        self.has_default = False
-        self.aliases: list[str] = []
-        self.doc: str | None = None
-        self.order = "ascending"
-        self.props: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"<field {self.name}: {self.type!r}>"
