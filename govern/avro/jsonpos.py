@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
@@ -19,16 +19,11 @@ _LITERALS = ("true", "false", "null")
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A 1-based line and column in a source text, and the file it came from (or None).
-
-    ``file`` is a label, not necessarily a path on disk (``<commit12>:schemas/a.avsc`` for a file
-    at a git commit); ``line_text`` is that source line, so printers need not read the file.
-    """
+    """A 1-based line and column in a source text, and the file it came from (or None)."""
 
     line: int
     column: int
     file: str | None = None
-    line_text: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file or '<text>'}:{self.line}:{self.column}"
@@ -78,7 +73,7 @@ class PositionMap:
     def position(self, offset: int) -> Position:
         """Line and column (1-based) of a character offset."""
         line = bisect_right(self._line_starts, offset)
-        return Position(line, offset - self._line_starts[line - 1] + 1, self.file, self.line_text(line))
+        return Position(line, offset - self._line_starts[line - 1] + 1, self.file)
 
     def value_at(self, pointer: str) -> Position | None:
         """Position of the value at ``pointer``, or of its nearest recorded ancestor."""
@@ -192,7 +187,6 @@ def loads(text: str, file: str | None = None) -> object:
     except json.JSONDecodeError as err:
         positions = PositionMap(text, file)
         pointer = positions.error.pointer if positions.error else ""
-        where = Position(err.lineno, err.colno, file, positions.line_text(err.lineno))
-        raise JsonSyntaxError(err.msg, where, pointer) from None
+        raise JsonSyntaxError(err.msg, Position(err.lineno, err.colno, file), pointer) from None
     except RecursionError:
         raise JsonSyntaxError("nesting too deep", Position(1, 1, file), "") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -216,28 +216,22 @@ class Parser:
         raise self.fail(f"Schema must be a string, object or array, not {json.dumps(value)}", pointer)
 
     def parse_union(self, value: list[Any], pointer: str, space: str | None) -> Node:
-        return self.union(
-            (self.parse(item, f"{pointer}/{i}", space) for i, item in enumerate(value)), pointer
-        )
-
-    def union(self, branches: Iterable[Node], pointer: str) -> Node:
-        """A union of branches (each checked as it is parsed): no union directly in a union, no type twice."""
         node = Node("union", pointer, self.src)
         node.branches = []
-        seen: set[str] = set()
-        for index, branch in enumerate(branches):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            item_ptr = f"{pointer}/{index}"
+            branch = self.parse(item, item_ptr, space)
             if branch.type == "union":
-                raise self.fail(
-                    "Nested union: a union may not directly contain a union", f"{pointer}/{index}"
-                )
+                raise self.fail("Nested union: a union may not directly contain a union", item_ptr)
             key = branch.fullname or branch.type
             if key in seen:
                 raise self.fail(
                     f"Duplicate in union: {key}",
-                    f"{pointer}/{index}",
+                    item_ptr,
                     hint="each type (or named type) may appear once in a union",
                 )
-            seen.add(key)
+            seen[key] = index
             node.branches.append(branch)
         return node
 

@@ -40,10 +40,9 @@ class AvroSchema:
         names: Names,
         references: tuple[AvroSchema, ...] = (),
         strict: bool = True,
-        value: Any = None,
     ) -> None:
         self.root = root
-        self.json: Any = src.value if value is None else value
+        self.json: Any = src.value
         self.source: str | None = src.file
         self.references = references
         self.strict = strict
@@ -93,16 +92,26 @@ class AvroSchema:
         """Avro Java ``Schema.toString()``; types from references are written by name, as Confluent does."""
         return java_string(self.root, self._names.referenced)
 
-    @cached_property
-    def expanded(self) -> str:
-        """Avro Java ``Schema.toString()`` with every named type written in full at first use:
-        self-contained, what a registry holds for this schema when it is registered without references."""
-        return java_string(self.root)
-
     @property
     def named_types(self) -> dict[str, Node]:
         """Every named type this schema can see (its own and those of its references), by full name."""
         return dict(self._names.types)
+
+    def named(self, fullname: str) -> AvroSchema:
+        """The named type ``fullname`` defined in this document, as a schema of its own.
+
+        For a file holding several types (a JSON array of them): positions stay those of the
+        file; ``json`` is the type's own definition. KeyError when the name is not known here.
+        """
+        node = self._names.types[fullname]
+        if node is self.root:
+            return self
+        sub = AvroSchema(node, self._src, self._names, self.references, self.strict)
+        value = node.origin.value if isinstance(node.origin, SchemaSource) else self.json
+        for token in node.pointer.split("/")[1:]:
+            value = value[int(token)] if isinstance(value, list) else value[token]
+        sub.json = value
+        return sub
 
     # -- source positions -----------------------------------------------------------------------
     def position(self, pointer: str, *, key: bool = False) -> Position | None:
@@ -206,13 +215,11 @@ def parse_schema(
     return schema
 
 
-def parse_document(src: SchemaSource, names: Names, strict: bool, pointer: str = "") -> Node:
-    """The root node of one decoded document (or of its part at ``pointer``), named types registered
-    in ``names``."""
+def parse_document(src: SchemaSource, names: Names, strict: bool) -> Node:
+    """The root node of one decoded document, its named types registered in ``names``."""
     parser = Parser(src, names, strict)
-    value = src.value if not pointer else src.value[int(pointer[1:])]  # a part: an item of a top-level array
     try:
-        root = parser.parse(value, pointer, None)
+        root = parser.parse(src.value, "", None)
         for check in parser.deferred_defaults:
             check()
     except RecursionError:

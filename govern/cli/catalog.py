@@ -12,10 +12,10 @@ from rich.console import Console
 from govern.cli.app import app
 from govern.cli.options import OutputFormat, RootOption
 
-if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
+if TYPE_CHECKING:  # the catalog loads yaml and the parser: imported by the command, not by `govern --help`
     from rich.table import Table
 
-    from govern.catalog import Catalog
+    from govern.catalog import Catalog, Topic
 
 
 def _table(catalog: Catalog) -> Table:
@@ -25,6 +25,7 @@ def _table(catalog: Catalog) -> Table:
     table.add_column("topic", no_wrap=True)
     table.add_column("key")
     table.add_column("value schema", no_wrap=True)
+    table.add_column("subjects", no_wrap=True)
     for column in ("producers", "consumers"):
         table.add_column(column)
     table.add_column("compat", no_wrap=True)
@@ -35,7 +36,8 @@ def _table(catalog: Catalog) -> Table:
         table.add_row(
             name,
             topic.key,
-            f"{topic.value_schema.name}\n[dim]{topic.value_schema.file.as_posix()}[/]",
+            _value(topic),
+            "\n".join(s.name for s in catalog.subjects if topic.name in s.topics),
             ", ".join(topic.producers),
             ", ".join(topic.consumers) or "[dim]-[/]",
             topic.compatibility,
@@ -43,6 +45,14 @@ def _table(catalog: Catalog) -> Table:
             topic.cleanup_policy,
         )
     return table
+
+
+def _value(topic: Topic) -> str:
+    """The value schema: its type and file, or a multi-event topic's event types one per line."""
+    ref = topic.value_schema
+    if ref.types:
+        return f"{len(ref.types)} event types\n[dim]" + "\n".join(ref.types) + "[/]"
+    return f"{ref.name}\n[dim]{ref.where}[/]"
 
 
 @app.command("catalog")

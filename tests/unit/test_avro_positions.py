@@ -67,7 +67,6 @@ def test_lazy_positions_locate_every_node_and_field(case: tuple[dict[str, Any], 
         assert pos is not None and pos.file == "gen.avsc"
         value, _ = _DECODER.raw_decode(text, _offset(text, pos.line, pos.column))
         assert value == _at(doc, node.pointer), node.pointer
-        assert pos.line_text == text.splitlines()[pos.line - 1]
         for field in node.fields:
             key = schema.position(f"{field.pointer}/name", key=True)
             assert key is not None
@@ -89,7 +88,6 @@ def test_findings_locate_both_files_when_printed() -> None:
     writer = parse_schema(old, file="old.avsc")
     (finding,) = check_pair(reader, writer).findings
     assert (str(finding.reader_pos), str(finding.writer_pos)) == ("new.avsc:3:12", "old.avsc:2:25")
-    assert finding.reader_pos.line_text == '   "type": "string"}'
 
 
 def test_text_labelled_as_a_file_at_a_commit_needs_no_file_on_disk() -> None:
@@ -98,7 +96,6 @@ def test_text_labelled_as_a_file_at_a_commit_needs_no_file_on_disk() -> None:
         parse_schema(text, file="0123456789ab:schemas/R.avsc")
     except SchemaParseError as error:
         assert str(error.position) == "0123456789ab:schemas/R.avsc:2:53"
-        assert error.position.line_text.startswith(' "fields"')
     else:
         raise AssertionError("an invalid default must be refused")
 
