@@ -66,9 +66,12 @@ class Field:
 
     The attributes most fields leave at their defaults live on the class: a field stores only
     what its JSON sets (parsing builds one per field of every schema, so this is the hot path).
+    A type written as a primitive's name is kept as that name (``type_ref``) and its node built
+    on first use of ``type``: most fields never need one (the compatibility walk compares the
+    names), and a node per field was a third of parsing time.
     """
 
-    __slots__ = ("name", "type", "pos", "pointer", "__dict__")
+    __slots__ = ("name", "type_ref", "pos", "pointer", "origin", "__dict__")
 
     default: Any = None
     has_default = False
@@ -77,11 +80,20 @@ class Field:
     order = "ascending"
     props: dict[str, Any] = {}
 
-    def __init__(self, name: str, type_: Node, pos: int, pointer: str) -> None:
+    def __init__(self, name: str, type_: Node | str, pos: int, pointer: str, origin: object = None) -> None:
         self.name = name
-        self.type = type_
+        self.type_ref = type_  #: the type node, or the name of a primitive type not yet built
         self.pos = pos
         self.pointer = pointer
+        self.origin = origin  # the SchemaSource of the record (for a type node built later)
+
+    @property
+    def type(self) -> Node:
+        """The field's type node."""
+        ref = self.type_ref
+        if ref.__class__ is str:
+            ref = self.type_ref = Node(ref, f"{self.pointer}/type", self.origin)  # type: ignore[arg-type]
+        return ref  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return f"<field {self.name}: {self.type!r}>"
+        return f"<field {self.name}: {self.type_ref!r}>"

@@ -371,11 +371,10 @@ class Parser:
             ftype = raw.get("type", _MISSING)
             if ftype is _MISSING:
                 raise self.fail(f"No field type for field {name}", f_ptr, hint='give the field a "type"')
-            if ftype.__class__ is str and ftype in PRIMITIVES:  # most fields: no call, no lookup
-                type_node = Node(ftype, f"{f_ptr}/type", src)
+            if ftype.__class__ is str and ftype in PRIMITIVES:  # most fields: its node built when used
+                field = Field(name, ftype, index, f_ptr, src)
             else:
-                type_node = self.parse(ftype, f"{f_ptr}/type", ns)
-            field = Field(name, type_node, index, f_ptr)
+                field = Field(name, self.parse(ftype, f"{f_ptr}/type", ns), index, f_ptr, src)
             if name in field_map:
                 raise self.fail(f"Duplicate field {name} in record {node.fullname}", f"{f_ptr}/name")
             if len(raw) > 2:  # more than name and type: the optional attributes
