@@ -418,7 +418,7 @@ class Parser:
     # -- defaults -------------------------------------------------------------------------------
     def check_default(self, field: Field, pointer: str) -> None:
         """Avro Java ``validateDefaults``: the default must be a valid value of the field type."""
-        if not is_valid_default(field.type, field.default):
+        if not is_valid_default(field.type_ref, field.default):
             from govern.avro.writer import java_string
 
             raise self.fail(
@@ -430,9 +430,11 @@ class Parser:
             )
 
 
-def is_valid_default(node: Node, value: Any) -> bool:
-    """Avro Java 1.12 ``Schema.isValidDefault``: unions accept a value valid for any branch."""
-    kind = node.type
+def is_valid_default(node: Node | str, value: Any) -> bool:
+    """Avro Java 1.12 ``Schema.isValidDefault``: unions accept a value valid for any branch.
+
+    ``node`` may be a primitive's name (a field's ``type_ref`` whose node was never built)."""
+    kind = node if node.__class__ is str else node.type  # type: ignore[union-attr]
     if kind in ("string", "bytes", "enum", "fixed"):
         return isinstance(value, str)
     if kind == "int":
@@ -456,7 +458,7 @@ def is_valid_default(node: Node, value: Any) -> bool:
             return False
         for f in node.fields:
             if f.name in value:
-                if not is_valid_default(f.type, value[f.name]):
+                if not is_valid_default(f.type_ref, value[f.name]):
                     return False
             elif not f.has_default:
                 return False

@@ -129,12 +129,16 @@ def test_parse_schema_gives_the_same_error() -> None:
 
 def test_a_field_typed_by_a_primitive_name_gets_its_node_when_first_used() -> None:
     text = '{"type": "record", "name": "R", "fields": [\n  {"name": "a", "type": "int"}]}'
+    assert parse_schema(text.replace('"int"}', '"int", "default": 1}')).root.fields[0].type_ref == "int"
     clear_cache()
     schema = parse_schema(text, file="r.avsc")
     (field,) = schema.root.fields
     assert field.type_ref == "int"  # parsing built no node for it...
     assert check_pair(schema, parse_schema(text.replace("\n", ""), file="s.avsc")).compatible
     assert field.type_ref == "int"  # ...nor did a compatible check
+    assert schema.text == '{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}'
+    assert schema.canonical == '{"name":"R","type":"record","fields":[{"name":"a","type":"int"}]}'
+    assert field.type_ref == "int"  # ...nor writing its text and canonical form
     node = field.type
     assert node is field.type and node.type == "int" and node.pointer == "/fields/0/type"
     assert str(schema.node_position(node)) == "r.avsc:2:25"
