@@ -1,6 +1,7 @@
-"""The catalog model: topics, the schemas their values use, and the services around them.
+"""The catalog model: topics, their subjects and schemas, and the services around them.
 
-Plain frozen dataclasses built by `govern.catalog.load_catalog`; nothing here does I/O.
+Plain frozen dataclasses built by `govern.catalog.load_catalog`, and `subject_name`, the one
+computation of subject names (Confluent's strategies) every command uses; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -201,3 +202,24 @@ class Catalog:
             if service.name == name:
                 return service
         raise KeyError(name)
+
+    def dependencies(self, ref: SchemaRef) -> list[SchemaRef]:
+        """The schemas `ref` references, transitively, each after the ones it needs.
+
+        The order to register them in (Confluent schema references) or to parse them.
+        """
+        order: list[SchemaRef] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            dep = self.schemas[name]
+            for inner in dep.references:
+                visit(inner)
+            order.append(dep)
+
+        for name in ref.references:
+            visit(name)
+        return order

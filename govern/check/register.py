@@ -10,12 +10,14 @@ Safe to point at production:
   the apply executes exactly that plan.
 - **The form the registry holds is kept** (`references`): `auto` keeps a subject that holds
   self-contained (inlined) schemas inlined and registers new subjects with Confluent schema
-  references for shared types; `always` / `never` force one form. With references, a type
-  defined in its own file is registered once under a subject named by its full name, before the
-  subjects that use it, with the union of the levels of the topics using it.
-- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of
-  contracts/accepted-breaks.yaml lets that one version through: the subject's level is set to
-  NONE for the single write and restored right after (also when the write fails).
+  references for shared types; `always` / `never` force one form. With references, a named type
+  a schema uses from elsewhere (another file, or a sibling in a multi-type file) is registered
+  once under a subject named by its full name, before the subjects that use it, with the union
+  of the levels of the topics using it; a multi-event topic under the topic strategy registers
+  the union of its event types that way. Subjects are named by each topic's strategy.
+- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
+  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
+  level is set to NONE for the single write and restored right after (also when the write fails).
 - Before writing, each subject's latest version is read again: a registry that changed since
   the plan was made stops the apply (exit 1), rather than writing over someone else's change.
 """
@@ -36,7 +38,6 @@ from govern.check.model import Acceptance, CheckFinding
 from govern.check.subjects import (
     Lines,
     Subject,
-    dependencies,
     event_type_causes,
     relative_display,
     to_check_finding,
@@ -107,7 +108,7 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
-        for dep in dependencies(catalog, subject.schema):
+        for dep in catalog.dependencies(subject.schema):
             if dep.name not in users:
                 users[dep.name] = []
                 order.append(dep)
@@ -145,7 +146,7 @@ def plan_registration(
         dep.name
         for unit in units
         if unit.kind == "topic" and forms[unit.subject] == "references"
-        for dep in dependencies(catalog, unit.ref)
+        for dep in catalog.dependencies(unit.ref)
     }
     for unit in units:
         if unit.kind == "reference" and unit.subject not in needed:
@@ -270,9 +271,10 @@ def _form(client: Client, unit: _Unit, references: str) -> str:
 
 
 def _plan_level(client: Client, entry: Registration) -> None:
-    """Plan the subject's declared level (set only when it differs)."""
+    """Plan the subject's declared level, set only when its effective level (its own, else the
+    global one) differs: a registry whose subjects follow the global level is left as it is."""
     try:
-        entry.previous_level = client.get_config(entry.subject).compatibility
+        entry.previous_level = client.get_config(entry.subject, default_to_global=True).compatibility
     except NotFound:
         entry.previous_level = None
     if (entry.previous_level or "").upper() != entry.level:
