@@ -209,14 +209,6 @@ def parse_schema(
                 continue
             names.types[full] = node
             names.referenced.add(full)
-    schema = AvroSchema(parse_document(src, names, strict), src, names, refs, strict)
-    if cache_key is not None:
-        _cache.put(cache_key, schema)
-    return schema
-
-
-def parse_document(src: SchemaSource, names: Names, strict: bool) -> Node:
-    """The root node of one decoded document, its named types registered in ``names``."""
     parser = Parser(src, names, strict)
     try:
         root = parser.parse(src.value, "", None)
@@ -226,7 +218,10 @@ def parse_document(src: SchemaSource, names: Names, strict: bool) -> Node:
         raise SchemaParseError("schema nested too deeply", file=src.file) from None
     if names.ambiguous:
         _mark_ambiguous(root)
-    return root
+    schema = AvroSchema(root, src, names, refs, strict)
+    if cache_key is not None:
+        _cache.put(cache_key, schema)
+    return schema
 
 
 def _mark_ambiguous(root: Node) -> None:
