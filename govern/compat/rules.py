@@ -371,6 +371,8 @@ class Checker:
                     )
                 wfield = matches[0] if matches else None
             if wfield is not None:
+                if rfield.type_ref.__class__ is str and rfield.type_ref == wfield.type_ref:
+                    continue  # the same primitive, by name: compatible, and no type node is built
                 rtype, wtype = rfield.type, wfield.type
                 if rtype.type == wtype.type and rtype.type in PRIMITIVE_TYPES:
                     continue  # compatible, nothing to locate: the common case, kept cheap
