@@ -7,10 +7,12 @@ popped while descending; union sub-checks start from a fresh stack, as in Java, 
 nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
 exception is ``CheckFailed`` for what Avro Java itself throws on.
 
-Bounded work: a reader union is indexed by branch type and name, so a writer branch is compared
-only with the reader branches that could read it (Avro's resolver picks union branches the same
-way; every other branch is a certain TYPE_MISMATCH or NAME_MISMATCH, which a union probe
-discards), and results are gathered in lists, never by repeated tuple concatenation. The walk
+Bounded work: a reader union of more than 16 branches is indexed by branch type and name, so a
+writer branch is compared only with the reader branches that could read it (Avro's resolver
+picks union branches the same way; every other branch is a certain TYPE_MISMATCH or
+NAME_MISMATCH, which a union probe discards). A pair passed over is computed later, from a fresh
+location, if the walk meets it again, so memoised findings are located as in Java. Results are
+gathered in lists, never by repeated tuple concatenation. The walk
 counts the pairs it computes and its depth against ``Limits`` and raises ``ComplexityExceeded``
 beyond them, so no input costs more than the budget in time or memory.
 
