@@ -10,12 +10,14 @@ Safe to point at production:
   the apply executes exactly that plan.
 - **The form the registry holds is kept** (`references`): `auto` keeps a subject that holds
   self-contained (inlined) schemas inlined and registers new subjects with Confluent schema
-  references for shared types; `always` / `never` force one form. With references, a type
-  defined in its own file is registered once under a subject named by its full name, before the
-  subjects that use it, with the union of the levels of the topics using it.
-- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of
-  contracts/accepted-breaks.yaml lets that one version through: the subject's level is set to
-  NONE for the single write and restored right after (also when the write fails).
+  references for shared types; `always` / `never` force one form. With references, a named type
+  a schema uses from elsewhere (another file, or a sibling in a multi-type file) is registered
+  once under a subject named by its full name, before the subjects that use it, with the union
+  of the levels of the topics using it; a multi-event topic under the topic strategy registers
+  the union of its event types that way. Subjects are named by each topic's strategy.
+- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
+  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
+  level is set to NONE for the single write and restored right after (also when the write fails).
 - Before writing, each subject's latest version is read again: a registry that changed since
   the plan was made stops the apply (exit 1), rather than writing over someone else's change.
 """
@@ -29,11 +31,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govern.avro import AvroSchema
-from govern.catalog import Catalog, SchemaRef
+from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.accepted import LEDGER
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import Acceptance, CheckFinding
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
+from govern.check.subjects import (
+    Lines,
+    Subject,
+    event_type_causes,
+    relative_display,
+    to_check_finding,
+)
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
@@ -91,30 +99,26 @@ class _Unit:
     level: str
 
 
-def combined_level(levels: Sequence[str]) -> str:
-    """The weakest level at least as strict as each of `levels` (for a type several topics share)."""
-    parsed = [Level.parse(x) for x in levels]
-    backward = any(x.backward for x in parsed)
-    forward = any(x.forward for x in parsed)
-    transitive = any(x.transitive for x in parsed)
-    if not (backward or forward):
-        return Level.NONE.value
-    name = "FULL" if backward and forward else ("BACKWARD" if backward else "FORWARD")
-    return f"{name}_TRANSITIVE" if transitive else name
-
-
 def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
-    """Referenced types first (each after what it references), then the topic subjects."""
+    """Referenced types first (each after what it references), then the topic subjects.
+
+    A type that is both referenced and a subject of its own (a record strategy names the
+    subject after the type) is one unit, registered once, before the subjects that use it.
+    """
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
-        for dep in dependencies(catalog, subject.schema):
+        for dep in catalog.dependencies(subject.schema):
             if dep.name not in users:
                 users[dep.name] = []
                 order.append(dep)
             users[dep.name].append(subject.level)
-    units = [_Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order]
-    return units + [_Unit(s.name, "topic", s.schema, s.level) for s in subjects]
+    units = {dep.name: _Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order}
+    for s in subjects:
+        known = units.get(s.name)
+        level = s.level if known is None else combined_level([known.level, s.level])
+        units[s.name] = _Unit(s.name, "topic", s.schema, level)
+    return list(units.values())
 
 
 def plan_registration(
@@ -131,7 +135,7 @@ def plan_registration(
         raise ValueError(f"references must be one of {REFERENCE_MODES}, not {references!r}")
     today = today or dt.date.today()
     history = RegistryHistory(client)
-    lines = Lines(relative_display(catalog.root))
+    lines = Lines(relative_display(catalog.root), compiled=catalog.sources.compiled)
     live = [entry for entry in ledger if not entry.expired(today)]
     planned: dict[str, Registration] = {}  # referenced type -> its plan
     out: list[Registration] = []
@@ -142,15 +146,15 @@ def plan_registration(
         dep.name
         for unit in units
         if unit.kind == "topic" and forms[unit.subject] == "references"
-        for dep in dependencies(catalog, unit.ref)
+        for dep in catalog.dependencies(unit.ref)
     }
     for unit in units:
         if unit.kind == "reference" and unit.subject not in needed:
             continue
         form = forms.get(unit.subject, "references")
-        entry = Registration(unit.subject, unit.kind, unit.ref.file.as_posix(), unit.level, form=form)
+        entry = Registration(unit.subject, unit.kind, unit.ref.where, unit.level, form=form)
         _plan_level(client, entry)
-        new = parse_file(catalog, unit.ref)
+        new = catalog.parse(unit.ref)
         # a reference to a version not registered yet cannot be looked up: the user is new too
         pending = False
         if form == "inlined":
@@ -167,7 +171,7 @@ def plan_registration(
             entry.status, entry.version, entry.schema_id = "unchanged", found.version, found.id
         else:
             _judge(entry, unit, new, past, lines, live)
-        if unit.kind == "reference":
+        if unit.subject == unit.ref.name:  # a type others may reference by this subject
             planned[unit.subject] = entry
         out.append(entry)
     return out
@@ -184,7 +188,8 @@ def _judge(
     """Check a new version against the registry's at the subject's level; accept ledgered breaks."""
     result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
     entry.findings = [
-        to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines) for f in result.findings
+        to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
+        for f in event_type_causes(result, new)
     ]
     for finding in entry.findings:
         for acceptance in ledger:
@@ -266,9 +271,10 @@ def _form(client: Client, unit: _Unit, references: str) -> str:
 
 
 def _plan_level(client: Client, entry: Registration) -> None:
-    """Plan the subject's declared level (set only when it differs)."""
+    """Plan the subject's declared level, set only when its effective level (its own, else the
+    global one) differs: a registry whose subjects follow the global level is left as it is."""
     try:
-        entry.previous_level = client.get_config(entry.subject).compatibility
+        entry.previous_level = client.get_config(entry.subject, default_to_global=True).compatibility
     except NotFound:
         entry.previous_level = None
     if (entry.previous_level or "").upper() != entry.level:

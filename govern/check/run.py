@@ -7,12 +7,12 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from govern.catalog import load_catalog
-from govern.check.accepted import apply_ledger, load_ledger
+from govern.check.accepted import apply_ledger, ledger_path, load_ledger
 from govern.check.model import Report
 from govern.check.subjects import declared_subjects, select
+from govern.config import load_config
 from govern.errors import InputError
 
 
@@ -62,12 +62,12 @@ def _run_check(
     ask_registry: bool,
     today: dt.date | None,
 ) -> Report:
-    documents: dict[str, Any] = {}  # the contracts as parsed, reused for an unchanged base
-    catalog = load_catalog(Path(root), documents=documents)
+    config = load_config(root)
+    catalog = load_catalog(Path(root), config=config)
     declared = declared_subjects(catalog)
     wanted = list(subjects)
     chosen = select(declared, wanted)
-    ledger = load_ledger(catalog.root, [s.name for s in declared])
+    ledger = load_ledger(catalog.root, [s.name for s in declared], config.contracts_dir)
     if against is not None:
         from govern.check.from_git import check_against_git
 
@@ -77,14 +77,13 @@ def _run_check(
             against,
             all_subjects=all_subjects,
             include_removed=not wanted,
-            documents=documents,
+            config=config,
         )
     elif registry_url:
         from govern.check.from_registry import check_against_registry
-        from govern.config import load_config
         from govern.registry.credentials import connect
 
-        with connect(registry_url, vars(load_config(root)), retries=1, timeout=10.0) as client:
+        with connect(registry_url, vars(config), retries=1, timeout=10.0) as client:
             report = check_against_registry(
                 catalog, chosen, client, all_subjects=all_subjects, ask_registry=ask_registry
             )
@@ -94,5 +93,5 @@ def _run_check(
             hint="pass --against REF (a git branch, tag or commit) or --registry URL "
             "(or set GOVERN_REGISTRY_URL)",
         )
-    apply_ledger(report, ledger, today)
+    apply_ledger(report, ledger, today, ledger_path(config.contracts_dir))
     return report

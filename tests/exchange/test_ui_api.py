@@ -17,10 +17,9 @@ import httpx
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import create_topics, delete_topics, produce, read_topic
+from services.common.topics import create_topics, delete_topics, produce, read_topic
 from services.transaction.rules import DEFAULT_CURRENCIES as TRANSACTION_CURRENCIES
 from services.ui import UiConfig, UiService
 from services.ui.records import DEFAULT_CURRENCIES
