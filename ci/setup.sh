@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-python3}
 # govern's fixture codec is a Rust crate (rust/govern_codec) that pip builds: cargo must be there.
+# rustup puts it in ~/.cargo/bin, which a non-login shell (CI's, say) may not have on PATH.
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
 if ! command -v cargo >/dev/null; then
   echo "govern: cargo not found: install Rust (https://rustup.rs, or apt-get install cargo), then run ci/setup.sh again" >&2
   exit 3

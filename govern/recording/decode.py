@@ -90,15 +90,16 @@ class PayloadDecoder:
 
 def _preferred(versions: Sequence[tuple[str, int]], topic: str, kind: str, text: str) -> tuple[str, int]:
     """The (subject, version) a schema id is recorded under: the one a serializer of `topic` uses
-    under some strategy (`govern.catalog.subject_name`), else the first the registry lists."""
-    from govern.catalog.model import SUBJECT_STRATEGIES, subject_name
+    under some strategy (`govern.catalog.subject_name`; those naming the topic first), else the
+    first the registry lists."""
+    from govern.catalog.model import subject_name
 
     try:
         value = json.loads(text)
     except ValueError:
         value = None
     record = _full_name(value) if isinstance(value, dict) else None
-    for strategy in SUBJECT_STRATEGIES:
+    for strategy in ("topic", "topic_record", "record"):
         if strategy != "topic" and record is None:
             continue
         wanted = subject_name(strategy, topic, kind, record)
