@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from govern.catalog._yaml import LocatedList, LocatedMap, load_yaml
-from govern.check.model import Acceptance, CheckFinding, Place, Report, SubjectReport
+from govern.check.model import Acceptance, Finding, Place, Report, SubjectReport
 from govern.errors import InputError
 
 LEDGER = "contracts/accepted-breaks.yaml"
@@ -127,8 +127,8 @@ def apply_ledger(report: Report, ledger: list[Acceptance], today: dt.date | None
             )
 
 
-def _expired(entry: Acceptance) -> CheckFinding:
-    return CheckFinding(
+def _expired(entry: Acceptance) -> Finding:
+    return Finding(
         rule="ACCEPTED_BREAK_EXPIRED",
         location=entry.location,
         message=f"accepted break {entry.rule} at {entry.location} expired on {entry.expires.isoformat()}",

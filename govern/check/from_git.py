@@ -23,8 +23,8 @@ from govern.catalog.git import DEEPEN_HINT, Repo
 from govern.catalog.loader import NOT_SERVICES
 from govern.check.consumers import check_consumers
 from govern.check.history import GitVersions, Version
-from govern.check.model import CheckFinding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
+from govern.check.model import Finding, Place, Report, SubjectReport
+from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display
 from govern.compat import Level, check_level
 from govern.errors import EnvironmentProblem
 
@@ -214,7 +214,7 @@ def _check_subject(
 
 def _level_findings(
     level: Level, new: AvroSchema, history: list[Version], ref: str, lines: Lines, git: GitVersions
-) -> list[CheckFinding]:
+) -> list[Finding]:
     result = check_level(level, new, [v.schema for v in history], versions=[v.number for v in history])
     if not result.findings:
         return []
@@ -224,12 +224,12 @@ def _level_findings(
     if located is not None:
         result = check_level(level, new, [located], versions=[failing.number])
     label = failing.label if level.transitive else f"{ref} ({failing.commit[:12]}:{failing.path})"
-    return [to_check_finding(f, "new", label, lines) for f in result.findings]
+    return [lines.finding(f, label) for f in result.findings]
 
 
 def _removed(topic: BaseTopic, ref: str) -> SubjectReport:
     consumers = ", ".join(sorted(topic.consumers))
-    finding = CheckFinding(
+    finding = Finding(
         rule="REMOVED_TOPIC_HAS_CONSUMERS",
         location="/topics/" + topic.name,
         message=f"topic {topic.name!r} was removed but {consumers} consumed it at {ref}",

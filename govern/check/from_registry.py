@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
-from govern.check.model import CheckFinding, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, parse_file, relative_display, to_check_finding
+from govern.check.model import Finding, Report, SubjectReport
+from govern.check.subjects import Lines, Subject, parse_file, relative_display
 from govern.compat import Level, check_level
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -117,7 +117,7 @@ def check_against_registry(
         if versions:
             entry.checked.append(f"{len(versions)} registry version(s) at {level}")
         entry.findings.extend(
-            to_check_finding(f, "new", f"registry {subject.name} v{f.version}", lines)
+            lines.finding(f, f"registry {subject.name} v{f.version}")
             for f in result.findings
         )
         if ask_registry and versions:
@@ -132,7 +132,7 @@ def check_against_registry(
     return report
 
 
-def _ask(client: Client, subject: Subject, ours: bool) -> CheckFinding | None:
+def _ask(client: Client, subject: Subject, ours: bool) -> Finding | None:
     """A REGISTRY_DISAGREES finding when the registry's verdict differs from ours, else None."""
     try:
         theirs = client.test_compatibility(
@@ -149,7 +149,7 @@ def _ask(client: Client, subject: Subject, ours: bool) -> CheckFinding | None:
     said = "compatible" if theirs.is_compatible else "incompatible"
     detail = "; ".join(theirs.messages[:3])
     where = f" at its level {level}" if level else ""
-    return CheckFinding(
+    return Finding(
         rule="REGISTRY_DISAGREES",
         location="/",
         message=f"the registry says {said}{where}; govern says {'compatible' if ours else 'incompatible'} "

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from govern.catalog import Catalog, SchemaRef
 from govern.check.from_registry import RegistryHistory
-from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display, to_check_finding
+from govern.check.model import Finding
+from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display
 from govern.compat import Level, check_level
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -44,7 +44,7 @@ class Registration:
     level_status: str = "unchanged"  #: "unchanged", "set" or "would set"
     previous_level: str | None = None
     references: list[Reference] = field(default_factory=list)
-    findings: list[CheckFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def writes(self) -> bool:
@@ -107,7 +107,7 @@ def register_all(
             past = history.versions(unit.subject)
             result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
             entry.findings = [
-                to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
+                lines.finding(f, f"registry {unit.subject} v{f.version}")
                 for f in result.findings
             ]
             if entry.findings:
@@ -121,7 +121,7 @@ def register_all(
                 except IncompatibleSchema as error:
                     entry.status = "incompatible"
                     entry.findings.append(
-                        CheckFinding(
+                        Finding(
                             "CHECK_FAILED",
                             "/",
                             f"the registry refused it: {error.message}",

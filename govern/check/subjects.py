@@ -8,15 +8,13 @@ every finding can name file:line:col in both schemas and show the offending line
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from govern.avro import AvroSchema, Position, parse_schema
+from govern.avro import AvroSchema, parse_schema
 from govern.catalog import Catalog, SchemaRef, Topic
-from govern.check.model import CheckFinding, Place
-from govern.compat import Finding
 from govern.errors import InputError
+from govern.report.sources import Lines, relative_display  # noqa: F401 - the check's modules import them here
 
 
 @dataclass(frozen=True)
@@ -92,55 +90,3 @@ def parse_file(catalog: Catalog, ref: SchemaRef, *, strict: bool = True) -> Avro
 
 def _closure(catalog: Catalog, ref: SchemaRef) -> list[str]:
     return [d.name for d in dependencies(catalog, ref)]
-
-
-class Lines:
-    """Reads (and caches) file lines to show the offending line of a position."""
-
-    def __init__(self, display: Callable[[str], str] = str) -> None:
-        self._cache: dict[str, list[str]] = {}
-        self.display = display
-
-    def place(self, pos: Position | None) -> Place | None:
-        """A `Place` for a position in a file (None when the schema was not read from a file)."""
-        if pos is None or pos.file is None:
-            return None
-        lines = self._cache.get(pos.file)
-        if lines is None:
-            try:
-                lines = Path(pos.file).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                lines = []
-            self._cache[pos.file] = lines
-        text = lines[pos.line - 1].strip() if 0 < pos.line <= len(lines) else ""
-        return Place(self.display(pos.file), pos.line, pos.column, text)
-
-
-def to_check_finding(finding: Finding, new_role: str, against: str, lines: Lines) -> CheckFinding:
-    """A compat finding as a check finding: `place` on the side whose role is `new_role`."""
-    reader = lines.place(finding.reader_pos)
-    writer = lines.place(finding.writer_pos)
-    place, other = (reader, writer) if finding.reader_role == new_role else (writer, reader)
-    return CheckFinding(
-        rule=finding.rule,
-        location=finding.location,
-        message=finding.message,
-        reason=finding.reason,
-        hint=finding.hint,
-        place=place,
-        other=other,
-        against=against,
-    )
-
-
-def relative_display(root: Path) -> Callable[[str], str]:
-    """Show files under `root` relative to it (as contracts name them), others unchanged."""
-    base = str(Path(root).resolve())
-
-    def display(file: str) -> str:
-        resolved = str(Path(file).resolve())
-        if resolved.startswith(base + "/"):
-            return resolved[len(base) + 1 :]
-        return file
-
-    return display

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from govern.cli.app import app
 from govern.cli.options import OutputFormat, RootOption
 
 if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
@@ -45,7 +44,6 @@ def _table(catalog: Catalog) -> Table:
     return table
 
 
-@app.command("catalog")
 def catalog_command(
     root: RootOption = Path("."),
     output: Annotated[

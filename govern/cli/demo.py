@@ -31,7 +31,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from govern.cli.app import app
 from govern.cli.catalog import render_table
 from govern.cli.options import OutputFormat, RootOption
 from govern.errors import EnvironmentProblem
@@ -236,7 +235,6 @@ def _wait_for_interrupt() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-@app.command("demo")
 def demo(
     root: RootOption = Path("."),
     keep_running: Annotated[

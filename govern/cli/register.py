@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.cli.options import FormatOption, OutputFormat, RegistryOption, RootOption
 from govern.errors import ExitCode, InputError
 
 
-@app.command("register")
 def register_command(
     registry: RegistryOption = None,
     dry_run: Annotated[
@@ -28,6 +26,7 @@ def register_command(
             "--subject",
             help="Register only this subject (repeat for several); must be declared.",
             show_default=False,
+            metavar="SUBJECT",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.text,

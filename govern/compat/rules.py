@@ -3,9 +3,10 @@
 One recursive walk over (reader, writer) node pairs. Results are memoised per pair of node
 identities; a pair met again while still being computed (a recursive type) counts as compatible
 ("compatible unless proven otherwise"). The location is a stack of path tokens pushed and
-popped while descending; union sub-checks start from a fresh stack, as in Java, and their
-nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
-exception is ``CheckFailed`` for what Avro Java itself throws on.
+popped while descending; union sub-checks start from a fresh stack, as in Java. Java discards
+their nested reasons; we keep those of the branch of the writer's type as the union finding's
+``cause`` (verdicts and Avro's messages unchanged). Results are data: tuples of
+``Incompatibility``; the only exception is ``CheckFailed`` for what Avro Java itself throws on.
 
 Short-cuts for speed, none changing a verdict or a finding: a pair of primitives of the same
 type is compatible without a memo entry, and so is a node against itself (except in a document
@@ -182,9 +183,15 @@ class Checker:
                 for branch in reader.branches:  # mismatch against the other branches is built
                     if branch.type == wtype:
                         return COMPATIBLE
+            # the cause: why the branch of the writer's type (and name) cannot read it; Java drops it
+            cause: tuple[Incompatibility, ...] = COMPATIBLE
+            best: Node | None = None
             for branch in reader.branches:
-                if not self.fresh(branch, writer):
+                found = self.fresh(branch, writer)
+                if not found:
                     return COMPATIBLE
+                if branch.type == wtype and (best is None or (branch.name == writer.name != best.name)):
+                    best, cause = branch, found
             return (
                 self.incompatible(
                     "MISSING_UNION_BRANCH",
@@ -195,6 +202,7 @@ class Checker:
                     writer.pointer,
                     writer_type=writer.upper,
                     writer_type_lower=writer.fullname or writer.type,
+                    cause=cause,
                 ),
             )
         if wtype in PROMOTIONS.get(rtype, ()):
@@ -205,7 +213,8 @@ class Checker:
         result: tuple[Incompatibility, ...] = COMPATIBLE
         for index, branch in enumerate(writer.branches):
             self.tokens.append(str(index))
-            if self.fresh(reader, branch):
+            found = self.fresh(reader, branch)
+            if found:
                 result += (
                     self.incompatible(
                         "MISSING_UNION_BRANCH",
@@ -216,6 +225,7 @@ class Checker:
                         branch.pointer,
                         writer_type=branch.upper,
                         writer_type_lower=branch.fullname or branch.type,
+                        cause=found[0].context.get("cause", COMPATIBLE),
                     ),
                 )
             self.tokens.pop()
