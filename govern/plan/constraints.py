@@ -110,11 +110,18 @@ class Violation:
                 "file": self.writer_file or None,
                 "retained_records": self.link.retained,
             },
-            "findings": [
-                {"rule": i.rule, "location": i.location, "message": i.message, "hint": i.hint}
-                for i in self.issues
-            ],
+            "findings": [_issue_json(i) for i in self.issues],
         }
+
+
+def _issue_json(issue: Issue) -> dict[str, object]:
+    """A compat finding in the one JSON shape of findings (docs/findings.md); a pact issue in its
+    subset (rule, location, message, hint)."""
+    if issue.finding is not None:
+        from govern.report.jsonfmt import finding_json
+
+        return finding_json(issue.finding)
+    return {"rule": issue.rule, "location": issue.location, "message": issue.message, "hint": issue.hint}
 
 
 @dataclass(frozen=True)
@@ -221,9 +228,9 @@ class AvroPairs:
         writer = change.view(link.writer, writer_side).writes.get(link.topic)
         if reader is None or writer is None:
             return None
-        issues = checker.issues(reader, writer)
-        if not issues:
+        if not checker.issues(reader, writer):
             return None
+        issues = checker.explained(reader, writer, reader_side, writer_side)
         return Violation(
             link,
             reader_side,
