@@ -28,6 +28,12 @@ class Config:
     registry_url: str | None = None
     bootstrap_servers: str | None = None
     default_compatibility: str = "BACKWARD"
+    # How to reach a secured registry (govern.registry.credentials); passwords and tokens are only
+    # ever read from the environment, never from a file that could be committed.
+    registry_user: str | None = None
+    registry_ca_location: str | None = None
+    registry_certificate_location: str | None = None
+    registry_key_location: str | None = None
 
     @property
     def schemas_path(self) -> Path:

@@ -143,4 +143,4 @@ def _clean(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")
 
 
-from govern.fixtures.pytest_fixtures import registry, replay, topic_reader  # noqa: E402,F401
+from govern.recording.pytest_fixtures import registry, replay, topic_reader  # noqa: E402,F401

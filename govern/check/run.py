@@ -81,9 +81,10 @@ def _run_check(
         )
     elif registry_url:
         from govern.check.from_registry import check_against_registry
-        from govern.registry import Client
+        from govern.config import load_config
+        from govern.registry.credentials import connect
 
-        with Client(registry_url, retries=1, timeout=10.0) as client:
+        with connect(registry_url, vars(load_config(root)), retries=1, timeout=10.0) as client:
             report = check_against_registry(
                 catalog, chosen, client, all_subjects=all_subjects, ask_registry=ask_registry
             )

@@ -15,16 +15,18 @@ from rich.console import Console
 from rich.markup import escape
 
 from govern.errors import GovernError
+from govern.redaction import redact
 
 err_console = Console(stderr=True, highlight=False)
 
 
 def report_error(error: GovernError) -> None:
     """Print an error as one line of cause and, where known, one line of remedy."""
-    # Messages quote user input and tool output: never interpret their brackets as markup.
-    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
+    # Messages quote user input and tool output: never interpret their brackets as markup, and
+    # never print a registry password or token they may quote (a URL with user info, say).
+    err_console.print(f"[bold red]error:[/] {escape(redact(error.message))}", soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
+        err_console.print(f"[dim]hint:[/] {escape(redact(error.hint))}", soft_wrap=True)
 
 
 class OutputFormat(StrEnum):

@@ -9,7 +9,7 @@ hand, in the field order of the catalog's schema:
 - `write_success`, `write_rejection`, `write_balance` write the bodies of Transaction,
   TransactionRejected and Balance.
 
-The bytes are exactly fastavro's for the same record (tests/unit/test_exchange_transaction_wire.py
+The bytes are exactly fastavro's for the same record (tests/exchange/test_transaction_wire.py
 checks them against fastavro for the catalog's schemas, including the edge cases). The service
 uses these only while the catalog's schemas are the ones written here (`SCHEMA_FINGERPRINTS`,
 checked on start, docs ignored) and, for reading, only when a request's writer schema is the

@@ -1,6 +1,6 @@
 """Property tests of govern.compat (and govern.avro's canonical forms) on generated schemas.
 
-Schemas and evolutions come from ``tests/avro_generators.py`` driven by hypothesis' ``randoms``
+Schemas and evolutions come from ``tests/support/avro_generators.py`` driven by hypothesis' ``randoms``
 (so failures shrink and replay). Each property is a claim Avro's rules make about a kind of
 change, checked against our engine; where a check could pass by a short-cut (the same object,
 identical text), the property also runs the walk without short-cuts or on a variant that differs.

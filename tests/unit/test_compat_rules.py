@@ -13,7 +13,7 @@ from govern.compat import Result, check_pair
 from govern.registry.server.messages import confluent_messages
 from govern.report import RULES, RULES_BY_ID, Finding
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compat"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "compat"
 NUMERIC_AND_TEXT = ["int", "long", "float", "double", "bytes", "string"]
 READABLE = {
     "int": {"int"},
@@ -193,7 +193,8 @@ def test_findings_from_files_carry_positions_reason_and_hint() -> None:
     missing = by_rule["READER_FIELD_MISSING_DEFAULT_VALUE"]
     assert missing.hint == "give field `fee` a default"
     assert "expects field `fee`" in missing.reason
-    assert (missing.reader.place.file, missing.reader.place.line, missing.reader.place.column) == (str(new), 10, 5)
+    place = missing.reader.place
+    assert (place.file, place.line, place.column) == (str(new), 10, 5)
     assert missing.writer.place.file == str(old)
     symbols = by_rule["MISSING_ENUM_SYMBOLS"]
     assert symbols.hint == "add symbol `GBP` back or give the enum a default"

@@ -444,17 +444,33 @@ class Registry:
     def lookup(self, subject: str, body: Any, *, normalize: bool, deleted: bool) -> dict[str, Any]:
         """Find the version of a subject holding this schema (40401 / 40403 otherwise)."""
         with self.store.read() as tx:
-            parsed = self._parse_body(
-                tx, body, normalize=self._normalize(tx, subject, normalize), strict=False
-            )
+            normalized = self._normalize(tx, subject, normalize)
+            parsed = self._parse_body(tx, body, normalize=normalized, strict=False)
             versions = [v for v in tx.versions(subject) if deleted or not v.deleted]
             if not versions:
                 raise SubjectNotFound(f"Subject '{subject}' not found.")
             schema_id = tx.schema_id_for(parsed.identity)
             matches = [v for v in versions if v.schema_id == schema_id]
+            if not matches and normalized:
+                # A version registered without normalize=true is still the same schema when both
+                # normalise alike (as Confluent compares a normalised lookup with each version).
+                matches = [
+                    v for v in versions if self._normalized_identity(tx, v.schema_id) == parsed.identity
+                ]
             if not matches:
                 raise SchemaNotFound("Schema not found")
             return self._schema_json(tx, matches[-1])
+
+    def _normalized_identity(self, tx: StoreTx, schema_id: int) -> Any:
+        record = tx.schema(schema_id)
+        return self.parser.parse_submitted(
+            record.schema_type,
+            record.schema,
+            record.references,
+            lambda: self._reference_texts(tx, record.references),
+            normalize=True,
+            strict=False,
+        ).identity
 
     def delete_version(self, subject: str, raw_version: str, *, permanent: bool) -> int:
         """Soft-delete a version, or hard-delete an already soft-deleted one (Confluent's rules)."""

@@ -54,7 +54,7 @@ def balances(wallet: dict) -> dict[str, Decimal]:
     return {e["currency"]: e["amount"] for e in wallet["balances"]}
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "topics" / "exchange"
 
 
 def test_replayed_full_run_gives_the_same_wallets(exchange, replay, topic_reader) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from govern.fixtures.spool import native_status
+from govern.recording.spool import native_status
 
 
 @pytest.fixture(name="produce_path", params=["native", "python"])
@@ -26,7 +26,7 @@ def _produce_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     enabled, how = native_status()
     assert enabled, f"the native produce path is unavailable: {how}"
-    replay_module = sys.modules["govern.fixtures.replay"]
+    replay_module = sys.modules["govern.recording.replay"]
     real = replay_module.native_producer
     made: list[Any] = []
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 #: The repository root: the exchange's contracts/ and schemas/ are copied from here.
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -35,7 +35,7 @@ def accounts(config, codecs) -> list:
     return read_topic(config, codecs, "account", idle=0.4, timeout=5)
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "topics" / "exchange"
 FIELDS = ("account_id", "first_name", "last_name", "email", "address", "status")
 
 

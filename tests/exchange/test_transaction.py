@@ -47,12 +47,12 @@ def wait_outcomes(config, codecs, count, timeout=30.0):
             return found
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "exchange"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "topics" / "exchange"
 EIGHT = Decimal("0.00000001")
 
 
 def test_replayed_full_run_gives_the_same_outcomes(exchange, replay, topic_reader) -> None:
-    """Inputs recorded from a full run (tests/fixtures/topics/exchange) replayed; only this service runs."""
+    """Inputs recorded from a full run (tests/data/topics/exchange) replayed; only this service runs."""
     config, _ = exchange
     for name in ("account", "exchange-rate", "transaction-request"):
         replay(FIXTURES / f"{name}.jsonl", topic=config.topic(name))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-CI_NODE_MODULES = Path(__file__).resolve().parents[1] / "ci" / "node" / "node_modules"
+CI_NODE_MODULES = Path(__file__).resolve().parents[2] / "ci" / "node" / "node_modules"
 NODE_MODULES = Path(os.environ.get("GOVERN_NODE_MODULES") or CI_NODE_MODULES)
 
 
