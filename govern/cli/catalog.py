@@ -8,40 +8,72 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from govern.cli.options import OutputFormat, RootOption
 
-if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
+if TYPE_CHECKING:  # the catalog loads yaml: imported by the command, not by `govern --help`
     from rich.table import Table
 
     from govern.catalog import Catalog
 
 
+def _rows(catalog: Catalog) -> list[tuple[str, str, str, str, str, str]]:
+    return [
+        (
+            f"{topic.name}\n(internal)" if topic.internal else topic.name,
+            topic.key,
+            topic.value_schema.name,
+            topic.value_schema.file.as_posix(),
+            f"{', '.join(topic.producers) or '-'} → {', '.join(topic.consumers) or '-'}",
+            f"{topic.compatibility}, {topic.partitions} partitions, {topic.cleanup_policy}",
+        )
+        for topic in catalog.topics
+    ]
+
+
+_HEADERS = ("topic", "key", "value schema", "producers → consumers", "settings")
+
+
+def _natural_width(rows: list[tuple[str, str, str, str, str, str]]) -> int:
+    """Columns the table needs to show every cell unfolded (two of padding per column, plus edges)."""
+    cells = [(t, k, f"{s}\n{f}", flow, settings) for t, k, s, f, flow, settings in rows]
+    widths = [
+        max([len(h)] + [len(line) for row in cells for line in row[i].splitlines()])
+        for i, h in enumerate(_HEADERS)
+    ]
+    return sum(widths) + 2 * len(widths) + 2
+
+
 def _table(catalog: Catalog) -> Table:
+    """The topic table, each cell on its own lines (printed only where it fits whole)."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"Topics ({len(catalog.topics)}) in {catalog.root}", title_justify="left")
-    table.add_column("topic", no_wrap=True)
-    table.add_column("key")
-    table.add_column("value schema", no_wrap=True)
-    for column in ("producers", "consumers"):
-        table.add_column(column)
-    table.add_column("compat", no_wrap=True)
-    table.add_column("parts", justify="right")
-    table.add_column("cleanup", no_wrap=True)
-    for topic in catalog.topics:
-        name = f"{topic.name}\n[dim](internal)[/]" if topic.internal else topic.name
-        table.add_row(
-            name,
-            topic.key,
-            f"{topic.value_schema.name}\n[dim]{topic.value_schema.file.as_posix()}[/]",
-            ", ".join(topic.producers),
-            ", ".join(topic.consumers) or "[dim]-[/]",
-            topic.compatibility,
-            str(topic.partitions),
-            topic.cleanup_policy,
-        )
+    table = Table(
+        title=f"Topics ({len(catalog.topics)}) in {catalog.root}", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for header in _HEADERS:
+        table.add_column(header, no_wrap=True)
+    for topic, key, schema, file, flow, settings in _rows(catalog):
+        table.add_row(escape(topic), escape(key), f"{escape(schema)}\n[dim]{escape(file)}[/]", flow, settings)
     return table
+
+
+def render_table(console: Console, catalog: Catalog) -> None:
+    """Print the topics at the console's width (the terminal's, or COLUMNS when piped): a table when
+    it fits whole, else one short block per topic, so that no cell is folded or cut with `…`."""
+    rows = _rows(catalog)
+    if _natural_width(rows) <= console.width:
+        console.print(_table(catalog))
+        return
+    console.print(f"[bold]Topics ({len(catalog.topics)}) in {escape(str(catalog.root))}[/]")
+    for topic, key, schema, file, flow, settings in rows:
+        console.print()
+        console.print(f"[bold]{escape(topic.replace(chr(10), ' '))}[/]  key: {escape(key)}")
+        console.print(f"  value: {escape(schema)} [dim]({escape(file)})[/]")
+        console.print(f"  {escape(flow)}")
+        console.print(f"  [dim]{escape(settings)}[/]")
 
 
 def catalog_command(
@@ -58,10 +90,3 @@ def catalog_command(
         typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
         return
     render_table(Console(highlight=False), catalog)
-
-
-def render_table(console: Console, catalog: Catalog) -> None:
-    """Print the topic table; piped output is not squeezed into 80 columns."""
-    if not console.is_terminal:
-        console = Console(highlight=False, width=max(console.width, 160))
-    console.print(_table(catalog))
