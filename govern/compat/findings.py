@@ -100,11 +100,10 @@ def _type_hints(context: dict[str, Any]) -> None:
         else f"keep the type {writer_type} here; to change a type, add a new field with a default and "
         "stop writing the old one"
     )
-    readable = [reader_type, *sorted(PROMOTIONS.get(reader_type, ()))]
-    also = f" (they read only {', '.join(readable)})" if len(readable) > 1 else ""
+    readable = " or ".join([reader_type, *sorted(PROMOTIONS.get(reader_type, ()))])
     context["writer_type_hint"] = (
-        f"write {reader_type} here again in the {context['writer']} schema{also}: {context['reader']} "
-        f"readers cannot read {writer_type}; {tail}"
+        f"write {reader_type} here again in the {context['writer']} schema ({context['reader']} readers "
+        f"read {readable}, not {writer_type}); {tail}"
     )
 
 

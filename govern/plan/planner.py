@@ -82,9 +82,11 @@ class Plan:
         return not self.blockers and not self.groups and self.proof.ok
 
     def as_dict(self) -> dict[str, object]:
-        """The documented JSON shape (version 1)."""
+        """The documented JSON shape; findings in govern.report's one shape (docs/findings.md)."""
+        from govern.report.model import FORMAT_VERSION
+
         return {
-            "version": 1,
+            "format_version": FORMAT_VERSION,
             "safe": self.safe,
             "before": self.before,
             "after": self.after,
