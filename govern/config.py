@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class Config:
     registry_ca_location: str | None = None
     registry_certificate_location: str | None = None
     registry_key_location: str | None = None
+    # [lint]: which lint rules `govern check` reports and which fail it (govern.report.policy)
+    lint: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def schemas_path(self) -> Path:

@@ -26,6 +26,7 @@ from govern.check.history import GitVersions, Version
 from govern.check.model import Finding, Place, Report, SubjectReport
 from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display
 from govern.compat import Level, check_level
+from govern.compat.lint import lint
 from govern.errors import EnvironmentProblem
 
 TOPICS = "contracts/topics.yaml"
@@ -207,6 +208,8 @@ def _check_subject(
             else f"{base_path} at {ref}"
         )
         entry.findings.extend(_level_findings(level, new, history, ref, lines, git))
+        latest = f"{base_path} at {ref}"
+        entry.findings.extend(lines.finding(f, latest) for f in lint(history[-1].schema, new))
     if subject.kind == "value":
         entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
     return entry

@@ -19,6 +19,7 @@ from govern.check.consumers import check_consumers
 from govern.check.model import Finding, Report, SubjectReport
 from govern.check.subjects import Lines, Subject, parse_file, relative_display
 from govern.compat import Level, check_level
+from govern.compat.lint import lint
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
 
@@ -117,9 +118,11 @@ def check_against_registry(
         if versions:
             entry.checked.append(f"{len(versions)} registry version(s) at {level}")
         entry.findings.extend(
-            lines.finding(f, f"registry {subject.name} v{f.version}")
-            for f in result.findings
+            lines.finding(f, f"registry {subject.name} v{f.version}") for f in result.findings
         )
+        if versions:
+            latest = f"registry {subject.name} v{versions[-1][0]}"
+            entry.findings.extend(lines.finding(f, latest) for f in lint(versions[-1][1], new))
         if ask_registry and versions:
             entry.checked.append("the registry's own verdict")
             disagreement = _ask(client, subject, result.compatible)

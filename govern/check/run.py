@@ -13,7 +13,9 @@ from govern.catalog import load_catalog
 from govern.check.accepted import apply_ledger, load_ledger
 from govern.check.model import Report
 from govern.check.subjects import declared_subjects, select
+from govern.config import load_config
 from govern.errors import InputError
+from govern.report.policy import LintPolicy
 
 
 def run_check(
@@ -81,7 +83,6 @@ def _run_check(
         )
     elif registry_url:
         from govern.check.from_registry import check_against_registry
-        from govern.config import load_config
         from govern.registry.credentials import connect
 
         with connect(registry_url, vars(load_config(root)), retries=1, timeout=10.0) as client:
@@ -95,4 +96,5 @@ def _run_check(
             "(or set GOVERN_REGISTRY_URL)",
         )
     apply_ledger(report, ledger, today)
+    LintPolicy.parse(load_config(root).lint).apply_to(report)
     return report
