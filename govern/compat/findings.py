@@ -152,8 +152,8 @@ def to_finding(
         cause = to_finding(nested[0], reader_role, writer_role, version, _join(where, nested[0].location))
         branch = inc.context.get("writer_type_lower", "?")
         reason = (
-            f"the {reader_role} schema's union has a {branch} branch, but it cannot read the {writer_role} "
-            f"schema's {branch}: at {cause.location}, {cause.reason}"
+            f"the {reader_role} schema's union has a branch for {branch}, but it cannot read the "
+            f"{writer_role} schema's {branch}: at {cause.location}, {cause.reason}"
         )
         hint = cause.hint
     new, old = (writer, reader) if edits_writer(reader_role, writer_role) else (reader, writer)
