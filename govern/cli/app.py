@@ -11,7 +11,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from govern import __version__
 from govern.cli import (
@@ -68,6 +68,11 @@ def in_words(command: Any) -> None:
         for param in found:
             words = _placeholder(param)
             param.display_type_rich = lambda ctx, words=words: words
+            if isinstance(param, TyperArgument):  # FILES..., [REF]: not typer's {files}...
+                param.metavar = param.metavar or param.name.upper()
+                param._usage_display_name = lambda p=param: (
+                    (p.metavar if p.required else f"[{p.metavar}]") + ("..." if p.nargs != 1 else "")
+                )
         return found
 
     command.get_params = worded
