@@ -10,8 +10,9 @@ from __future__ import annotations
 from govern.avro import AvroSchema
 from govern.catalog import Catalog
 from govern.check.model import Finding
-from govern.check.subjects import Lines, Subject, parse_file
+from govern.check.subjects import Subject, parse_file
 from govern.compat.pair import findings_for
+from govern.report.sources import Lines
 
 
 def check_consumers(

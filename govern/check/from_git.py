@@ -24,10 +24,11 @@ from govern.catalog.loader import NOT_SERVICES
 from govern.check.consumers import check_consumers
 from govern.check.history import GitVersions, Version
 from govern.check.model import Finding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display
+from govern.check.subjects import Subject, dependencies, parse_file
 from govern.compat import Level, check_level
 from govern.compat.lint import lint
 from govern.errors import EnvironmentProblem
+from govern.report.sources import Lines, relative_display
 
 TOPICS = "contracts/topics.yaml"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10-20x faster

@@ -17,11 +17,12 @@ from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
 from govern.check.model import Finding, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, parse_file, relative_display
+from govern.check.subjects import Subject, parse_file
 from govern.compat import Level, check_level
 from govern.compat.lint import lint
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
+from govern.report.sources import Lines, relative_display
 
 
 class RegistryHistory:

@@ -33,11 +33,12 @@ from govern.catalog import Catalog, SchemaRef
 from govern.check.accepted import LEDGER
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import Acceptance, Finding
-from govern.check.subjects import Lines, Subject, dependencies, parse_file, relative_display
+from govern.check.subjects import Subject, dependencies, parse_file
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
+from govern.report.sources import Lines, relative_display
 
 REFERENCE_MODES = ("auto", "always", "never")
 

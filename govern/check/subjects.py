@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from govern.avro import AvroSchema, parse_schema
 from govern.catalog import Catalog, SchemaRef, Topic
 from govern.errors import InputError
-from govern.report.sources import Lines, relative_display  # noqa: F401 - the check's modules import them here
 
 
 @dataclass(frozen=True)
