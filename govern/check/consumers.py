@@ -10,9 +10,8 @@ from __future__ import annotations
 from govern.avro import AvroSchema
 from govern.catalog import Catalog
 from govern.check.model import Finding
-from govern.check.subjects import Subject, parse_file
+from govern.check.subjects import Lines, Subject
 from govern.compat.pair import findings_for
-from govern.report.sources import Lines
 
 
 def check_consumers(
@@ -24,8 +23,8 @@ def check_consumers(
         pinned = service.reader_schemas.get(subject.topic.name)
         if pinned is None:
             continue
-        reader = parse_file(catalog, pinned, strict=False)
-        against = f"consumer {service.name} ({pinned.file.as_posix()})"
+        reader = catalog.parse(pinned)
+        against = f"consumer {service.name} ({pinned.where})"
         if checked is not None:
             checked.append(against)
         for finding in findings_for(reader, writer, f"{service.name} reader", "new"):

@@ -29,16 +29,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govern.avro import AvroSchema
-from govern.catalog import Catalog, SchemaRef
+from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.accepted import LEDGER
 from govern.check.from_registry import RegistryHistory
 from govern.check.model import Acceptance, Finding
-from govern.check.subjects import Subject, dependencies, parse_file
+from govern.check.subjects import (
+    Lines,
+    Subject,
+    dependencies,
+    event_type_causes,
+    relative_display,
+)
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
 from govern.registry import Client, IncompatibleSchema, Reference, SchemaNotFound, SubjectNotFound
 from govern.registry.errors import NotFound
-from govern.report.sources import Lines, relative_display
 
 REFERENCE_MODES = ("auto", "always", "never")
 
@@ -92,20 +97,12 @@ class _Unit:
     level: str
 
 
-def combined_level(levels: Sequence[str]) -> str:
-    """The weakest level at least as strict as each of `levels` (for a type several topics share)."""
-    parsed = [Level.parse(x) for x in levels]
-    backward = any(x.backward for x in parsed)
-    forward = any(x.forward for x in parsed)
-    transitive = any(x.transitive for x in parsed)
-    if not (backward or forward):
-        return Level.NONE.value
-    name = "FULL" if backward and forward else ("BACKWARD" if backward else "FORWARD")
-    return f"{name}_TRANSITIVE" if transitive else name
-
-
 def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
-    """Referenced types first (each after what it references), then the topic subjects."""
+    """Referenced types first (each after what it references), then the topic subjects.
+
+    A type that is both referenced and a subject of its own (a record strategy names the
+    subject after the type) is one unit, registered once, before the subjects that use it.
+    """
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
@@ -114,8 +111,12 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
                 users[dep.name] = []
                 order.append(dep)
             users[dep.name].append(subject.level)
-    units = [_Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order]
-    return units + [_Unit(s.name, "topic", s.schema, s.level) for s in subjects]
+    units = {dep.name: _Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order}
+    for s in subjects:
+        known = units.get(s.name)
+        level = s.level if known is None else combined_level([known.level, s.level])
+        units[s.name] = _Unit(s.name, "topic", s.schema, level)
+    return list(units.values())
 
 
 def plan_registration(
@@ -132,7 +133,7 @@ def plan_registration(
         raise ValueError(f"references must be one of {REFERENCE_MODES}, not {references!r}")
     today = today or dt.date.today()
     history = RegistryHistory(client)
-    lines = Lines(relative_display(catalog.root))
+    lines = Lines(relative_display(catalog.root), compiled=catalog.sources.compiled)
     live = [entry for entry in ledger if not entry.expired(today)]
     planned: dict[str, Registration] = {}  # referenced type -> its plan
     out: list[Registration] = []
@@ -149,9 +150,9 @@ def plan_registration(
         if unit.kind == "reference" and unit.subject not in needed:
             continue
         form = forms.get(unit.subject, "references")
-        entry = Registration(unit.subject, unit.kind, unit.ref.file.as_posix(), unit.level, form=form)
+        entry = Registration(unit.subject, unit.kind, unit.ref.where, unit.level, form=form)
         _plan_level(client, entry)
-        new = parse_file(catalog, unit.ref)
+        new = catalog.parse(unit.ref)
         # a reference to a version not registered yet cannot be looked up: the user is new too
         pending = False
         if form == "inlined":
@@ -168,7 +169,7 @@ def plan_registration(
             entry.status, entry.version, entry.schema_id = "unchanged", found.version, found.id
         else:
             _judge(entry, unit, new, past, lines, live)
-        if unit.kind == "reference":
+        if unit.subject == unit.ref.name:  # a type others may reference by this subject
             planned[unit.subject] = entry
         out.append(entry)
     return out
@@ -184,7 +185,10 @@ def _judge(
 ) -> None:
     """Check a new version against the registry's at the subject's level; accept ledgered breaks."""
     result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
-    entry.findings = [lines.finding(f, f"registry {unit.subject} v{f.version}") for f in result.findings]
+    entry.findings = [
+        lines.finding(f, f"registry {unit.subject} v{f.version}")
+        for f in event_type_causes(result, new)
+    ]
     for finding in entry.findings:
         for acceptance in ledger:
             if (acceptance.subject, acceptance.rule, acceptance.location) == (

@@ -1,43 +1,38 @@
-"""The subjects contracts/ declares, their schemas parsed with positions, and findings made readable.
+"""The subjects the contracts declare, their schemas parsed with positions, and findings made readable.
 
-A topic declares `<topic>-value` (and `<topic>-key` when it has an Avro key). Schemas are parsed
-with `govern.avro` from their files, the files they reference first (as registry references), so
-every finding can name file:line:col in both schemas and show the offending lines.
+Subjects are named by each topic's `subject_strategy` (`govern.catalog.subject_name`): under
+`topic` a topic declares `<topic>-value` (and `<topic>-key` when it has an Avro key); under
+`record` / `topic_record` one subject per event type. Schemas are parsed by the catalog with
+`govern.avro`, the files they reference as registry references, so every finding can name
+file:line:col in both schemas and show the offending lines.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from govern.avro import AvroSchema, parse_schema
-from govern.catalog import Catalog, SchemaRef, Topic
+from govern.avro import AvroSchema
+from govern.catalog import Catalog, SchemaRef, Subject
+from govern.compat.findings import Result
 from govern.errors import InputError
+from govern.report.model import Finding
+from govern.report.sources import Lines, relative_display
 
-
-@dataclass(frozen=True)
-class Subject:
-    """A registry subject as contracts/ declares it."""
-
-    name: str
-    topic: Topic
-    kind: str  #: "value" or "key"
-    schema: SchemaRef
-
-    @property
-    def level(self) -> str:
-        return self.topic.compatibility
+__all__ = [
+    "Lines",
+    "Subject",
+    "declared_subjects",
+    "dependencies",
+    "event_type_causes",
+    "relative_display",
+    "select",
+]
 
 
 def declared_subjects(catalog: Catalog) -> list[Subject]:
     """Every subject of the catalog, in topics.yaml order (value before key)."""
-    out: list[Subject] = []
-    for topic in catalog.topics:
-        out.append(Subject(topic.value_subject, topic, "value", topic.value_schema))
-        if topic.key_schema is not None:
-            out.append(Subject(topic.key_subject, topic, "key", topic.key_schema))
-    return out
+    return list(catalog.subjects)
 
 
 def select(subjects: Sequence[Subject], wanted: Iterable[str]) -> list[Subject]:
@@ -53,13 +48,13 @@ def select(subjects: Sequence[Subject], wanted: Iterable[str]) -> list[Subject]:
                 f"unknown subject {name!r}: not declared in contracts/topics.yaml",
                 hint=f"did you mean {close[0]!r}?"
                 if close
-                else "declare its topic in contracts/topics.yaml (subjects are <topic>-value / <topic>-key)",
+                else "declare its topic in contracts/topics.yaml (subjects follow its subject_strategy)",
             )
     return [s for s in subjects if s.name in set(wanted)]
 
 
 def dependencies(catalog: Catalog, ref: SchemaRef) -> list[SchemaRef]:
-    """The schema files `ref` references, transitively, each after the files it needs."""
+    """The named types `ref` references, transitively, each after the types it needs."""
     order: list[SchemaRef] = []
     seen: set[str] = set()
 
@@ -77,15 +72,18 @@ def dependencies(catalog: Catalog, ref: SchemaRef) -> list[SchemaRef]:
     return order
 
 
-def parse_file(catalog: Catalog, ref: SchemaRef, *, strict: bool = True) -> AvroSchema:
-    """Parse a working-tree schema file with its references, keeping file positions."""
-    parsed: dict[str, AvroSchema] = {}
-    for dep in dependencies(catalog, ref):
-        known = [parsed[n] for n in _closure(catalog, dep)]
-        parsed[dep.name] = parse_schema(catalog.root / dep.file, references=known, strict=False)
-    refs = [parsed[d.name] for d in dependencies(catalog, ref)]
-    return parse_schema(catalog.root / ref.file, references=refs, strict=strict)
+def event_type_causes(result: Result, new: AvroSchema) -> list[Finding]:
+    """`result`'s findings, each MISSING_UNION_BRANCH between two unions of event types (a
+    multi-event topic's subject) replaced by its causes: what broke inside the event type of that
+    name, located under the union's branch (`/1/fields/1/type`).
 
-
-def _closure(catalog: Catalog, ref: SchemaRef) -> list[str]:
-    return [d.name for d in dependencies(catalog, ref)]
+    Avro Java reports only that the union lacks a branch for the old event type; the cause (a
+    field of that type, with its file:line) is what the author needs. The verdict is unchanged.
+    """
+    if new.type != "union":
+        return list(result.findings)
+    out: list[Finding] = []
+    for f in result.findings:
+        replaced = f.rule == "MISSING_UNION_BRANCH" and f.causes and f.location[1:].isdigit()
+        out.extend(f.causes if replaced else (f,))
+    return out

@@ -111,6 +111,9 @@ def root(
     ] = False,
 ) -> None:
     """Schema governance for event-driven microservices on Apache Kafka."""
+    from govern.config import load_config
+
+    load_config(".")  # an unknown or bad setting in govern.toml fails every command (exit 2)
 
 
 app.add_typer(broker.broker_app)

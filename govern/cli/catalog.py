@@ -12,19 +12,25 @@ from rich.markup import escape
 
 from govern.cli.options import OutputFormat, RootOption
 
-if TYPE_CHECKING:  # the catalog loads yaml: imported by the command, not by `govern --help`
+if TYPE_CHECKING:  # the catalog loads yaml and the parser: imported by the command, not by `govern --help`
     from rich.table import Table
 
-    from govern.catalog import Catalog
+    from govern.catalog import Catalog, Topic
 
 
-def _rows(catalog: Catalog) -> list[tuple[str, str, str, str, str, str]]:
+_HEADERS = ("topic", "key", "value schema", "subjects", "producers → consumers", "settings")
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def _rows(catalog: Catalog) -> list[Row]:
+    """Each topic's cells as plain text, one line per item."""
     return [
         (
             f"{topic.name}\n(internal)" if topic.internal else topic.name,
             topic.key,
-            topic.value_schema.name,
-            topic.value_schema.file.as_posix(),
+            _value(topic),
+            "\n".join(s.name for s in catalog.subjects if topic.name in s.topics),
             f"{', '.join(topic.producers) or '-'} → {', '.join(topic.consumers) or '-'}",
             f"{topic.compatibility}, {topic.partitions} partitions, {topic.cleanup_policy}",
         )
@@ -32,20 +38,24 @@ def _rows(catalog: Catalog) -> list[tuple[str, str, str, str, str, str]]:
     ]
 
 
-_HEADERS = ("topic", "key", "value schema", "producers → consumers", "settings")
+def _value(topic: Topic) -> str:
+    """The value schema: its type and file, or a multi-event topic's event types one per line."""
+    ref = topic.value_schema
+    if ref.types:
+        return f"{len(ref.types)} event types\n" + "\n".join(ref.types)
+    return f"{ref.name}\n{ref.where}"
 
 
-def _natural_width(rows: list[tuple[str, str, str, str, str, str]]) -> int:
+def _natural_width(rows: list[Row]) -> int:
     """Columns the table needs to show every cell unfolded (two of padding per column, plus edges)."""
-    cells = [(t, k, f"{s}\n{f}", flow, settings) for t, k, s, f, flow, settings in rows]
     widths = [
-        max([len(h)] + [len(line) for row in cells for line in row[i].splitlines()])
+        max([len(h)] + [len(line) for row in rows for line in row[i].splitlines()])
         for i, h in enumerate(_HEADERS)
     ]
     return sum(widths) + 2 * len(widths) + 2
 
 
-def _table(catalog: Catalog) -> Table:
+def _table(catalog: Catalog, rows: list[Row]) -> Table:
     """The topic table, each cell on its own lines (printed only where it fits whole)."""
     from rich import box
     from rich.table import Table
@@ -55,8 +65,10 @@ def _table(catalog: Catalog) -> Table:
     )
     for header in _HEADERS:
         table.add_column(header, no_wrap=True)
-    for topic, key, schema, file, flow, settings in _rows(catalog):
-        table.add_row(escape(topic), escape(key), f"{escape(schema)}\n[dim]{escape(file)}[/]", flow, settings)
+    for topic, key, value, subjects, flow, settings in rows:
+        first, *rest = value.splitlines()
+        shown = escape(first) + "".join(f"\n[dim]{escape(line)}[/]" for line in rest)
+        table.add_row(escape(topic), escape(key), shown, escape(subjects), escape(flow), escape(settings))
     return table
 
 
@@ -65,13 +77,15 @@ def render_table(console: Console, catalog: Catalog) -> None:
     it fits whole, else one short block per topic, so that no cell is folded or cut with `…`."""
     rows = _rows(catalog)
     if _natural_width(rows) <= console.width:
-        console.print(_table(catalog))
+        console.print(_table(catalog, rows))
         return
     console.print(f"[bold]Topics ({len(catalog.topics)}) in {escape(str(catalog.root))}[/]")
-    for topic, key, schema, file, flow, settings in rows:
+    for topic, key, value, subjects, flow, settings in rows:
+        first, *rest = value.splitlines()
         console.print()
         console.print(f"[bold]{escape(topic.replace(chr(10), ' '))}[/]  key: {escape(key)}")
-        console.print(f"  value: {escape(schema)} [dim]({escape(file)})[/]")
+        console.print(f"  value: {escape(first)} [dim]({escape(', '.join(rest))})[/]")
+        console.print(f"  subjects: {escape(', '.join(subjects.splitlines()))}")
         console.print(f"  {escape(flow)}")
         console.print(f"  [dim]{escape(settings)}[/]")
 

@@ -146,14 +146,17 @@ def to_finding(
     writer = Side(writer_role, inc.writer_pointer, _place(inc.writer_node.origin, inc.writer_pointer))
     reason, hint = explain(inc.rule, dict(inc.context), reader_role, writer_role)
     where = location or inc.location
-    cause = None
-    nested = inc.context.get("cause")
-    if nested:
-        cause = to_finding(nested[0], reader_role, writer_role, version, _join(where, nested[0].location))
+    causes = tuple(
+        to_finding(n, reader_role, writer_role, version, _join(where, n.location))
+        for n in inc.context.get("cause", ())
+    )
+    cause = causes[0] if causes else None
+    if cause is not None:
         branch = inc.context.get("writer_type_lower", "?")
+        more = f" (and {len(causes) - 1} more)" if len(causes) > 1 else ""
         reason = (
             f"the {reader_role} schema's union has a branch for {branch}, but it cannot read the "
-            f"{writer_role} schema's {branch}: at {cause.location}, {cause.reason}"
+            f"{writer_role} schema's {branch}: at {cause.location}, {cause.reason}{more}"
         )
         hint = cause.hint
     new, old = (writer, reader) if edits_writer(reader_role, writer_role) else (reader, writer)
@@ -168,7 +171,7 @@ def to_finding(
         reader=reader,
         writer=writer,
         version=version,
-        cause=cause,
+        causes=causes,
     )
 
 

@@ -183,15 +183,14 @@ class Checker:
                 for branch in reader.branches:  # mismatch against the other branches is built
                     if branch.type == wtype:
                         return COMPATIBLE
-            # the cause: why the branch of the writer's type (and name) cannot read it; Java drops it
+            # the cause: why the branch of the writer's type (and, if named, name) cannot read it
             cause: tuple[Incompatibility, ...] = COMPATIBLE
-            best: Node | None = None
             for branch in reader.branches:
                 found = self.fresh(branch, writer)
                 if not found:
                     return COMPATIBLE
-                if branch.type == wtype and (best is None or (branch.name == writer.name != best.name)):
-                    best, cause = branch, found
+                if not cause and branch.type == wtype and _same_name(branch, writer):
+                    cause = found
             return (
                 self.incompatible(
                     "MISSING_UNION_BRANCH",
@@ -335,6 +334,11 @@ class Checker:
             tokens.pop()
         tokens.pop()
         return result
+
+
+def _same_name(reader: Node, writer: Node) -> bool:
+    """Whether a reader branch stands for the writer's type: unnamed, or named as it (or aliasing it)."""
+    return writer.fullname is None or reader.name == writer.name or writer.fullname in reader.aliases
 
 
 def check_nodes(reader: Node, writer: Node) -> tuple[Incompatibility, ...]:

@@ -49,7 +49,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "writer": _side(finding.writer),
         "version": finding.version,
         "against": finding.against,
-        "cause": None if finding.cause is None else finding_json(finding.cause),
+        "causes": [finding_json(c) for c in finding.causes],
         "accepted": acc is not None,
         "acceptance": None
         if acc is None

@@ -65,8 +65,9 @@ class Finding:
 
     ``place`` is where the fix goes: in the new schema whichever side reads (or the contract or
     ledger file for govern's own rules); ``other`` the same spot in what it was compared with.
-    ``reader``/``writer`` are both schemas of a reader/writer check. ``cause`` is the nested
-    finding that made a union branch unreadable (Avro itself reports only the union).
+    ``reader``/``writer`` are both schemas of a reader/writer check. ``causes`` are the nested
+    findings that made a union branch unreadable (Avro itself reports only the union); the
+    finding's reason, hint and place are its first cause's.
     """
 
     rule: str
@@ -81,7 +82,7 @@ class Finding:
     reader: Side | None = None
     writer: Side | None = None
     version: int | None = None
-    cause: Finding | None = None
+    causes: tuple[Finding, ...] = ()
     severity: str = ""  #: "" means the rule's own severity (see ``level``)
 
     @property
@@ -100,12 +101,11 @@ class Finding:
         """Whether this finding fails the check: an error not covered by an accepted break."""
         return self.accepted is None and self.level == "error"
 
-    def root_cause(self) -> Finding:
-        """The innermost cause (the finding itself when it has none)."""
-        found = self
-        while found.cause is not None:
-            found = found.cause
-        return found
+    def root_causes(self) -> list[Finding]:
+        """The innermost causes (the finding itself when it has none)."""
+        if not self.causes:
+            return [self]
+        return [inner for cause in self.causes for inner in cause.root_causes()]
 
     def map_places(self, dress: Callable[[Place], Place]) -> Finding:
         """A copy with every place (its own, both sides', its causes') passed through ``dress``."""
@@ -122,7 +122,7 @@ class Finding:
             other=one(self.other),
             reader=side(self.reader),
             writer=side(self.writer),
-            cause=None if self.cause is None else self.cause.map_places(dress),
+            causes=tuple(c.map_places(dress) for c in self.causes),
         )
 
 

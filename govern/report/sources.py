@@ -2,33 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from govern.report.model import Finding, Place
 
 
 class Lines:
-    """Reads (and caches) file lines, and shows files the way the user names them (``display``)."""
+    """Reads (and caches) file lines, and shows files the way the user names them (``display``).
 
-    def __init__(self, display: Callable[[str], str] = str) -> None:
+    ``texts`` gives the text of a file not on disk (``<commit12>:<path>``), ``compiled`` the files
+    compiled to JSON (Avro IDL), whose places are shown in their source.
+    """
+
+    def __init__(
+        self,
+        display: Callable[[str], str] = str,
+        texts: Callable[[str], str | None] | None = None,
+        compiled: Mapping[str, Any] | None = None,
+    ) -> None:
         self._cache: dict[str, list[str]] = {}
         self.display = display
+        self.texts = texts
+        self.compiled = compiled
 
     def text(self, file: str, line: int | None) -> str:
         """Line `line` (1-based) of `file`, stripped; "" when unknown or unreadable."""
         lines = self._cache.get(file)
         if lines is None:
-            try:
-                lines = Path(file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                lines = []
-            self._cache[file] = lines
+            text = self.texts(file) if self.texts else None
+            if text is None:
+                try:
+                    text = Path(file).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = ""
+            lines = self._cache[file] = text.splitlines()
         return lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else ""
 
     def dress(self, place: Place) -> Place:
-        """The place with its line's text and its file as displayed."""
+        """The place (in its source, for a compiled file) with its line's text and its file as displayed."""
+        if self.compiled and place.line is not None and place.column is not None:
+            from govern.avro import Position
+            from govern.catalog.sources import source_position
+
+            pos = source_position(self.compiled, Position(place.line, place.column, place.file))
+            place = Place(pos.file or place.file, pos.line, pos.column)
         return replace(
             place, file=self.display(place.file), text=place.text or self.text(place.file, place.line)
         )

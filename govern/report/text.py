@@ -40,13 +40,14 @@ def print_finding(console: Console, finding: Finding, indent: str = "  ") -> Non
         console.print(f"{inner}[dim]fix:[/]  {escape(finding.hint)}", soft_wrap=True)
     label = "avro:" if finding.category is Category.COMPAT else "what:"
     console.print(f"{inner}[dim]{label}[/] {escape(finding.message)}", soft_wrap=True)
-    cause = finding.cause
-    if cause is not None:
-        root = finding.root_cause()
-        console.print(
-            f"{inner}[dim]cause:[/] {root.rule} at {escape(root.location)}: {escape(root.message)}",
-            soft_wrap=True,
-        )
+    if finding.causes:
+        for root in finding.root_causes():
+            where = f" {root.place}" if root.place else ""
+            console.print(
+                f"{inner}[dim]cause:[/] {root.rule} at {escape(root.location)}{escape(where)}: "
+                f"{escape(root.message)}",
+                soft_wrap=True,
+            )
     if finding.against:
         console.print(f"{inner}[dim]against:[/] {escape(finding.against)}", soft_wrap=True)
     for role, place in (("new", finding.place), (_other_role(finding), finding.other)):

@@ -34,8 +34,8 @@ def test_a_union_finding_names_the_nested_field_in_the_file_that_changed() -> No
     assert "add array back" not in finding.hint
     assert finding.hint == "give field `amount` a default"
     assert "field `amount`" in finding.reason and "branch for array" in finding.reason
-    cause = finding.cause
-    assert cause is not None and cause.rule == "READER_FIELD_MISSING_DEFAULT_VALUE"
+    [cause] = finding.causes
+    assert cause.rule == "READER_FIELD_MISSING_DEFAULT_VALUE"
     assert cause.location == "/fields/1/type/1/items/fields/1"
     # the place to fix is the field in Balance.v2.avsc, not the untouched Wallet.avsc
     assert finding.place is not None

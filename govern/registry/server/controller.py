@@ -451,24 +451,24 @@ class Registry:
                 raise SubjectNotFound(f"Subject '{subject}' not found.")
             schema_id = tx.schema_id_for(parsed.identity)
             matches = [v for v in versions if v.schema_id == schema_id]
-            if not matches and normalized:
-                # A version registered without normalize=true is still the same schema when both
-                # normalise alike (as Confluent compares a normalised lookup with each version).
+            if not matches:
+                # The same schema in another stored form (registered with or without normalize=true)
+                # is still found: Confluent compares the parsed schemas with each version.
                 matches = [
-                    v for v in versions if self._normalized_identity(tx, v.schema_id) == parsed.identity
+                    v for v in versions if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
                 ]
             if not matches:
                 raise SchemaNotFound("Schema not found")
             return self._schema_json(tx, matches[-1])
 
-    def _normalized_identity(self, tx: StoreTx, schema_id: int) -> Any:
+    def _identity_as(self, tx: StoreTx, schema_id: int, normalize: bool) -> Any:
         record = tx.schema(schema_id)
         return self.parser.parse_submitted(
             record.schema_type,
             record.schema,
             record.references,
             lambda: self._reference_texts(tx, record.references),
-            normalize=True,
+            normalize=normalize,
             strict=False,
         ).identity
 
