@@ -507,13 +507,20 @@ def load_catalog(
 
 
 def catalog_at(
-    repo: Repo, commit: str, *, config: Any = None, worktree: Path | None = None
+    repo: Repo,
+    commit: str,
+    *,
+    config: Any = None,
+    worktree: Path | None = None,
+    label: str | None = None,
 ) -> Catalog | None:
     """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
 
     Read from git objects (no checkout), with the same loader and cross-checks as the working
     tree; schemas are parsed when asked (`Catalog.parse`), named `<commit12>:<path>`. None when
-    the commit has no contracts folder (everything is new). With `worktree`, files `git diff`
+    the commit has no contracts folder (everything is new). Errors name files `<label>:<path>`
+    (the ref as the user wrote it, e.g. `main:contracts/topics.yaml`; default the commit's 12
+    first hex digits). With `worktree`, files `git diff`
     reports unchanged are read from the working tree instead of git. Errors are InputError
     naming the base's file:line.
     """
@@ -530,7 +537,7 @@ def catalog_at(
             for rel in disk.files(folder):
                 if rel not in changed:
                     same[rel] = disk.read_bytes(rel) or b""
-    tree = GitTree(repo, commit, folders, same)
+    tree = GitTree(repo, commit, folders, same, label=label)
     if not tree.is_dir(folders[0]):
         return None
     try:

@@ -201,3 +201,24 @@ class Catalog:
             if service.name == name:
                 return service
         raise KeyError(name)
+
+    def dependencies(self, ref: SchemaRef) -> list[SchemaRef]:
+        """The schemas `ref` references, transitively, each after the ones it needs.
+
+        The order to register them in (Confluent schema references) or to parse them.
+        """
+        order: list[SchemaRef] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            dep = self.schemas[name]
+            for inner in dep.references:
+                visit(inner)
+            order.append(dep)
+
+        for name in ref.references:
+            visit(name)
+        return order

@@ -93,10 +93,17 @@ class GitTree(Tree):
     """
 
     def __init__(
-        self, repo: Repo, commit: str, directories: tuple[str, ...], same: Mapping[str, bytes] | None = None
+        self,
+        repo: Repo,
+        commit: str,
+        directories: tuple[str, ...],
+        same: Mapping[str, bytes] | None = None,
+        *,
+        label: str | None = None,
     ) -> None:
         self.repo = repo
         self.commit = commit
+        self.label = label or commit[:12]
         self.root = repo.root
         self._blobs: dict[str, str] = {}
         for directory in directories:
@@ -137,4 +144,4 @@ class GitTree(Tree):
         return self._blobs.get(rel)
 
     def display(self, rel: str) -> str:
-        return f"{self.commit[:12]}:{rel}"
+        return f"{self.label}:{rel}"

@@ -39,7 +39,7 @@ def check_against_git(
     with Repo(catalog.root) as repo:
         commit = repo.resolve(ref)
         report = Report(against=f"git {ref} ({commit[:12]})")
-        base = catalog_at(repo, commit, config=config, worktree=catalog.root)
+        base = catalog_at(repo, commit, config=config, worktree=catalog.root, label=ref)
         shallow = repo.is_shallow()
         git = GitVersions(repo, catalog.sources.directory)
         compiled = ChainMap(catalog.sources.compiled, git.compiled, base.sources.compiled if base else {})

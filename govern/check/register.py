@@ -36,7 +36,6 @@ from govern.check.model import Acceptance, Finding
 from govern.check.subjects import (
     Lines,
     Subject,
-    dependencies,
     event_type_causes,
     relative_display,
 )
@@ -106,7 +105,7 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
     users: dict[str, list[str]] = {}
     order: list[SchemaRef] = []
     for subject in subjects:
-        for dep in dependencies(catalog, subject.schema):
+        for dep in catalog.dependencies(subject.schema):
             if dep.name not in users:
                 users[dep.name] = []
                 order.append(dep)
@@ -144,7 +143,7 @@ def plan_registration(
         dep.name
         for unit in units
         if unit.kind == "topic" and forms[unit.subject] == "references"
-        for dep in dependencies(catalog, unit.ref)
+        for dep in catalog.dependencies(unit.ref)
     }
     for unit in units:
         if unit.kind == "reference" and unit.subject not in needed:
@@ -269,9 +268,10 @@ def _form(client: Client, unit: _Unit, references: str) -> str:
 
 
 def _plan_level(client: Client, entry: Registration) -> None:
-    """Plan the subject's declared level (set only when it differs)."""
+    """Plan the subject's declared level, set only when its effective level (its own, else the
+    global one) differs: a registry whose subjects follow the global level is left as it is."""
     try:
-        entry.previous_level = client.get_config(entry.subject).compatibility
+        entry.previous_level = client.get_config(entry.subject, default_to_global=True).compatibility
     except NotFound:
         entry.previous_level = None
     if (entry.previous_level or "").upper() != entry.level:

@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from govern.avro import AvroSchema
-from govern.catalog import Catalog, SchemaRef, Subject
+from govern.catalog import Catalog, Subject
 from govern.compat.findings import Result
 from govern.errors import InputError
 from govern.report.model import Finding
@@ -23,7 +23,6 @@ __all__ = [
     "Lines",
     "Subject",
     "declared_subjects",
-    "dependencies",
     "event_type_causes",
     "relative_display",
     "select",
@@ -51,25 +50,6 @@ def select(subjects: Sequence[Subject], wanted: Iterable[str]) -> list[Subject]:
                 else "declare its topic in contracts/topics.yaml (subjects follow its subject_strategy)",
             )
     return [s for s in subjects if s.name in set(wanted)]
-
-
-def dependencies(catalog: Catalog, ref: SchemaRef) -> list[SchemaRef]:
-    """The named types `ref` references, transitively, each after the types it needs."""
-    order: list[SchemaRef] = []
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        dep = catalog.schemas[name]
-        for inner in dep.references:
-            visit(inner)
-        order.append(dep)
-
-    for name in ref.references:
-        visit(name)
-    return order
 
 
 def event_type_causes(result: Result, new: AvroSchema) -> list[Finding]:

@@ -19,7 +19,8 @@ from govern.cli import (
     catalog,
     check,
     compat,
-    demo,
+    idl,
+    import_,
     record,
     register,
     registry,
@@ -120,7 +121,8 @@ app.add_typer(broker.broker_app)
 app.command("catalog")(catalog.catalog_command)
 app.command("check")(check.check_command)
 app.command("compat")(compat.compat)
-app.command("demo")(demo.demo)
+app.command("idl")(idl.idl)
+app.command("import")(import_.import_command)
 app.command("record")(record.record_command)
 app.command("register")(register.register_command)
 app.add_typer(registry.registry_app)

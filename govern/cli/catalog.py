@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from govern.cli.options import OutputFormat, RootOption
+from govern.cli.options import RootOption
 
 if TYPE_CHECKING:  # the catalog loads yaml and the parser: imported by the command, not by `govern --help`
     from rich.table import Table
@@ -90,17 +91,35 @@ def render_table(console: Console, catalog: Catalog) -> None:
         console.print(f"  [dim]{escape(settings)}[/]")
 
 
+class CatalogFormat(StrEnum):
+    """Output formats of `govern catalog`."""
+
+    text = "text"
+    json = "json"
+    asyncapi = "asyncapi"
+
+
 def catalog_command(
     root: RootOption = Path("."),
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="text (a table) or json.")
-    ] = OutputFormat.text,
+        CatalogFormat,
+        typer.Option(
+            "--format", help="text (a table), json, or asyncapi (one AsyncAPI 3.0 document, in YAML)."
+        ),
+    ] = CatalogFormat.text,
 ) -> None:
     """List the topics: key, value schema, producers, consumers, compatibility and settings."""
     from govern.catalog import catalog_to_dict, load_catalog
 
     catalog = load_catalog(root)
-    if output is OutputFormat.json:
+    if output is CatalogFormat.json:
         typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
+        return
+    if output is CatalogFormat.asyncapi:
+        import yaml
+
+        from govern.estate.asyncapi import to_asyncapi
+
+        typer.echo(yaml.safe_dump(to_asyncapi(catalog), sort_keys=False, allow_unicode=True), nl=False)
         return
     render_table(Console(highlight=False), catalog)

@@ -23,12 +23,23 @@ import httpx
 
 from govern.registry.credentials import split_userinfo
 from govern.registry.errors import RegistryError, RegistryUnreachable, ServerError, error_for
-from govern.registry.store import Reference
 
 ACCEPT = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
 SchemaLike = str | dict[str, Any] | list[Any] | Any  # JSON text, a JSON value, or an object with `.json`
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A named type this schema uses, defined by `subject` at `version`."""
+
+    name: str
+    subject: str
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "subject": self.subject, "version": self.version}
 
 
 @dataclass(frozen=True, slots=True)

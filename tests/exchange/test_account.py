@@ -7,19 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from exchange_testing import Running, fixture_records, private_topics
 
 from services.account import AccountService
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import (
-    Running,
-    fixture_records,
-    latest,
-    private_topics,
-    produce,
-    read_topic,
-    wait_for,
-)
+from services.common.topics import latest, produce, read_topic, wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 from confluent_kafka import Message, Producer
+from exchange_testing import Running
 
 from govern.kafka import KafkaAdmin, client_config
 from services.common import Batch, EosLoop, ServiceConfig, StagedState
-from services.common.testing import Running, wait_for
+from services.common.topics import wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from exchange_testing import private_topics
 from pact import Verifier
 
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import private_topics, produce, read_topic
+from services.common.topics import produce, read_topic
 from services.transaction import TransactionService
 from services.ui import UiConfig, UiService
 from services.ui.records import plain

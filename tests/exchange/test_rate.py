@@ -8,9 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from exchange_testing import Running, private_topics
 
 from services.common import Codecs, ServiceConfig
-from services.common.testing import Running, latest, private_topics, read_topic, wait_for
+from services.common.topics import latest, read_topic, wait_for
 from services.rate import Books, RateService
 from services.rate.server import DEFAULT_FEED, load_feed
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from exchange_testing import Running, fixture_records, private_topics
 
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, fixture_records, private_topics, produce, read_topic
+from services.common.topics import produce, read_topic
 from services.transaction import TransactionService
 
 pytestmark = pytest.mark.kafka
@@ -81,8 +82,7 @@ def test_replayed_full_run_gives_the_same_outcomes(exchange, replay, topic_reade
         assert now["rate"]["side"] == then["rate"]["side"]
 
 
-@pytest.mark.parametrize("hand_written", [True, False], ids=["wire", "fastavro"])
-def test_deposit_withdraw_exchange_and_every_rejection(exchange, hand_written: bool) -> None:
+def test_deposit_withdraw_exchange_and_every_rejection(exchange) -> None:
     config, codecs = exchange
     produce(
         config,
@@ -116,7 +116,7 @@ def test_deposit_withdraw_exchange_and_every_rejection(exchange, hand_written: b
         "transaction-request",
         [(v["account_id"], v) for v in reqs.values()] + [("alice", duplicate)],
     )
-    with Running(TransactionService(config, hand_written_avro=hand_written)):
+    with Running(TransactionService(config)):
         found = wait_outcomes(config, codecs, len(reqs))
     assert len(found) == len(reqs)
     kind = {name: found[req["guid"]] for name, req in reqs.items()}
@@ -144,20 +144,19 @@ def test_deposit_withdraw_exchange_and_every_rejection(exchange, hand_written: b
     assert all("/" in key for key in changelog)
 
 
-@pytest.mark.parametrize("hand_written", [True, False], ids=["wire", "fastavro"])
-def test_restart_restores_balances_and_recognises_duplicates(exchange, hand_written: bool) -> None:
+def test_restart_restores_balances_and_recognises_duplicates(exchange) -> None:
     config, codecs = exchange
     produce(config, codecs, "account", [("dave", r.account("dave", "Dave", "D"))])
     first = r.transaction_request("dave", "DEPOSIT", "10", "EUR")
     refused = r.transaction_request("dave", "WITHDRAW", "99", "EUR")
     produce(config, codecs, "transaction-request", [("dave", first), ("dave", refused)])
-    with Running(TransactionService(config, hand_written_avro=hand_written)):
+    with Running(TransactionService(config)):
         assert len(wait_outcomes(config, codecs, 2)) == 2
     # a new incarnation: the balance comes from the changelog, the old guids (an applied and a
     # refused one) are recognised from their outcomes
     withdraw = r.transaction_request("dave", "WITHDRAW", "10", "EUR")
     produce(config, codecs, "transaction-request", [("dave", first), ("dave", refused), ("dave", withdraw)])
-    with Running(TransactionService(config, hand_written_avro=hand_written)) as service:
+    with Running(TransactionService(config)) as service:
         found = wait_outcomes(config, codecs, 3)
     assert found[withdraw["guid"]][0] == "success"
     assert found[refused["guid"]][0] == "failed"

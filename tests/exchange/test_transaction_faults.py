@@ -27,11 +27,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from exchange_testing import Running, private_topics
 
 from govern.kafka import client_config
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import Running, latest, private_topics, produce, read_topic, wait_for
+from services.common.topics import latest, produce, read_topic, wait_for
 from services.wallet import WalletService
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

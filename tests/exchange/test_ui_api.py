@@ -17,13 +17,14 @@ import httpx
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import create_topics, delete_topics, produce, read_topic
+from services.common.topics import create_topics, delete_topics, produce, read_topic
 from services.transaction.rules import DEFAULT_CURRENCIES as TRANSACTION_CURRENCIES
 from services.ui import UiConfig, UiService
 from services.ui.records import DEFAULT_CURRENCIES
+
+JSON_TYPE = {"content-type": "application/json"}
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -379,7 +380,19 @@ def test_bad_account_creation_gets_422_and_publishes_nothing(exchange: Exchange)
     ]:
         answer = exchange.http.post("/api/accounts", json=body)
         assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
-    assert exchange.http.post("/api/accounts", content=b"{not json").status_code == 422
+    assert exchange.http.post("/api/accounts", content=b"{not json", headers=JSON_TYPE).status_code == 400
+    assert KafkaAdmin(exchange.config.bootstrap).end_offsets(topic) == before
+
+
+def test_a_cross_site_form_post_cannot_create_an_account(exchange: Exchange) -> None:
+    topic = exchange.config.topic("account-request")
+    before = KafkaAdmin(exchange.config.bootstrap).end_offsets(topic)
+    body = json.dumps({"first_name": "Eve", "last_name": "Mallory"})
+    for media in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        answer = exchange.http.post("/api/accounts", content=body, headers={"content-type": media})
+        assert answer.status_code == 415, (media, answer.text)
+    deep = "[" * 5000 + "]" * 5000
+    assert exchange.http.post("/api/accounts", content=deep, headers=JSON_TYPE).status_code == 400
     assert KafkaAdmin(exchange.config.bootstrap).end_offsets(topic) == before
 
 

@@ -23,9 +23,8 @@ from typing import Any
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import ServiceConfig
-from services.common.testing import create_topics
+from services.common.topics import create_topics
 from services.runner import build_services
 from services.ui import UiConfig, UiService
 

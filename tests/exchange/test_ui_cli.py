@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import ServiceConfig
-from services.common.testing import create_topics, delete_topics
+from services.common.topics import create_topics, delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

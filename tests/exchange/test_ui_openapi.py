@@ -21,9 +21,8 @@ from schemathesis.checks import (
 )
 
 from govern.kafka import KafkaAdmin
-from govern.registry.testing import registry  # noqa: F401 - the session's embedded registry
 from services.common import ServiceConfig
-from services.common.testing import create_topics, delete_topics
+from services.common.topics import create_topics, delete_topics
 from services.ui import UiConfig, UiService
 from services.ui.auth import token_for
 

@@ -9,6 +9,7 @@ identical text), the property also runs the walk without short-cuts or on a vari
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import avro_generators as gen  # noqa: E402
@@ -61,7 +62,11 @@ def histories(draw: st.DrawFn, max_versions: int = 4) -> list[dict[str, Any]]:
 
 
 class WalkOnly(Checker):
-    """Our rules without any short-cut (same node, same primitives, primitive fields): Java's plain walk."""
+    """Our rules without any short-cut (same node, same primitives, primitive fields, union branches
+    that cannot match): Java's plain walk."""
+
+    def candidates(self, union: Node, writer: Node) -> Iterator[int]:
+        return iter(range(len(union.branches)))
 
     def compat(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         key = (id(reader), id(writer))

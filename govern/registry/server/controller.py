@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govern.compat.levels import INVALID_LEVEL_MESSAGE, Level
+from govern.compat.limits import ComplexityExceeded, Limits, admit, current_limits, limits_in_force
 from govern.registry.errors import (
     BadRequest,
     IdMismatch,
@@ -87,6 +88,10 @@ def _is_text(value: object) -> bool:
     return True
 
 
+def _too_complex(error: ComplexityExceeded) -> InvalidSchema:
+    return InvalidSchema(f"Schema too complex: {error.message}")
+
+
 def _read_only(subject: str) -> OperationNotPermitted:
     return OperationNotPermitted(f"Subject {subject} in context {CONTEXT} is in read-only mode")
 
@@ -100,10 +105,12 @@ class Registry:
         *,
         default_level: str = "BACKWARD",
         max_schema_bytes: int = 1024 * 1024,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.default_level = default_level.upper()
         self.max_schema_bytes = max_schema_bytes
+        self.limits = limits or current_limits()
         self.parser = SchemaParser()
         # A file-backed SQLite store in WAL mode: reads never block on writers, so the HTTP layer
         # may run them on the event loop. Other stores (":memory:" behind a lock) read in threads.
@@ -186,6 +193,15 @@ class Registry:
             strict=strict,
         )
 
+    def _admit(self, parsed: ParsedSchema) -> ParsedSchema:
+        """Refuse (42201) a schema beyond the complexity budget as it comes in, so that every
+        stored schema can be checked later."""
+        try:
+            admit(parsed.avro.root, self.limits)
+        except ComplexityExceeded as error:
+            raise _too_complex(error) from None
+        return parsed
+
     def _request_fields(self, body: Any) -> tuple[str, str, tuple[Reference, ...]]:
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
@@ -264,7 +280,10 @@ class Registry:
         if level == "NONE" or not history:
             return True, []
         try:
-            result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
+            with limits_in_force(self.limits):
+                result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
+        except ComplexityExceeded as error:
+            raise _too_complex(error) from None
         except Exception as error:  # noqa: BLE001 - Confluent: an exception in the checker means incompatible
             return False, [f"Unexpected exception during compatibility check: {error}"]
         if result.compatible:
@@ -371,6 +390,7 @@ class Registry:
                 normalize=normalize,
                 strict=explicit_id is None,
             )
+        self._admit(parsed)
         with self.store.write() as tx:
             # Re-check the mode inside the write unit: it may have changed since the read.
             self._check_writable(tx, subject)
@@ -591,6 +611,7 @@ class Registry:
                 if verbose:
                     return {"is_compatible": False, "messages": [error.message]}
                 raise
+            self._admit(parsed)  # a refusal, never a verdict: 422 even when verbose
             versions = tx.versions(subject)
             live = [v for v in versions if not v.deleted]
             if version is None:
