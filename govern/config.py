@@ -47,6 +47,11 @@ def _check_values(path: Path, data: dict[str, Any]) -> None:
     from govern.compat.levels import Level
 
     for key, value in data.items():
+        if key == "lint":  # a table: its own rules name the file too
+            from govern.report.policy import LintPolicy
+
+            LintPolicy.parse(value, str(path))
+            continue
         if not isinstance(value, str) or not value.strip():
             raise InputError(
                 f"{path}: setting {key!r} must be a non-empty string", hint=f'e.g. {key} = "..."'

@@ -57,6 +57,8 @@ class LintPolicy:
     @classmethod
     def parse(cls, settings: Mapping[str, Any] | None, source: str = "govern.toml") -> LintPolicy:
         """The policy of a ``[lint]`` table (empty or missing: every lint rule, none failing)."""
+        if settings is not None and not isinstance(settings, Mapping):
+            raise InputError(f"{source}: lint must be a table", hint='e.g. [lint] fail = ["TYPE_PROMOTED"]')
         settings = dict(settings or {})
         unknown = sorted(set(settings) - set(_KEYS))
         if unknown:

@@ -128,3 +128,13 @@ def test_policy_errors_name_the_setting(settings: dict[str, Any], needle: str) -
     with pytest.raises(InputError, match="govern.toml") as error:
         LintPolicy.parse(settings)
     assert needle in error.value.message
+
+
+def test_a_bad_lint_table_in_govern_toml_fails_every_command(tmp_path) -> None:  # noqa: ANN001
+    from govern.config import load_config
+
+    (tmp_path / "govern.toml").write_text('[lint]\nfail = ["FIELD_NO_DELETE"]\n')
+    with pytest.raises(InputError, match="govern.toml: lint.fail names 'FIELD_NO_DELETE'"):
+        load_config(tmp_path)
+    (tmp_path / "govern.toml").write_text('[lint]\nexcept = ["TYPE_PROMOTED"]\n')
+    assert LintPolicy.parse(load_config(tmp_path).lint).use.isdisjoint({"TYPE_PROMOTED"})
