@@ -119,7 +119,8 @@ def explain(rule: str, context: dict[str, Any], reader_role: str, writer_role: s
     return reason.format_map(ctx), hint.format_map(ctx)
 
 
-def _place(node_src: object, pointer: str) -> Place | None:
+def place_of(node_src: object, pointer: str) -> Place | None:
+    """The file place of `pointer` in the document a node was defined in (None when not from a file)."""
     if isinstance(node_src, SchemaSource) and node_src.file is not None:
         pos = node_src.position(pointer)
         if pos is not None:
@@ -142,8 +143,8 @@ def to_finding(
 
     ``location`` overrides Avro's (for a cause: its path from the top of the schema).
     """
-    reader = Side(reader_role, inc.reader_pointer, _place(inc.reader_node.origin, inc.reader_pointer))
-    writer = Side(writer_role, inc.writer_pointer, _place(inc.writer_node.origin, inc.writer_pointer))
+    reader = Side(reader_role, inc.reader_pointer, place_of(inc.reader_node.origin, inc.reader_pointer))
+    writer = Side(writer_role, inc.writer_pointer, place_of(inc.writer_node.origin, inc.writer_pointer))
     reason, hint = explain(inc.rule, dict(inc.context), reader_role, writer_role)
     where = location or inc.location
     causes = tuple(

@@ -12,17 +12,9 @@ from typing import Any
 
 from govern.avro import AvroSchema
 from govern.avro.model import Node
-from govern.avro.parser import SchemaSource
+from govern.compat.findings import place_of
 from govern.compat.rules import PROMOTIONS
-from govern.report.model import Finding, Place, Side
-
-
-def _place(node_src: object, pointer: str) -> Place | None:
-    if isinstance(node_src, SchemaSource) and node_src.file is not None:
-        pos = node_src.position(pointer)
-        if pos is not None:
-            return Place(node_src.file, pos.line, pos.column)
-    return None
+from govern.report.model import Finding, Side
 
 
 def _shown(value: Any) -> str:
@@ -49,10 +41,10 @@ class _Linter:
                 message=message,
                 reason=reason,
                 hint=hint,
-                place=_place(new.origin, new_pointer),
-                other=_place(old.origin, old_pointer),
-                reader=Side("new", new_pointer, _place(new.origin, new_pointer)),
-                writer=Side("old", old_pointer, _place(old.origin, old_pointer)),
+                place=place_of(new.origin, new_pointer),
+                other=place_of(old.origin, old_pointer),
+                reader=Side("new", new_pointer, place_of(new.origin, new_pointer)),
+                writer=Side("old", old_pointer, place_of(old.origin, old_pointer)),
             )
         )
 
@@ -203,10 +195,10 @@ def _default_changed(tokens: list[str], old_field: Any, new_field: Any, old: Nod
         reason=f"field `{new_field.name}` changes its default from {before} to {after}: readers fill in "
         "their own default for records without the field, so old and new readers disagree on them",
         hint=f"keep the default {before}, unless readers may disagree until all of them are deployed",
-        place=_place(new.origin, pointer_new),
-        other=_place(old.origin, pointer_old),
-        reader=Side("new", pointer_new, _place(new.origin, pointer_new)),
-        writer=Side("old", pointer_old, _place(old.origin, pointer_old)),
+        place=place_of(new.origin, pointer_new),
+        other=place_of(old.origin, pointer_old),
+        reader=Side("new", pointer_new, place_of(new.origin, pointer_new)),
+        writer=Side("old", pointer_old, place_of(old.origin, pointer_old)),
     )
 
 

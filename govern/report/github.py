@@ -32,15 +32,7 @@ def annotation(subject: str, finding: Finding) -> str:
     title = f"{finding.rule} ({subject})" + (" accepted" if finding.accepted else "")
     props.append(f"title={_prop(title)}")
     parts = [f"{finding.location}: {finding.message}"]
-    if finding.reason:
-        parts.append(f"Why: {finding.reason}")
-    if finding.hint:
-        parts.append(f"Fix: {finding.hint}")
-    if finding.against:
-        parts.append(f"Against: {finding.against}")
-    if finding.accepted is not None:
-        acc = finding.accepted
-        parts.append(f"Accepted until {acc.expires.isoformat()} by {acc.owner}: {acc.reason}")
+    parts += [f"{label.capitalize()}: {text}" for label, text in finding.details()]
     return f"::{kind} {','.join(props)}::{_data(chr(10).join(parts))}"
 
 

@@ -12,12 +12,7 @@ def _describe(finding: Finding) -> str:
     lines = [f"{finding.rule} at {finding.location}: {finding.message}"]
     if finding.place is not None:
         lines.append(f"  at {finding.place}")
-    if finding.reason:
-        lines.append(f"  why: {finding.reason}")
-    if finding.hint:
-        lines.append(f"  fix: {finding.hint}")
-    if finding.against:
-        lines.append(f"  against: {finding.against}")
+    lines += [f"  {label}: {text}" for label, text in finding.details() if label != "accepted"]
     return "\n".join(lines)
 
 

@@ -34,13 +34,8 @@ def _finding(subject: str, finding: Finding) -> list[str]:
     icon = "🟡" if finding.accepted is not None or finding.level == "warning" else "🔴"
     where = f" in {_code(str(finding.place))}" if finding.place else ""
     lines = [f"- {icon} **{finding.rule}** at {_code(finding.location)}{where} ({_code(subject)})  "]
-    if finding.reason:
-        lines.append(f"  **Why:** {finding.reason}  ")
-    if finding.hint:
-        lines.append(f"  **Fix:** {finding.hint}  ")
-    if finding.accepted is not None:
-        acc = finding.accepted
-        lines.append(f"  _Accepted until {acc.expires.isoformat()} by {acc.owner}: {acc.reason}_  ")
+    shown = [(label, text) for label, text in finding.details() if label != "against"]
+    lines += [f"  **{label.capitalize()}:** {text}  " for label, text in shown]
     details = [f"Avro: {finding.message}"]
     if finding.against:
         details.append(f"Against: {finding.against}")

@@ -101,6 +101,13 @@ class Finding:
         """Whether this finding fails the check: an error not covered by an accepted break."""
         return self.accepted is None and self.level == "error"
 
+    def details(self) -> list[tuple[str, str]]:
+        """The labelled lines every printer shows after the headline: why, fix, against, accepted."""
+        acc = self.accepted
+        accepted = f"until {acc.expires.isoformat()} by {acc.owner}: {acc.reason}" if acc else ""
+        found = [("why", self.reason), ("fix", self.hint), ("against", self.against), ("accepted", accepted)]
+        return [(label, text) for label, text in found if text]
+
     def root_causes(self) -> list[Finding]:
         """The innermost causes (the finding itself when it has none)."""
         if not self.causes:

@@ -135,3 +135,47 @@ def test_github_escapes_properties() -> None:
     line = annotation("a,b", Finding("R:1", "/", "m", place=Place("dir,x/f:1.avsc", 2, 3)))
     props = line.split("::")[1]
     assert "file=dir%2Cx/f%3A1.avsc" in props and "title=R%3A1 (a%2Cb)" in props
+
+
+def _with_warning() -> Report:
+    warning = Finding(
+        "DECIMAL_SCALE_CHANGED",
+        "/fields/2/type",
+        "scale 8 -> 6",
+        "the scale changes",
+        "keep scale 8",
+        place=Place(FILE, 9, 5),
+    )
+    return Report(
+        "git main (3f2a1b0c9d11)", [SubjectReport("wallet-value", "BACKWARD", "changed", FILE, [], [warning])]
+    )
+
+
+def test_a_lint_warning_is_a_warning_in_every_format_and_fails_nothing() -> None:
+    report = _with_warning()
+    assert report.compatible
+    assert "::warning file=" in render(report, "github")
+    [result] = json.loads(render(report, "sarif"))["runs"][0]["results"]
+    assert result["level"] == "warning"
+    [issue] = json.loads(render(report, "gitlab"))
+    assert (issue["severity"], issue["check_name"]) == ("minor", "DECIMAL_SCALE_CHANGED")
+    assert ET.fromstring(render(report, "junit")).find(".//failure") is None
+    finding = json.loads(render(report, "json"))["subjects"][0]["findings"][0]
+    assert (finding["category"], finding["severity"]) == ("LINT", "warning")
+    assert "(1 warning)" in render(report, "text")
+    assert "⚠️ 1 warning" in render(report, "markdown")
+
+
+def test_gitlab_fingerprints_are_stable_and_distinct() -> None:
+    first, second = json.loads(render(_report(), "gitlab")), json.loads(render(_report(), "gitlab"))
+    assert [i["fingerprint"] for i in first] == [i["fingerprint"] for i in second]
+    assert len({i["fingerprint"] for i in first}) == len(first) == 2
+    assert {i["severity"] for i in first} == {"critical", "info"}  # the accepted one is info
+
+
+def test_markdown_is_a_pr_comment_with_a_row_per_subject() -> None:
+    md = render(_report(), "markdown")
+    assert md.startswith("### ❌ govern check: incompatible")
+    assert "| `wallet-value` | BACKWARD | changed | ❌ 1 finding |" in md
+    assert "| `rate-value` | BACKWARD | new | ✅ compatible |" in md
+    assert "**Fix:** keep the type int here" in md and "<details>" in md
