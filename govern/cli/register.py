@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -79,6 +80,7 @@ def register_command(
     if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
     else:
-        typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
+        width = shutil.get_terminal_size((80, 24)).columns  # the table wraps to it (COLUMNS when piped)
+        typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty(), width=width), nl=False)
     if any(r.blocked for r in results):
         raise typer.Exit(int(ExitCode.FINDINGS))
