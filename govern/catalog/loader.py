@@ -1,8 +1,10 @@
-"""Reads `<root>/contracts` and `<root>/schemas` into a cross-checked `Catalog`.
+"""Reads the contracts and schemas folders (govern.toml's `contracts_dir`, `schemas_dir`) into a
+cross-checked `Catalog`, from the working tree or, through `catalog_at`, from a git commit.
 
 Every problem is an `InputError` (exit 2) naming file:line: unknown or misspelt keys, bad
-values, unknown topics, missing or invalid schema files, topics nobody produces, duplicate
-services. The shape of the YAML is documented in contracts/README.md.
+values, unknown topics or types, missing, invalid or ambiguous schema files, a record strategy
+on a schema that is not a named type, topics nobody produces, duplicate services. The shape of
+the YAML is documented in contracts/README.md.
 """
 
 from __future__ import annotations
@@ -251,16 +253,14 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     return merged
 
 
-def _load_topics(
-    ctx: _Context, documents: dict[str, Any], builtin: dict[str, Any]
-) -> tuple[list[dict[str, Any]], _File]:
+def _load_topics(ctx: _Context, builtin: dict[str, Any]) -> tuple[list[dict[str, Any]], _File]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
     file = _File(ctx.tree.display(rel))
     text = ctx.tree.read(rel)
     if text is None:
         raise InputError(f"{file.display}: file not found", hint="create it or check --root")
-    doc = documents[rel] = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
+    doc = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
     file.known_keys(doc, _TOP_KEYS, TOPICS_FILE)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
@@ -323,14 +323,10 @@ def _load_topics(
     return topics, file
 
 
-def _load_service(
-    ctx: _Context, rel: str, topics: dict[str, dict[str, Any]], documents: dict[str, Any]
-) -> Service:
+def _load_service(ctx: _Context, rel: str, topics: dict[str, dict[str, Any]]) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
     file = _File(ctx.tree.display(rel))
-    doc = documents[rel] = file.mapping(
-        load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1]
-    )
+    doc = file.mapping(load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1])
     file.known_keys(doc, _SERVICE_KEYS, "a service contract")
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
@@ -417,7 +413,6 @@ def _subjects(topics: list[Topic]) -> tuple[Subject, ...]:
 def load_catalog(
     root: Path,
     *,
-    documents: dict[str, Any] | None = None,
     config: Any = None,
     tree: Tree | None = None,
     validate: bool = True,
@@ -429,16 +424,12 @@ def load_catalog(
     `schemas_dir` (`config`, else read from `root`). `tree` is where files are read (the working
     tree by default; `catalog_at` passes a git commit's). `validate` parses every schema file
     now (the working tree); without it files are parsed when asked (a base compared with).
-    `documents`, when given, receives each contract file's YAML document by path (e.g.
-    "contracts/topics.yaml"): a caller comparing with another revision need not parse the same
-    text twice. Treat them as read-only.
     """
     if config is None:
         from govern.config import load_config
 
         config = load_config(root)
     tree = tree or DiskTree(Path(root))
-    documents = {} if documents is None else documents
     contracts_dir, schemas_dir = config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/")
     if not tree.is_dir(contracts_dir):
         raise InputError(
@@ -453,7 +444,7 @@ def load_catalog(
     index = SchemaIndex(tree, schemas_dir, strict=validate)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
     builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
-    topic_rows, topics_file = _load_topics(ctx, documents, builtin)
+    topic_rows, topics_file = _load_topics(ctx, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
@@ -461,7 +452,7 @@ def load_catalog(
         parent, _, base = rel.rpartition("/")
         if parent != contracts_dir or base in NOT_SERVICES or not base.endswith((".yaml", ".yml")):
             continue
-        service = _load_service(ctx, rel, by_name, documents)
+        service = _load_service(ctx, rel, by_name)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(
@@ -517,10 +508,9 @@ def catalog_at(
     """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
 
     Read from git objects (no checkout), with the same loader and cross-checks as the working
-    tree; schemas are parsed when asked (`Catalog.parse`), named `<commit12>:<path>`. None when
-    the commit has no contracts folder (everything is new). Errors name files `<label>:<path>`
-    (the ref as the user wrote it, e.g. `main:contracts/topics.yaml`; default the commit's 12
-    first hex digits). With `worktree`, files `git diff`
+    tree; schemas are parsed when asked (`Catalog.parse`); files are named `<label>:<path>` (the
+    ref as the user gave it; the commit's first 12 digits by default). None when
+    the commit has no contracts folder (everything is new). With `worktree`, files `git diff`
     reports unchanged are read from the working tree instead of git. Errors are InputError
     naming the base's file:line.
     """
@@ -543,4 +533,4 @@ def catalog_at(
     try:
         return load_catalog(repo.root, config=config, tree=tree, validate=False)
     except InputError as error:
-        raise InputError(f"{error.message} (in the base {commit[:12]})", hint=error.hint) from error
+        raise InputError(f"{error.message} (in the base {tree.label})", hint=error.hint) from error

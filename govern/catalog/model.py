@@ -1,6 +1,7 @@
-"""The catalog model: topics, the schemas their values use, and the services around them.
+"""The catalog model: topics, their subjects and schemas, and the services around them.
 
-Plain frozen dataclasses built by `govern.catalog.load_catalog`; nothing here does I/O.
+Plain frozen dataclasses built by `govern.catalog.load_catalog`, and `subject_name`, the one
+computation of subject names (Confluent's strategies) every command uses; nothing here does I/O.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ WORKTREE = "worktree"
 
 
 def _schema(ref: CatalogSchema, side: str, in_git: bool) -> SchemaRef:
-    short = ref.name.rsplit(".", 1)[-1]
+    names = ref.types or (ref.name,)  # a multi-event topic: its event types
+    short = "|".join(name.rsplit(".", 1)[-1] for name in names)
     file = f"{side}:{ref.where}" if in_git and ref.file is not None else ref.where
     return SchemaRef.of(ref.expanded, label=f"{short}@{side}", key=canonical_key(ref.expanded), file=file)
 

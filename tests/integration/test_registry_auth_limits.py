@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from govern.registry import serve_in_thread
+from govern.registry.server import serve_in_thread
 from govern.registry.server.auth import AuthLimits, User, hash_password
 
 USERS = {

@@ -42,6 +42,7 @@ from govern.avro.idl.model import (
     copy_properties,
     decimal_problem,
     default_problem,
+    message_schemas,
     name_problem,
 )
 from govern.avro.jsonpos import Position
@@ -241,12 +242,13 @@ class _FileParser:
         self.context = compiler.context
         self.path = path
         self.file = str(path)
-        self.scope = object()  # references from this file's messages and main schema
         try:
             self.tokens = lexer.tokenize(text)
         except lexer.LexError as err:
             raise CompileError(err.reason, Position(err.line, err.col, self.file)) from None
         self.visible = [t for t in self.tokens if t.kind != lexer.DOC]
+        self.last = len(self.visible) - 1  # the end-of-file token; padded for look-ahead past it
+        self.visible += [self.visible[-1]] * 4
         self.i = 0
         self.processed = -1  # index of the last token a doc comment was looked for before
         self.namespaces: list[str] = []
@@ -258,11 +260,12 @@ class _FileParser:
         return Position(token.line, token.col, self.file)
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.visible[min(self.i + ahead, len(self.visible) - 1)]
+        return self.visible[self.i + ahead]
 
     def next(self) -> Token:
         token = self.peek()
-        self.i = min(self.i + 1, len(self.visible) - 1)
+        if self.i < self.last:
+            self.i += 1
         return token
 
     def error(self, reason: str, token: Token | None = None) -> CompileError:
@@ -343,7 +346,9 @@ class _FileParser:
             main = self.schema_file()
         if self.peek().kind != lexer.EOF:
             raise self.unexpected("end of file")
-        undefined = self.context.resolve(self.scope)
+        # Names resolve when a file ends, imported or not: its types, messages and main schema.
+        roots = message_schemas(self.protocol.messages.values()) if self.protocol else []
+        undefined = self.context.resolve(roots + ([main] if main is not None else []))
         if undefined is not None:
             raise CompileError(f"undefined type {undefined.fullname!r}", undefined.position)
         if self.protocol is not None:
@@ -361,7 +366,7 @@ class _FileParser:
         main = None
         if self.peek().kind == "schema":
             self.next()
-            main = self.full_type(self.scope)
+            main = self.full_type()
             self.expect(";", "';'")
         while self.peek().kind != lexer.EOF:
             if self.peek().kind == "import":
@@ -579,10 +584,10 @@ class _FileParser:
         return f
 
     # -- types --------------------------------------------------------------------------------------------
-    def full_type(self, scope: object = None) -> Schema:
+    def full_type(self) -> Schema:
         self.enter()
         props = self.properties()
-        type_ = self.plain_type(annotated=bool(props.values), scope=scope)
+        type_ = self.plain_type(annotated=bool(props.values))
         target = type_.branches[1] if isinstance(type_, UnionSchema) and type_.optional else type_
         self.annotate(target.props, props, SCHEMA_RESERVED)
         try:
@@ -592,22 +597,22 @@ class _FileParser:
         self.depth -= 1
         return type_
 
-    def plain_type(self, annotated: bool, scope: object = None) -> Schema:
+    def plain_type(self, annotated: bool) -> Schema:
         token = self.peek()
         kind = token.kind
         if kind in ("array", "map") and self.peek(1).kind == "<":
             self.next()
             self.next()
-            inner = self.full_type(scope)
+            inner = self.full_type()
             self.expect(">", "'>'")
             return ArraySchema(inner) if kind == "array" else MapSchema(inner)
         if kind == "union" and self.peek(1).kind == "{":
             self.next()
             self.next()
-            members = [self.full_type(scope)]
+            members = [self.full_type()]
             while self.peek().kind == ",":
                 self.next()
-                members.append(self.full_type(scope))
+                members.append(self.full_type())
             self.expect("}", "',' or '}'")
             return self.union(members, token)
         if kind in _PRIMITIVE_KEYWORDS or (kind == "decimal" and self.peek(1).kind == "("):
@@ -616,7 +621,7 @@ class _FileParser:
             identifier = self.identifier()
             if annotated:
                 raise self.error("type references may not be annotated", token)
-            type_ = self.context.reference(self.full_name(identifier), self.pos(token), scope)
+            type_ = self.context.reference(self.full_name(identifier), self.pos(token))
         if self.peek().kind == "?":
             self.next()
             try:
@@ -678,7 +683,7 @@ class _FileParser:
             response: Schema = Primitive("null")
         else:
             self.enter()
-            response = self.plain_type(annotated=bool(props.values), scope=self.scope)
+            response = self.plain_type(annotated=bool(props.values))
             self.depth -= 1
         name = self.identifier()
         self.expect("(", "'('")
@@ -688,7 +693,7 @@ class _FileParser:
                 self.expect(",", "',' or ')'")
             param_start = self.peek()
             param_doc = self.doc_for(param_start)
-            f = self.variable(self.full_type(self.scope), param_doc)
+            f = self.variable(self.full_type(), param_doc)
             if any(p.name == f.name for p in request):
                 raise CompileError(f"duplicate parameter {f.name!r} in message {name!r}", f.position)
             request.append(f)
@@ -704,9 +709,7 @@ class _FileParser:
             self.next()
             while True:
                 token = self.peek()
-                errors.append(
-                    self.context.reference(self.full_name(self.identifier()), self.pos(token), self.scope)
-                )
+                errors.append(self.context.reference(self.full_name(self.identifier()), self.pos(token)))
                 if self.peek().kind != ",":
                     break
                 self.next()

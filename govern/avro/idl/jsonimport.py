@@ -30,6 +30,7 @@ from govern.avro.idl.model import (
     UnionSchema,
     add_prop,
     check_namespace,
+    message_schemas,
     name_problem,
 )
 from govern.avro.jsonpos import JsonSyntaxError, PositionMap, join_pointer, loads
@@ -254,7 +255,7 @@ def import_protocol(path: Path, context: Context) -> dict[str, Message]:
         raise reader.fail("'messages' must be an object", "")
     for name, body in raw_messages.items():
         messages[name] = _message(reader, name, body, space, join_pointer("/messages", name))
-    undefined = local.resolve(everything=True)
+    undefined = local.resolve(message_schemas(messages.values()))
     if undefined is not None:
         raise JsonImportError(f"undefined type {undefined.fullname!r}", undefined.position)
     try:
