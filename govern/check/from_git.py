@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Sequence
 
-from govern.catalog import Catalog, Subject, Topic
+from govern.catalog import Catalog, SchemaRef, Subject, Topic
 from govern.catalog.git import DEEPEN_HINT, Repo
 from govern.catalog.loader import catalog_at
 from govern.check.consumers import check_consumers
-from govern.check.history import GitVersions, Version
+from govern.check.history import GitVersions, Version, schema_files
 from govern.check.model import Finding, Place, Report, SubjectReport
 from govern.check.subjects import Lines, event_type_causes, relative_display
 from govern.compat import Level, check_level
@@ -41,7 +41,7 @@ def check_against_git(
         commit = repo.resolve(ref)
         report = Report(against=f"git {ref} ({commit[:12]})")
         try:
-            base = catalog_at(repo, commit, config=config, worktree=catalog.root, label=ref)
+            base = catalog_at(repo, commit, config=config, worktree=catalog, label=ref)
         except InputError as error:  # a broken base must not block the change that repairs it
             report.notes.append(f"{error.message}: the base cannot be read, every subject is checked as new")
             base = None
@@ -95,14 +95,23 @@ def _texts(base: Catalog | None, ref: str, git: GitVersions) -> Callable[[str], 
 
 
 def _differs(catalog: Catalog, subject: Subject, base: Catalog, before: Subject) -> bool:
-    if subject.level != before.level or subject.schema.expanded != before.schema.expanded:
+    if subject.level != before.level or not _same(catalog, base, subject.schema, before.schema):
         return True
     if not subject.whole_value:
         return False
     topic = subject.topic.name
-    now = {s.name: s.reader_schemas[topic].expanded for s in catalog.services if topic in s.reader_schemas}
-    then = {s.name: s.reader_schemas[topic].expanded for s in base.services if topic in s.reader_schemas}
-    return now != then
+    now = {s.name: s.reader_schemas[topic] for s in catalog.services if topic in s.reader_schemas}
+    then = {s.name: s.reader_schemas[topic] for s in base.services if topic in s.reader_schemas}
+    return now.keys() != then.keys() or not all(_same(catalog, base, now[n], then[n]) for n in now)
+
+
+def _same(catalog: Catalog, base: Catalog, new: SchemaRef, old: SchemaRef) -> bool:
+    """Whether two schemas are the same document: cheaply when the same type comes from files git
+    says did not change, else by their self-contained forms."""
+    tree = base.sources.tree
+    if new == old and all(tree.same_as_worktree(rel) for rel in schema_files(catalog, new)):
+        return True
+    return new.expanded == old.expanded
 
 
 def _check_subject(
