@@ -20,9 +20,10 @@ from govern.catalog.git import DEEPEN_HINT, Repo
 from govern.catalog.loader import catalog_at
 from govern.check.consumers import check_consumers
 from govern.check.history import GitVersions, Version, schema_files
-from govern.check.model import CheckFinding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, event_type_causes, relative_display, to_check_finding
+from govern.check.model import Finding, Place, Report, SubjectReport
+from govern.check.subjects import Lines, event_type_causes, relative_display
 from govern.compat import Level, check_level
+from govern.compat.lint import lint
 from govern.errors import EnvironmentProblem, InputError
 
 
@@ -150,7 +151,9 @@ def _check_subject(
             failing = next(v for v in history if v.number == result.findings[0].version)
             label = failing.label if level.transitive else f"{ref} ({failing.commit[:12]}:{failing.path})"
             causes = event_type_causes(result, new)
-            entry.findings.extend(to_check_finding(f, "new", label, lines) for f in causes)
+            entry.findings.extend(lines.finding(f, label) for f in causes)
+        latest_label = f"{history[-1].path} at {ref}"
+        entry.findings.extend(lines.finding(f, latest_label) for f in lint(history[-1].schema, new))
     if subject.whole_value:
         entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
     return entry
@@ -159,7 +162,7 @@ def _check_subject(
 def _removed(topic: Topic, ref: str, base: Catalog) -> SubjectReport:
     consumers = ", ".join(topic.consumers)
     topics_file = f"{base.contracts_dir}/topics.yaml"
-    finding = CheckFinding(
+    finding = Finding(
         rule="REMOVED_TOPIC_HAS_CONSUMERS",
         location="/topics/" + topic.name,
         message=f"topic {topic.name!r} was removed but {consumers} consumed it at {ref}",
