@@ -348,9 +348,9 @@ class _FileParser:
             raise self.unexpected("end of file")
         # Names resolve when a file ends, imported or not: its types, messages and main schema.
         roots = message_schemas(self.protocol.messages.values()) if self.protocol else []
-        undefined = self.context.resolve(roots + ([main] if main is not None else []))
-        if undefined is not None:
-            raise CompileError(f"undefined type {undefined.fullname!r}", undefined.position)
+        problem = self.context.resolve(roots + ([main] if main is not None else []))
+        if problem is not None:
+            raise CompileError(*problem)
         if self.protocol is not None:
             self.protocol.types = list(self.context.types.values())
         return FileResult(self.protocol, main)
@@ -570,7 +570,7 @@ class _FileParser:
         if isinstance(type_, UnionSchema) and type_.optional:
             null, other = type_.branches
             has_value = default is not NO_DEFAULT and default is not None
-            type_ = UnionSchema([other, null] if has_value else [null, other])
+            type_ = UnionSchema([other, null] if has_value else [null, other], position=type_.position)
         f = Field(name, type_, doc, default, position=self.pos(name_token))
         f.aliases = list(dict.fromkeys(self.consume_aliases(props)))
         if "order" in props.values:
@@ -625,7 +625,7 @@ class _FileParser:
         if self.peek().kind == "?":
             self.next()
             try:
-                return UnionSchema([Primitive("null"), type_], optional=True)
+                return UnionSchema([Primitive("null"), type_], optional=True, position=self.pos(token))
             except ModelError as err:
                 raise self.error(str(err), token) from None
         return type_
@@ -641,7 +641,7 @@ class _FileParser:
                 )
             )
         try:
-            return UnionSchema(members[last_union + 1 :])
+            return UnionSchema(members[last_union + 1 :], position=self.pos(token))
         except ModelError as err:
             raise self.error(str(err), token) from None
 
