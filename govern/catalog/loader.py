@@ -526,14 +526,15 @@ def catalog_at(
     if worktree is not None:
         changed = repo.changed_paths(commit, folders)
         disk = DiskTree(worktree.root)
-        known = worktree.sources.files
+        scanned = worktree.sources.files
         for folder in folders:
             for rel in disk.files(folder):
                 if rel in changed:
                     continue
-                if rel in known:
-                    reuse[rel] = known[rel]
-                    same[rel] = b""  # never read: the scanned file is reused
+                known = scanned.get(rel)
+                if known is not None and rel.startswith(folders[1] + "/") and known.type_positions is None:
+                    reuse[rel] = known
+                    same[rel] = known.text.encode()  # not read again: the scanned file is reused
                 else:
                     same[rel] = disk.read_bytes(rel) or b""
     tree = GitTree(repo, commit, folders, same, label=label)

@@ -266,7 +266,7 @@ class SchemaIndex:
         self.refs: dict[tuple[str, str], Any] = {}  #: (full name, file) -> its SchemaRef (resolve.named_ref)
         self.compiled: dict[str, SchemaFile] = {}  #: label of a compiled file's JSON -> the file
         self._uses: dict[str, list[tuple[str, str]]] = {}  # rel -> (full name, pointer), first use first
-        reuse = {rel: f for rel, f in (reuse or {}).items() if f.type_positions is None}  # not compiled
+        reuse = reuse or {}
         paths = [p for p in tree.files(directory) if _suffix(p) in READERS]
         if hasattr(tree, "prefetch"):
             tree.prefetch([p for p in paths if p not in reuse])  # one batch from git, not one read each
