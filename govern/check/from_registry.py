@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
+from govern.avro.writer import java_string
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
 from govern.check.model import CheckFinding, Report, SubjectReport
@@ -67,20 +68,9 @@ class RegistryHistory:
 
 
 def same_schema(a: AvroSchema, b: AvroSchema) -> bool:
-    """Whether two parsed schemas are the same document (Avro Java's text, references included)."""
-    return _identity(a) == _identity(b)
-
-
-def _identity(schema: AvroSchema) -> tuple[str, ...]:
-    return (schema.text, *sorted(_identity_of_refs(schema)))
-
-
-def _identity_of_refs(schema: AvroSchema) -> set[str]:
-    out: set[str] = set()
-    for ref in schema.references:
-        out.add(ref.text)
-        out |= _identity_of_refs(ref)
-    return out
+    """Whether two parsed schemas are the same document: Avro Java's text with every type from a
+    reference written in full, so it does not matter how either was split into references."""
+    return java_string(a.root) == java_string(b.root)
 
 
 def self_contained(schema_json: object) -> str:

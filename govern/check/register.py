@@ -10,12 +10,14 @@ Safe to point at production:
   the apply executes exactly that plan.
 - **The form the registry holds is kept** (`references`): `auto` keeps a subject that holds
   self-contained (inlined) schemas inlined and registers new subjects with Confluent schema
-  references for shared types; `always` / `never` force one form. With references, a type
-  defined in its own file is registered once under a subject named by its full name, before the
-  subjects that use it, with the union of the levels of the topics using it.
-- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of
-  contracts/accepted-breaks.yaml lets that one version through: the subject's level is set to
-  NONE for the single write and restored right after (also when the write fails).
+  references for shared types; `always` / `never` force one form. With references, a named type
+  a schema uses from elsewhere (another file, or a sibling in a multi-type file) is registered
+  once under a subject named by its full name, before the subjects that use it, with the union
+  of the levels of the topics using it; a multi-event topic under the topic strategy registers
+  the union of its event types that way. Subjects are named by each topic's strategy.
+- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
+  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
+  level is set to NONE for the single write and restored right after (also when the write fails).
 - Before writing, each subject's latest version is read again: a registry that changed since
   the plan was made stops the apply (exit 1), rather than writing over someone else's change.
 """

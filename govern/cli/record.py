@@ -157,6 +157,7 @@ def record_command(
             "partitions": partitions,
             "schemas": schemas,
             "undecoded": summary.undecoded,
+            "warnings": summary.warnings,
             "elapsed_s": round(summary.elapsed, 3),
         }
         typer.echo(json.dumps(payload, indent=2))
@@ -171,6 +172,8 @@ def record_command(
         typer.echo(f"  schema {schema['name']} (subject {schema['subject']}, id {schema['id']})")
     if summary.undecoded:
         err_console.print(
-            f"[yellow]warning:[/] {summary.undecoded} framed payload(s) had a schema id the registry "
-            "does not know and were kept as bytes"
+            f"[yellow]warning:[/] {summary.undecoded} framed payload(s) could not be decoded (a schema id "
+            "the registry does not know, or a body that is not valid for its schema) and were kept as bytes"
         )
+        for warning in summary.warnings:
+            err_console.print(f"  {warning}", soft_wrap=True)

@@ -71,10 +71,10 @@ def register_command(
             f"--references {references!r} is not one of {', '.join(REFERENCE_MODES)}",
             hint="auto keeps each subject's form; always / never force one",
         )
-    catalog = load_catalog(root)
+    catalog = load_catalog(root, config=config)
     declared = declared_subjects(catalog)
     chosen = select(declared, subject or ())
-    ledger = load_ledger(root, [s.name for s in declared])
+    ledger = load_ledger(root, [s.name for s in declared], config.contracts_dir)
     with connect(url, vars(config), retries=1) as client:
         results = register_all(catalog, client, chosen, dry_run=dry_run, references=references, ledger=ledger)
     if fmt is OutputFormat.json:
