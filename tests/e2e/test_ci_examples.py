@@ -103,3 +103,11 @@ def test_gitlab_job(repo: Path, tmp_path: Path) -> None:
     assert "<testsuite" in (repo / job["artifacts"]["reports"]["junit"]).read_text()
     after = shell("\n".join(job["after_script"]), repo, env)
     assert after.returncode == 0 and (repo / "release-plan.md").read_text().strip()
+
+
+@pytest.mark.parametrize(("value", "fragment"), [("sarif", "FORMAT:FILE"), ("pdf:x.pdf", "unknown format")])
+def test_a_bad_report_option_is_exit_2_before_checking(
+    repo: Path, tmp_path: Path, value: str, fragment: str
+) -> None:
+    result = shell(f"govern check --against main --report {value}", repo, environment(tmp_path))
+    assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
