@@ -126,13 +126,13 @@ class Serializer:
 
     def _prepare(self) -> None:
         call = self.client.register if self.auto_register else self.client.lookup
+        contract = {"metadata": self.metadata, "rule_set": self.rule_set}
         registered = call(
             self.subject,
             self.schema,
             references=self.references,
             normalize=self.normalize,
-            metadata=self.metadata,
-            rule_set=self.rule_set,
+            **{k: v for k, v in contract.items() if v is not None},
         )
         named: dict[str, Any] = {}
         _resolve_references(self.client, self.references, named, set())
