@@ -100,7 +100,12 @@ class KafkaStore:
         self._become_leader = threading.Event()
         self._leader_url_cache: str | None = None
         self._ensure_topic(replication_factor)
-        self._reader = self._consumer({"enable.partition.eof": True, "isolation.level": "read_committed"})
+        # A broker holds a fetch until new data or fetch.wait.max.ms, but records of a transaction
+        # become readable only at its commit marker, which does not end the wait: keep it short so a
+        # write is read back (acknowledged) in milliseconds, not half a second.
+        self._reader = self._consumer(
+            {"enable.partition.eof": True, "isolation.level": "read_committed", "fetch.wait.max.ms": 20}
+        )
         # A client of its own for end offsets: calls on the reader wait while it polls in its thread.
         self._probe = self._consumer({"isolation.level": "read_committed"})
         self._probe_lock = threading.Lock()
