@@ -107,16 +107,17 @@ def state(url: str) -> dict[str, list[tuple[int, int, str]]]:
     out = {}
     for subject in httpx.get(f"{url}/subjects", params={"deleted": "true"}).json():
         versions = httpx.get(f"{url}/subjects/{subject}/versions", params={"deleted": "true"}).json()
-        out[subject] = [
-            (v, body["id"], body["schema"])
-            for v in versions
-            for body in [httpx.get(f"{url}/subjects/{subject}/versions/{v}", params={"deleted": "true"}).json()]
+        bodies = [
+            httpx.get(f"{url}/subjects/{subject}/versions/{v}", params={"deleted": "true"}).json() for v in versions
         ]
+        out[subject] = [(body["version"], body["id"], body["schema"]) for body in bodies]
     return out
 
 
 @pytest.fixture
-def cluster(kafka_cluster: str, unique_topic: Any, tmp_path: Path) -> Iterator[tuple[str, str, list[Instance]]]:
+def cluster(
+    kafka_cluster: str, unique_topic: Any, tmp_path: Path
+) -> Iterator[tuple[str, str, list[Instance]]]:
     topic = unique_topic("schemas")
     instances: list[Instance] = []
     try:
@@ -174,7 +175,8 @@ def test_three_instances_survive_the_leader_killed_mid_loop(
     for survivor in alive:
         for i, (subject, answer) in acknowledged.items():
             got = httpx.get(f"{survivor.url}/subjects/{subject}/versions/{answer['version']}").json()
-            assert (got["id"], got["schema"]) == (answer["id"], json.dumps(json.loads(schema(i)), separators=(",", ":")))
+            stored = json.dumps(json.loads(schema(i)), separators=(",", ":"))
+            assert (got["id"], got["schema"]) == (answer["id"], stored)
     ids = [answer["id"] for _, answer in acknowledged.values()]
     assert len(set(ids)) == len(ids), "one id was acknowledged for two different schemas"
 
