@@ -105,11 +105,10 @@ def register(url: str, subject: str, text: str) -> dict[str, Any] | None:
 def state(url: str) -> dict[str, list[tuple[int, int, str]]]:
     """Every subject's versions as (version, id, schema), soft-deleted ones included."""
     out = {}
-    for subject in httpx.get(f"{url}/subjects", params={"deleted": "true"}).json():
-        versions = httpx.get(f"{url}/subjects/{subject}/versions", params={"deleted": "true"}).json()
-        bodies = [
-            httpx.get(f"{url}/subjects/{subject}/versions/{v}", params={"deleted": "true"}).json() for v in versions
-        ]
+    deleted = {"deleted": "true"}
+    for subject in httpx.get(f"{url}/subjects", params=deleted).json():
+        versions = httpx.get(f"{url}/subjects/{subject}/versions", params=deleted).json()
+        bodies = [httpx.get(f"{url}/subjects/{subject}/versions/{v}", params=deleted).json() for v in versions]
         out[subject] = [(body["version"], body["id"], body["schema"]) for body in bodies]
     return out
 
