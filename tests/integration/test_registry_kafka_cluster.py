@@ -108,7 +108,8 @@ def state(url: str) -> dict[str, list[tuple[int, int, str]]]:
     deleted = {"deleted": "true"}
     for subject in httpx.get(f"{url}/subjects", params=deleted).json():
         versions = httpx.get(f"{url}/subjects/{subject}/versions", params=deleted).json()
-        bodies = [httpx.get(f"{url}/subjects/{subject}/versions/{v}", params=deleted).json() for v in versions]
+        path = f"{url}/subjects/{subject}/versions"
+        bodies = [httpx.get(f"{path}/{n}", params=deleted).json() for n in versions]
         out[subject] = [(body["version"], body["id"], body["schema"]) for body in bodies]
     return out
 
