@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,22 +20,12 @@ def key(text: str, references: list[Reference]) -> str:
     return identity_of("AVRO", text, references)
 
 
-def kafka_store(bootstrap: str, topic: str, url: str = "http://127.0.0.1:9") -> Store:
-    """A `KafkaStore` on a fresh topic, once it leads (it is the topic's only instance)."""
-    from govern.registry.kafka_store import KafkaStore
-
-    store = KafkaStore(bootstrap, topic=topic, url=url)
-    deadline = time.monotonic() + 30
-    while not store.is_leader:
-        assert time.monotonic() < deadline, "the only instance was never elected"
-        time.sleep(0.05)
-    return store
-
-
 @pytest.fixture(params=[":memory:", "file", pytest.param("kafka", marks=pytest.mark.kafka)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "kafka":
         bootstrap = request.getfixturevalue("kafka_cluster")
+        from registry_stores import kafka_store
+
         store = kafka_store(bootstrap, request.getfixturevalue("unique_topic")("schemas"))
     else:
         store = SqliteStore(":memory:" if request.param == ":memory:" else tmp_path / "s.sqlite")
