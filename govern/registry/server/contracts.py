@@ -58,7 +58,13 @@ def metadata(value: object, where: str = "metadata") -> dict[str, Any] | None:
         raise InvalidSchema(f"Invalid {where}: 'properties' must map names to strings")
     if value.get("sensitive") is not None and not _strings(value["sensitive"]):
         raise InvalidSchema(f"Invalid {where}: 'sensitive' must be a list of strings")
-    return {k: v for k, v in value.items() if v is not None}
+    return _present(value)
+
+
+def _present(value: dict[str, Any]) -> dict[str, Any]:
+    """Without null, empty and false entries: Confluent reads those as absent (clients send
+    `"sensitive": []`, `"domainRules": []`, `"disabled": false`), so they must not change identity."""
+    return {k: v for k, v in value.items() if v not in (None, [], {}, False)}
 
 
 def rule_set(value: object, where: str = "ruleSet") -> dict[str, Any] | None:
@@ -69,9 +75,7 @@ def rule_set(value: object, where: str = "ruleSet") -> dict[str, Any] | None:
         raise InvalidRuleSet(f"Invalid {where}: must be an object")
     names: set[str] = set()
     cleaned: dict[str, Any] = {}
-    for key, item in value.items():
-        if item is None:
-            continue
+    for key, item in _present(value).items():
         if key in RULE_LISTS:
             if not isinstance(item, list) or len(item) > MAX_RULES:
                 raise InvalidRuleSet(f"Invalid {where}: '{key}' must be a list of at most {MAX_RULES} rules")
@@ -105,7 +109,7 @@ def _rule(rule: object, modes: tuple[str, ...], where: str, names: set[str]) -> 
         raise InvalidRuleSet(f"Invalid rule '{name}': 'params' must map names to strings")
     if rule.get("disabled") is not None and not isinstance(rule["disabled"], bool):
         raise InvalidRuleSet(f"Invalid rule '{name}': 'disabled' must be true or false")
-    return {k: v for k, v in rule.items() if v is not None}
+    return _present(rule)
 
 
 def merge_metadata(base: dict[str, Any] | None, top: dict[str, Any] | None) -> dict[str, Any] | None:
