@@ -2,10 +2,10 @@
 
 They make the fixture paths run at the speed of Kafka rather than of Python:
 
-- `govern.fixtures._validatefast`: replay's validation pass (fixture JSON lines to Avro);
-- `govern.fixtures._native_replay`: replay's produce pass, on librdkafka's C API. It needs no
+- `govern.recording._validatefast`: replay's validation pass (fixture JSON lines to Avro);
+- `govern.recording._native_replay`: replay's produce pass, on librdkafka's C API. It needs no
   librdkafka headers: it opens the librdkafka that confluent-kafka ships at run time (dlopen);
-- `govern.fixtures._recordfast`: record's consume loop and decoding (messages to fixture lines),
+- `govern.recording._recordfast`: record's consume loop and decoding (messages to fixture lines),
   on librdkafka's C API the same way (both open it through `_rdkafka.h`).
 
 Each is `optional=True`: where it cannot be compiled (no compiler, no Python headers), the install
@@ -25,9 +25,9 @@ WARNINGS = [
 
 def native(name: str, **options: object) -> Extension:
     return Extension(
-        f"govern.fixtures.{name}",
-        [f"govern/fixtures/{name}.c"],
-        depends=["govern/fixtures/_rdkafka.h"],
+        f"govern.recording.{name}",
+        [f"govern/recording/{name}.c"],
+        depends=["govern/recording/_rdkafka.h"],
         extra_compile_args=["-O2", "-std=c11", "-D_GNU_SOURCE", *WARNINGS],
         optional=True,
         **options,

@@ -15,7 +15,7 @@ Three measurements, each printing ours, the baseline and the ratio from one run:
    schemas than the parse cache holds (every call parses): traced memory and RSS sampled every
    10,000 checks, start/end/peak printed.
 
-Generation is seeded (``tests/avro_generators.py``, shared with the property tests).
+Generation is seeded (``tests/support/avro_generators.py``, shared with the property tests).
 
     .venv/bin/python bench/compat.py [--quick] [--seed 7]
 """
@@ -43,7 +43,7 @@ from govern.avro import clear_cache, parse_schema
 from govern.avro.schema import CACHE_SIZE
 from govern.compat import Level, check_level, check_pair
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 import avro_generators as gen  # noqa: E402
 
 warnings.simplefilter("ignore")  # avro's IgnoredLogicalType warnings

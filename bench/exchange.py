@@ -41,7 +41,7 @@ from govern.serde import Deserializer  # noqa: E402
 from services.common import Batch, Codecs, EosLoop, ServiceConfig  # noqa: E402
 from services.common import records as r  # noqa: E402
 from services.common.logs import setup_logging  # noqa: E402
-from services.common.testing import create_topics, produce  # noqa: E402
+from services.common.topics import create_topics, produce  # noqa: E402
 from services.transaction import TransactionService  # noqa: E402
 
 

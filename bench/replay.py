@@ -3,10 +3,10 @@
 On one broker (KAFKA_BOOTSTRAP_SERVERS, else a local one started via govern.kafka) and an
 embedded registry, with N records (default 200,000) of ~500-byte Avro values over 3 partitions:
 
-- replay: messages/s of `govern.fixtures.replay` (whole run: validation + registration + one
+- replay: messages/s of `govern.recording.replay` (whole run: validation + registration + one
   transaction) beside a raw confluent-kafka Producer sending the same pre-encoded bytes (the
   ceiling) and `kcat -P` on the same bytes. Targets: >= 70 % of the ceiling, faster than kcat.
-- record: messages/s of `govern.fixtures.record_topics` beside a raw consumer loop (the ceiling)
+- record: messages/s of `govern.recording.record_topics` beside a raw consumer loop (the ceiling)
   and `kcat -C`, all three reading the topic the replay wrote, each timed from start to finish.
   Target: >= 70 % of the ceiling. Prints which path ran: the C extension, or Python (not built,
   or GOVERN_NO_NATIVE=1 to compare).
@@ -34,7 +34,8 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from govern.fixtures import (
+from govern.kafka import KafkaAdmin, client_config, provider_from_env
+from govern.recording import (
     FixtureRecord,
     FixtureWriter,
     Header,
@@ -47,11 +48,10 @@ from govern.fixtures import (
     records_source,
     replay,
 )
-from govern.fixtures._native import native_validator
-from govern.fixtures.avrojson import Codec
-from govern.fixtures.schemas import FixtureSchemas
-from govern.fixtures.spool import native_status
-from govern.kafka import KafkaAdmin, client_config, provider_from_env
+from govern.recording._native import native_validator
+from govern.recording.avrojson import Codec
+from govern.recording.schemas import FixtureSchemas
+from govern.recording.spool import native_status
 from govern.registry import Client
 from govern.registry.server.run import serve_in_thread
 
@@ -257,7 +257,7 @@ def peak_rss_of_replay(bootstrap: str, registry: str, path: Path, topic: str) ->
 def validation_path() -> str:
     """Which validation pass replay ran: the C extension, or Python (and why)."""
     if native_validator() is not None:
-        return "native (C extension govern.fixtures._validatefast)"
+        return "native (C extension govern.recording._validatefast)"
     if os.environ.get("GOVERN_NO_NATIVE", "") not in ("", "0"):
         return "Python (GOVERN_NO_NATIVE is set)"
     return "Python (the C extension is not built)"

@@ -41,7 +41,7 @@ from govern.kafka import KafkaAdmin, provider_from_env  # noqa: E402
 from govern.registry.server.run import serve_in_thread  # noqa: E402
 from services.common import Codecs, ServiceConfig  # noqa: E402
 from services.common import records as r  # noqa: E402
-from services.common.testing import create_topics, delete_topics, produce  # noqa: E402
+from services.common.topics import create_topics, delete_topics, produce  # noqa: E402
 
 
 def start_ui(config: ServiceConfig, port: int) -> subprocess.Popen:

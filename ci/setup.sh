@@ -17,7 +17,14 @@ if [ ! -f "$stamp" ] || [ -n "$(find pyproject.toml setup.py govern -newer "$sta
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
-# Debian chromium + chromedriver for the browser test (tests/e2e/test_ui_browser.py), when missing and
+# The exchange (services/) is a distribution of its own, installed beside govern as its users would.
+exchange_stamp=.venv/.exchange-installed
+if [ ! -f "$exchange_stamp" ] || [ services/pyproject.toml -nt "$exchange_stamp" ]; then
+  echo "govern: installing the exchange (services/) into .venv" >&2
+  .venv/bin/python -m pip install --quiet -e ./services
+  touch "$exchange_stamp"
+fi
+# Debian chromium + chromedriver for the browser test (tests/exchange/test_ui_browser.py), when missing and
 # we may install them (root with apt-get); otherwise that test skips and says why.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

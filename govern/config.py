@@ -27,18 +27,41 @@ class Config:
     # None means "the embedded default": a local registry / broker that govern starts itself.
     registry_url: str | None = None
     bootstrap_servers: str | None = None
-    default_compatibility: str = "BACKWARD"
-
-    @property
-    def schemas_path(self) -> Path:
-        return self.root / self.schemas_dir
-
-    @property
-    def contracts_path(self) -> Path:
-        return self.root / self.contracts_dir
+    default_compatibility: str = "BACKWARD"  #: a topic's level when topics.yaml sets none
+    # How to reach a secured registry (govern.registry.credentials); passwords and tokens are only
+    # ever read from the environment, never from a file that could be committed.
+    registry_user: str | None = None
+    registry_ca_location: str | None = None
+    registry_certificate_location: str | None = None
+    registry_key_location: str | None = None
 
 
 _KEYS = {f.name for f in fields(Config)} - {"root"}
+_FOLDERS = ("schemas_dir", "contracts_dir")
+
+
+def _check_values(path: Path, data: dict[str, Any]) -> None:
+    """Each setting is text; folders stay inside the project; the level is one Confluent knows."""
+    from govern.compat.levels import Level
+
+    for key, value in data.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(
+                f"{path}: setting {key!r} must be a non-empty string", hint=f'e.g. {key} = "..."'
+            )
+        if key in _FOLDERS and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise InputError(
+                f"{path}: {key} {value!r} must be a folder inside the project",
+                hint="a path relative to the root",
+            )
+        if key == "default_compatibility":
+            try:
+                Level.parse(value)
+            except InputError:  # its wording is for the REST API: name the file here
+                levels = ", ".join(level.value for level in Level)
+                raise InputError(
+                    f"{path}: invalid default_compatibility {value!r}", hint=f"use one of {levels}"
+                ) from None
 
 
 def _read_file_settings(root: Path) -> dict[str, Any]:
@@ -61,6 +84,7 @@ def _read_file_settings(root: Path) -> dict[str, Any]:
                 f"{path}: unknown setting {unknown[0]!r}",
                 hint=f"known settings: {', '.join(sorted(_KEYS))}",
             )
+        _check_values(path, data)
         return dict(data)
     return {}
 

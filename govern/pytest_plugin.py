@@ -7,12 +7,23 @@ Fixtures:
 - `kafka_admin` (function): a `KafkaAdmin` for the test that deletes the topics it created.
 - `unique_topic` (function): a factory of topic names unique to the test: `unique_topic("orders")`.
 - `kafka_provider` (session): the provider behind `kafka_cluster` (name, bootstrap, check_alive).
+- `registry` (session): base URL of an embedded schema registry (a thread, over a SQLite file).
+- `registry_client` (function): a `govern.registry.Client` for it.
+- `replay(source, topic=None, *, schemas=None, ...)`: replays a fixture file (path) or a list of
+  records (dicts in the file's line shape) into the session's cluster and registry, creating the
+  topic when missing; returns the `ReplaySummary`.
+- `topic_reader(topic, *, count=None, timeout=10.0)`: the committed records of a topic as fixture
+  JSON objects (values decoded through the registry), for assertions.
 
 Every test using the session's Kafka is checked before and after: a broker process that died
 fails the test with the last lines of the broker log.
 
 Tests using `kafka_cluster` or `kafka_admin` get the `kafka` marker automatically, so
 `-m "not kafka"` deselects them; `docker` tests are skipped when no Docker engine answers.
+
+pytest loads this module in every session of an environment where govern is installed, so it
+imports only pytest and the standard library: the broker, registry server and Kafka client are
+imported inside the fixtures that need them (tests/unit/test_imports.py keeps it so).
 """
 
 from __future__ import annotations
@@ -20,13 +31,18 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from govern.kafka import KafkaAdmin, KafkaProvider
+    from govern.recording import FixtureRecord, Header, ReplaySummary
+    from govern.registry import Client
+
+SchemasArg = Mapping[str, str | Path | dict[str, Any]] | Sequence[dict[str, Any]] | None
 
 KAFKA_FIXTURES = frozenset({"kafka_provider", "kafka_cluster", "kafka_admin"})
 """Fixtures whose users need a broker, and so get the `kafka` marker."""
@@ -143,4 +159,85 @@ def _clean(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")
 
 
-from govern.fixtures.pytest_fixtures import registry, replay, topic_reader  # noqa: E402,F401
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (http://127.0.0.1:PORT) of an embedded registry shared by the test session."""
+    from govern.registry.server import serve_in_thread
+
+    path = tmp_path_factory.mktemp("registry") / "registry.sqlite"
+    with serve_in_thread(path) as url:
+        yield url
+
+
+@pytest.fixture
+def registry_client(registry: str) -> Iterator[Client]:
+    """A `govern.registry.Client` for the session's embedded registry."""
+    from govern.registry import Client
+
+    with Client(registry, retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
+    """Replay a fixture file or a list of records into the session's Kafka (and registry)."""
+    from govern.recording import ReplayOptions, file_source, records_source
+    from govern.recording import replay as replay_sources
+
+    def run(
+        source: str | Path | Iterable[dict[str, Any] | FixtureRecord],
+        topic: str | None = None,
+        *,
+        schemas: SchemasArg = None,
+        partitions: str = "preserve",
+        timestamps: str = "preserve",
+        transactional: bool = True,
+    ) -> ReplaySummary:
+        if isinstance(source, str | Path):
+            sources = [file_source(source)]
+        else:
+            sources = [records_source(_header_for(schemas, topic), source)]
+        options = ReplayOptions(
+            topic=topic,
+            partitions=partitions,
+            timestamps=timestamps,
+            transactional=transactional,
+            create_topics=True,
+        )
+        return replay_sources(sources, bootstrap=kafka_cluster, registry_url=registry, options=options)
+
+    return run
+
+
+@pytest.fixture
+def topic_reader(kafka_cluster: str, registry: str) -> Callable[..., list[dict[str, Any]]]:
+    """Read a topic's committed records back, decoded: `topic_reader("orders", count=3)`."""
+    from govern.recording import read_topic
+
+    def read(topic: str, *, count: int | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
+        return read_topic(kafka_cluster, topic, registry_url=registry, count=count, timeout=timeout)
+
+    return read
+
+
+def _header_for(schemas: SchemasArg, topic: str | None = None) -> Header:
+    """A header for hand-written records: `{"name": path or schema JSON}` or header-style entries."""
+    from govern.recording.format import parse_header
+
+    entries: list[dict[str, Any]] = []
+    if isinstance(schemas, Mapping):
+        for name, schema in schemas.items():
+            if isinstance(schema, Path):
+                entries.append({"name": name, "path": str(schema.resolve())})
+            else:
+                entries.append({"name": name, "schema": schema})
+    elif schemas:
+        entries = [dict(entry) for entry in schemas]
+    data: dict[str, Any] = {"format": "govern.topic-fixture", "version": 1, "schemas": entries}
+    if topic is not None:
+        data["topics"] = [{"name": topic}]
+    try:
+        return parse_header(data, Path.cwd())
+    except ValueError as error:
+        raise ValueError(f"replay(schemas=...): {error}") from None

@@ -19,9 +19,8 @@ import fastavro
 from fastavro.types import Schema as FastavroSchema
 
 from govern.errors import InputError
-from govern.registry.client import Client, RegisteredSchema, SchemaLike, schema_text
+from govern.registry.client import Client, Reference, RegisteredSchema, SchemaLike, schema_text
 from govern.registry.errors import NotFound
-from govern.registry.store import Reference
 
 MAGIC_BYTE = 0
 HEADER = struct.Struct(">bI")

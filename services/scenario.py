@@ -18,7 +18,7 @@ from typing import Any
 
 from services.common import Codecs, ServiceConfig
 from services.common import records as r
-from services.common.testing import latest, produce, read_topic, wait_for
+from services.common.topics import latest, produce, read_topic, wait_for
 from services.wallet.valuation import apply_transaction
 
 
@@ -47,7 +47,7 @@ def _outcomes(
 def run_scenario(
     config: ServiceConfig, codecs: Codecs, *, timeout: float = 60.0, run: str | None = None
 ) -> ScenarioResult:
-    """Play the scenario against running services; AssertionError if an answer does not come in time."""
+    """Play the scenario against running services; TimeoutError if an answer does not come in time."""
     started = time.monotonic()
     run = run or secrets.token_hex(2)
     alice, bob = f"alice-{run}", f"bob-{run}"

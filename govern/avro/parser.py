@@ -56,7 +56,7 @@ class SchemaSource:
         return positions.key_at(pointer) if key else positions.value_at(pointer)
 
 
-def read_source(source: str | Path | Any) -> SchemaSource:
+def read_source(source: str | Path | Any, file: str | None = None) -> SchemaSource:
     """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``."""
     if isinstance(source, Path):
         try:
@@ -70,7 +70,7 @@ def read_source(source: str | Path | Any) -> SchemaSource:
             raise SchemaParseError(f"cannot read file: {reason}", pointer=None, file=str(source)) from None
         return _decode(text, str(source))
     if isinstance(source, str):
-        return _decode(source, None)
+        return _decode(source, file)
     if isinstance(source, (dict, list)):
         return SchemaSource(source)
     raise SchemaParseError(

@@ -97,6 +97,22 @@ class AvroSchema:
         """Every named type this schema can see (its own and those of its references), by full name."""
         return dict(self._names.types)
 
+    def named(self, fullname: str) -> AvroSchema:
+        """The named type ``fullname`` defined in this document, as a schema of its own.
+
+        For a file holding several types (a JSON array of them): positions stay those of the
+        file; ``json`` is the type's own definition. KeyError when the name is not known here.
+        """
+        node = self._names.types[fullname]
+        if node is self.root:
+            return self
+        sub = AvroSchema(node, self._src, self._names, self.references, self.strict)
+        value = node.origin.value if isinstance(node.origin, SchemaSource) else self.json
+        for token in node.pointer.split("/")[1:]:
+            value = value[int(token)] if isinstance(value, list) else value[token]
+        sub.json = value
+        return sub
+
     # -- source positions -----------------------------------------------------------------------
     def position(self, pointer: str, *, key: bool = False) -> Position | None:
         """line:col of ``pointer`` in the text this schema was parsed from (None for dict input).
@@ -156,6 +172,7 @@ def parse_schema(
     *,
     references: Sequence[SchemaInput] = (),
     strict: bool = True,
+    file: str | None = None,
 ) -> AvroSchema:
     """Parse an Avro schema from JSON text (``str``), a decoded JSON value, a ``Path`` or an AvroSchema.
 
@@ -169,7 +186,7 @@ def parse_schema(
         return source
     cache_key: Any = None
     if isinstance(source, str) and not references:
-        cache_key = (source, strict)
+        cache_key = (source, strict, file)
     elif isinstance(source, (dict, list)) and not references:
         cache_key = ("\x00json", json.dumps(source, sort_keys=True, separators=(",", ":")), strict)
     if cache_key is not None:
@@ -180,7 +197,7 @@ def parse_schema(
     for ref in references:  # in order: a later reference may use types of the earlier ones
         parsed.append(parse_schema(ref, references=tuple(parsed), strict=False))
     refs = tuple(parsed)
-    src = source._src if isinstance(source, AvroSchema) else read_source(source)
+    src = source._src if isinstance(source, AvroSchema) else read_source(source, file)
     names = Names()
     for ref in refs:
         names.ambiguous = names.ambiguous or ref._names.ambiguous

@@ -94,6 +94,11 @@ def load_yaml(path: Path, display: str) -> Any:
         raise InputError(f"{display}: file not found", hint="create it or check --root") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{display}: cannot read: {error}", hint="it must be a UTF-8 text file") from None
+    return load_yaml_text(text, display)
+
+
+def load_yaml_text(text: str, display: str) -> Any:
+    """Parse YAML text read from `display`; InputError naming `display`:line:col on a syntax error."""
     fast = _FastLoader(text)
     fast.display = display
     try:

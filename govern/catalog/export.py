@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from govern.catalog.model import Catalog, SchemaRef
+from govern.catalog.model import Catalog, SchemaRef, Topic
 
 #: Bumped when a field changes meaning or disappears; adding fields does not bump it.
 JSON_FORMAT_VERSION = 1
 
 
-def _schema(ref: SchemaRef | None) -> dict[str, str] | None:
-    return None if ref is None else {"name": ref.name, "file": ref.file.as_posix()}
+def _schema(ref: SchemaRef | None) -> dict[str, Any] | None:
+    """`{"name", "file"}` (file null for a primitive or a union of types), `types` for a union."""
+    if ref is None:
+        return None
+    out: dict[str, Any] = {"name": ref.name, "file": None if ref.file is None else ref.file.as_posix()}
+    if ref.types:
+        out["types"] = list(ref.types)
+    return out
+
+
+def _subjects(catalog: Catalog, topic: Topic) -> list[dict[str, Any]]:
+    """The topic's subjects, as its strategy names them: name, value or key, schema, level."""
+    return [
+        {"name": s.name, "kind": s.kind, "schema": _schema(s.schema), "compatibility": s.level}
+        for s in catalog.subjects
+        if topic.name in s.topics
+    ]
 
 
 def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
@@ -31,6 +46,8 @@ def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
                 "internal": topic.internal,
                 "key_schema": _schema(topic.key_schema),
                 "value_subject": topic.value_subject,
+                "subject_strategy": {"value": topic.subject_strategy, "key": topic.key_subject_strategy},
+                "subjects": _subjects(catalog, topic),
                 "description": topic.description,
             }
             for topic in catalog.topics

@@ -169,20 +169,21 @@ class Repo:
             commits.append((sha, touches))
         return commits
 
-    def list_files(self, commit: str, directory: str) -> list[str]:
-        """Files directly in `directory` at `commit` (relative to root); empty if it did not exist."""
-        return list(self.blobs(commit, directory))
+    def tree_blobs(self, commit: str, directory: str) -> dict[str, str]:
+        """Path -> blob id of every file under `directory` at `commit`, at any depth (relative to root)."""
+        return {path: blob for path, (_, blob) in self._tree(commit, [directory]).items()}
 
-    def blobs(self, commit: str, directory: str) -> dict[str, str]:
-        """Path -> blob id of the files directly in `directory` at `commit` (empty if it did not exist)."""
-        listed = self.run("ls-tree", commit, "--", directory + "/", check=False)
-        out: dict[str, str] = {}
-        for line in listed.stdout.splitlines():  # "<mode> blob <id>\t<path relative to root>"
+    def _tree(self, commit: str, directories: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Path -> (mode, blob id) of the files under `directories` at `commit` (none when absent)."""
+        specs = [f"{d.rstrip('/')}/" for d in directories]
+        listed = self.run("ls-tree", "-r", "-z", commit, "--", *specs, check=False)
+        files: dict[str, tuple[str, str]] = {}
+        for line in listed.stdout.split("\0"):  # "<mode> blob <id>\t<path relative to root, unquoted>"
             meta, _, path = line.partition("\t")
             parts = meta.split()
             if len(parts) == 3 and parts[1] == "blob":
-                out[path] = parts[2]
-        return out
+                files[path] = (parts[0], parts[2])
+        return files
 
     def materialise(self, commit: str, directories: Iterable[str], dest: Path) -> None:
         """Write the files under `directories` as they are at `commit` below `dest` (paths relative to root).
@@ -190,14 +191,7 @@ class Repo:
         Read in one batch; a directory missing at `commit` writes nothing. Symbolic links are
         recreated when they stay inside `dest`, and skipped otherwise.
         """
-        specs = [f"{d.rstrip('/')}/" for d in directories]
-        listed = self.run("ls-tree", "-r", "-z", commit, "--", *specs, check=False)
-        files: dict[str, tuple[str, str]] = {}  # path -> (mode, blob id)
-        for line in listed.stdout.split("\0"):  # "<mode> blob <id>\t<path relative to root, unquoted>"
-            meta, _, path = line.partition("\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                files[path] = (parts[0], parts[2])
+        files = self._tree(commit, directories)
         data = self.read_blob_bytes(blob for _, blob in files.values())
         base = Path(dest).resolve()
         for path, (mode, blob) in files.items():
@@ -214,24 +208,6 @@ class Repo:
             target.write_bytes(content)
             if mode == "100755":
                 target.chmod(0o755)
-
-    def show(self, commit: str, path: str) -> str | None:
-        """The text of `path` at `commit`, or None when it does not exist there."""
-        return self.show_many([(commit, path)])[(commit, path)]
-
-    def show_many(self, items: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The texts of several (commit, path) at once: requests are pipelined to one cat-file process.
-
-        Each is found by walking the commit's tree; `read_blobs` is much cheaper when the blob
-        ids are known (from `history` or `blobs`).
-        """
-        items = list(dict.fromkeys(items))
-        found = self._cat([f"{c}:{self._full(p)}" for c, p in items])
-        return {item: _text(data) for item, data in zip(items, found, strict=True)}
-
-    def read_blobs(self, blobs: Iterable[str]) -> dict[str, str | None]:
-        """The texts of blobs by id (None for an id that is not a blob), pipelined, each read once."""
-        return {blob: _text(data) for blob, data in self.read_blob_bytes(blobs).items()}
 
     def read_blob_bytes(self, blobs: Iterable[str]) -> dict[str, bytes | None]:
         """The contents of blobs by id, as bytes (None for an id that is not a blob)."""
@@ -259,7 +235,3 @@ class Repo:
                     continue
                 out.append(self._batch.stdout.read(int(header[2]) + 1)[:-1])
         return out
-
-
-def _text(data: bytes | None) -> str | None:
-    return None if data is None else data.decode("utf-8", errors="replace")

@@ -13,9 +13,31 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from govern.catalog._schemas import SCHEMA_SUFFIX, _Resolver, load_schema_dir, load_schema_file
-from govern.catalog._yaml import LocatedList, LocatedMap, load_yaml
-from govern.catalog.model import CLEANUP_POLICIES, COMPATIBILITY_LEVELS, Catalog, SchemaRef, Service, Topic
+from govern.catalog._yaml import LocatedList, LocatedMap, load_yaml_text
+from govern.catalog.git import Repo
+from govern.catalog.model import (
+    CLEANUP_POLICIES,
+    COMPATIBILITY_LEVELS,
+    SUBJECT_STRATEGIES,
+    Catalog,
+    SchemaRef,
+    Service,
+    Subject,
+    Topic,
+    combined_level,
+)
+from govern.catalog.resolve import (
+    Ambiguous,
+    NamedTypes,
+    file_ref,
+    is_primitive,
+    named_ref,
+    parse_ref,
+    primitive_ref,
+    union_ref,
+)
+from govern.catalog.sources import READERS, SchemaIndex
+from govern.catalog.tree import DiskTree, GitTree, Tree
 from govern.errors import InputError
 
 CONTRACTS_DIR = "contracts"
@@ -26,13 +48,19 @@ NOT_SERVICES = (TOPICS_FILE, "accepted-breaks.yaml")
 FORMAT_VERSION = 1
 
 _TOP_KEYS = ("version", "defaults", "topics")
-_DEFAULT_KEYS = ("partitions", "compatibility", "cleanup_policy")
+_DEFAULT_KEYS = ("partitions", "compatibility", "cleanup_policy", "subject_strategy")
 _TOPIC_KEYS = ("description", "internal", "key", "key_schema", "value_schema", *_DEFAULT_KEYS)
 _SERVICE_KEYS = ("service", "description", "produces", "consumes")
 _PRODUCE_KEYS = ("topic", "value_schema")
 _CONSUME_KEYS = ("topic", "reader_schema")
-_BUILTIN_DEFAULTS: dict[str, Any] = {"partitions": 1, "compatibility": "BACKWARD", "cleanup_policy": "delete"}
+_BUILTIN_DEFAULTS: dict[str, Any] = {
+    "partitions": 1,
+    "compatibility": "BACKWARD",
+    "cleanup_policy": "delete",
+    "subject_strategy": ("topic", "topic"),  # (value, key)
+}
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_SCHEMA_HINT = "a path to a schema file, a full type name, an Avro primitive, or a list of paths / type names"
 
 
 class _File:
@@ -77,39 +105,89 @@ class _File:
         return value
 
 
-def _root_display(root: Path, rel: str) -> str:
-    return str(root / rel)
+class _Context:
+    """What resolving schema names needs: the tree, the schemas folder's index, the folders."""
+
+    def __init__(self, tree: Tree, index: SchemaIndex, contracts_dir: str, schemas_dir: str) -> None:
+        self.tree = tree
+        self.index = index
+        self.contracts_dir = contracts_dir
+        self.schemas_dir = schemas_dir
+
+
+def _one(file: _File, ctx: _Context, line: int, key: str, value: Any) -> SchemaRef:
+    """One schema named in a contract: a path, a full type name or a primitive."""
+    if not isinstance(value, str) or not value.strip():
+        file.fail(line, f"{key} must name a schema: {_SCHEMA_HINT}", hint="e.g. com.acme.Order")
+    index = ctx.index
+    suffix = Path(value).suffix
+    if "/" in value or suffix in READERS:
+        rel = Path(value)
+        if rel.is_absolute() or ".." in rel.parts:
+            file.fail(
+                line,
+                f"{key} {value!r} must be a path relative to the project root",
+                hint="e.g. schemas/X.avsc",
+            )
+        if suffix not in READERS:
+            file.fail(
+                line,
+                f"{key} {value!r} is not a schema file",
+                hint=f"schema files end with {', '.join(sorted(READERS))}",
+            )
+        if ctx.tree.read_bytes(rel.as_posix()) is None:
+            file.fail(line, f"{key}: schema file {value!r} not found", hint=f"create {rel} or fix the path")
+        posix = rel.as_posix()
+        if posix not in index.files:
+            index.external(posix)  # outside the schemas folder: a pinned reader, say
+        try:
+            return file_ref(index, posix)
+        except Ambiguous as error:
+            file.fail(
+                line,
+                f"{key} {value!r} holds several types ({', '.join(error.names)}): which one is meant?",
+                hint="name the type by its full name, or list the event types the topic carries",
+            )
+    if is_primitive(value):
+        return primitive_ref(value)
+    if value in index.owner:
+        return named_ref(index, value)
+    close = difflib.get_close_matches(value, list(index.owner), n=1)
+    file.fail(
+        line,
+        f"{key}: unknown type {value!r}",
+        hint=f"did you mean {close[0]!r}?"
+        if close
+        else f"define it under {ctx.schemas_dir}/, or name a file path",
+    )
 
 
 def _schema(
-    file: _File,
-    root: Path,
-    mapping: LocatedMap,
-    key: str,
-    what: str,
-    by_file: dict[Path, SchemaRef],
-    resolver: _Resolver,
-) -> SchemaRef:
-    """Resolve a schema path (relative to the root) declared under `key`; `by_file` indexes schemas/."""
-    value = file.text(mapping, key, what)
+    file: _File, ctx: _Context, mapping: LocatedMap, key: str
+) -> tuple[SchemaRef, tuple[SchemaRef, ...]]:
+    """The schema declared under `key` and its event types (one, or each of a list; none if unnamed)."""
+    value = mapping[key]
     line = mapping.line_of(key)
-    rel = Path(value)
-    if rel.is_absolute() or ".." in rel.parts:
-        file.fail(
-            line, f"{key} {value!r} must be a path relative to the project root", hint="e.g. schemas/X.avsc"
-        )
-    if rel.suffix != SCHEMA_SUFFIX:
-        file.fail(
-            line,
-            f"{key} {value!r} is not an {SCHEMA_SUFFIX} file",
-            hint=f"e.g. {SCHEMAS_DIR}/<full name>.avsc",
-        )
-    if not (root / rel).is_file():
-        file.fail(
-            line, f"{key}: schema file {value!r} not found", hint=f"create {root / rel} or fix the path"
-        )
-    known = by_file.get(rel)
-    return known if known is not None else load_schema_file(root, rel, resolver)
+    if isinstance(value, LocatedList):
+        if not value:
+            file.fail(line, f"{key} is an empty list", hint=f"name at least one event type: {_SCHEMA_HINT}")
+        types: list[SchemaRef] = []
+        for item, item_line in zip(value, value.item_lines, strict=True):
+            ref = _one(file, ctx, item_line, key, item)
+            if not ref.named:
+                file.fail(
+                    item_line,
+                    f"{key}: {item!r} is a {ref.name}, not a named type",
+                    hint="a list names the event types a topic carries: records, enums or fixed types",
+                )
+            if ref in types:
+                file.fail(item_line, f"{key}: {ref.name!r} listed twice", hint="remove the duplicate")
+            types.append(ref)
+        if len(types) == 1:
+            return types[0], (types[0],)
+        return union_ref(ctx.index, types), tuple(types)
+    ref = _one(file, ctx, line, key, value)
+    return ref, ((ref,) if ref.named else ())
 
 
 def _positive_int(file: _File, mapping: LocatedMap, key: str, value: Any) -> int:
@@ -142,8 +220,23 @@ def _cleanup(file: _File, mapping: LocatedMap, value: Any) -> str:
     return value.replace(" ", "")
 
 
+def _strategy(file: _File, mapping: LocatedMap, value: Any) -> tuple[str, str]:
+    """`subject_strategy`: one strategy for value and key, or `{value: ..., key: ...}`."""
+    line = mapping.line_of("subject_strategy")
+    hint = f"use one of {', '.join(SUBJECT_STRATEGIES)}, or {{value: record, key: topic}}"
+    if isinstance(value, LocatedMap):
+        file.known_keys(value, ("value", "key"), "subject_strategy")
+        chosen = (value.get("value", "topic"), value.get("key", "topic"))
+    else:
+        chosen = (value, value)
+    for item in chosen:
+        if item not in SUBJECT_STRATEGIES:
+            file.fail(line, f"invalid subject_strategy {item!r}", hint=hint)
+    return chosen
+
+
 def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> dict[str, Any]:
-    """partitions / compatibility / cleanup_policy of `mapping`, falling back to `inherited`."""
+    """partitions / compatibility / cleanup_policy / subject_strategy of `mapping`, else `inherited`."""
     merged = dict(inherited)
     for key in _DEFAULT_KEYS:
         if key in mapping:
@@ -151,25 +244,30 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
                 merged[key] = _positive_int(file, mapping, key, mapping[key])
             elif key == "compatibility":
                 merged[key] = _compatibility(file, mapping, mapping[key])
+            elif key == "subject_strategy":
+                merged[key] = _strategy(file, mapping, mapping[key])
             else:
                 merged[key] = _cleanup(file, mapping, mapping[key])
     return merged
 
 
 def _load_topics(
-    root: Path, by_file: dict[Path, SchemaRef], resolver: _Resolver, documents: dict[str, Any]
-) -> tuple[list[dict[str, Any]], _File, LocatedMap]:
+    ctx: _Context, documents: dict[str, Any], builtin: dict[str, Any]
+) -> tuple[list[dict[str, Any]], _File]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
-    rel = f"{CONTRACTS_DIR}/{TOPICS_FILE}"
-    file = _File(_root_display(root, rel))
-    doc = documents[rel] = file.mapping(load_yaml(root / rel, file.display), 1, TOPICS_FILE)
+    rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
+    file = _File(ctx.tree.display(rel))
+    text = ctx.tree.read(rel)
+    if text is None:
+        raise InputError(f"{file.display}: file not found", hint="create it or check --root")
+    doc = documents[rel] = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
     file.known_keys(doc, _TOP_KEYS, TOPICS_FILE)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         file.fail(
             doc.line_of("version"), f"unsupported version {version!r}", hint="this govern reads version 1"
         )
-    defaults = dict(_BUILTIN_DEFAULTS)
+    defaults = dict(builtin)
     if "defaults" in doc:
         block = file.mapping(doc["defaults"], doc.line_of("defaults"), "defaults")
         file.known_keys(block, _DEFAULT_KEYS, "defaults")
@@ -192,34 +290,47 @@ def _load_topics(
             file.fail(
                 spec.line_of("internal"), "internal must be true or false", hint="e.g. `internal: true`"
             )
-        fields = {
-            "name": name,
-            "line": line,
-            "key": file.text(spec, "key", what),
-            "value_schema": _schema(file, root, spec, "value_schema", what, by_file, resolver),
-            "key_schema": _schema(file, root, spec, "key_schema", what, by_file, resolver)
-            if "key_schema" in spec
-            else None,
-            "internal": internal,
-            "description": " ".join(str(spec.get("description") or "").split()),
-            **_settings(file, spec, defaults),
-        }
-        topics.append(fields)
-    return topics, file, topics_map
+        settings = _settings(file, spec, defaults)
+        value_strategy, key_strategy = settings.pop("subject_strategy")
+        value, value_types = _schema(file, ctx, spec, "value_schema")
+        key, key_types = _schema(file, ctx, spec, "key_schema") if "key_schema" in spec else (None, ())
+        for kind, ref, strategy in (("value", value, value_strategy), ("key", key, key_strategy)):
+            if ref is not None and strategy != "topic" and not (ref.named or ref.types):
+                file.fail(
+                    spec.line_of(f"{kind}_schema"),
+                    f"the {kind} of {what} is a {ref.name}, but its subject_strategy {strategy!r} names "
+                    "subjects after a named type",
+                    hint=f"set `subject_strategy: {{value: {value_strategy}, key: topic}}`"
+                    if kind == "key"
+                    else "name a record type, or use `subject_strategy: topic`",
+                )
+        topics.append(
+            {
+                "name": name,
+                "line": line,
+                "key": file.text(spec, "key", what),
+                "value_schema": value,
+                "key_schema": key,
+                "value_types": value_types,
+                "key_types": key_types,
+                "subject_strategy": value_strategy,
+                "key_subject_strategy": key_strategy,
+                "internal": internal,
+                "description": " ".join(str(spec.get("description") or "").split()),
+                **settings,
+            }
+        )
+    return topics, file
 
 
 def _load_service(
-    root: Path,
-    path: Path,
-    topics: dict[str, dict[str, Any]],
-    by_file: dict[Path, SchemaRef],
-    resolver: _Resolver,
-    documents: dict[str, Any],
+    ctx: _Context, rel: str, topics: dict[str, dict[str, Any]], documents: dict[str, Any]
 ) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
-    rel = path.relative_to(root)
-    file = _File(str(path))
-    doc = documents[rel.as_posix()] = file.mapping(load_yaml(path, file.display), 1, rel.name)
+    file = _File(ctx.tree.display(rel))
+    doc = documents[rel] = file.mapping(
+        load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1]
+    )
     file.known_keys(doc, _SERVICE_KEYS, "a service contract")
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
@@ -241,7 +352,9 @@ def _load_service(
             if topic not in topics:
                 close = difflib.get_close_matches(topic, list(topics), n=1)
                 hint = (
-                    f"did you mean {close[0]!r}?" if close else f"declare it in {CONTRACTS_DIR}/{TOPICS_FILE}"
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"declare it in {ctx.contracts_dir}/{TOPICS_FILE}"
                 )
                 file.fail(tline, f"unknown topic {topic!r} in {section}", hint=hint)
             if topic in seen[section]:
@@ -249,20 +362,22 @@ def _load_service(
             lists[section].append(topic)
             seen[section].add(topic)
             if "value_schema" in entry:
-                declared = _schema(file, root, entry, "value_schema", what, by_file, resolver)
+                declared, _ = _schema(file, ctx, entry, "value_schema")
                 expected: SchemaRef = topics[topic]["value_schema"]
-                if declared.file != expected.file:
+                if declared != expected:
                     file.fail(
                         entry.line_of("value_schema"),
-                        f"{name} produces {topic!r} with {declared.file.as_posix()} but "
-                        f"{CONTRACTS_DIR}/{TOPICS_FILE} declares {expected.file.as_posix()}",
+                        f"{name} produces {topic!r} with {declared.where} but "
+                        f"{ctx.contracts_dir}/{TOPICS_FILE} declares {expected.where}",
                         hint=f"a topic's value schema is declared once, in {TOPICS_FILE}; align or drop it",
                     )
             if "reader_schema" in entry:
-                readers[topic] = _schema(file, root, entry, "reader_schema", what, by_file, resolver)
+                readers[topic] = _one(
+                    file, ctx, entry.line_of("reader_schema"), "reader_schema", entry["reader_schema"]
+                )
     return Service(
         name=name,
-        file=rel,
+        file=Path(rel),
         produces=tuple(lists["produces"]),
         consumes=tuple(lists["consumes"]),
         description=" ".join(str(doc.get("description") or "").split()),
@@ -270,37 +385,87 @@ def _load_service(
     )
 
 
-def load_catalog(root: Path, *, documents: dict[str, Any] | None = None) -> Catalog:
-    """Load and cross-check `<root>/contracts/*.yaml` and `<root>/schemas/*.avsc`.
+def _subjects(topics: list[Topic]) -> tuple[Subject, ...]:
+    """Every subject in topics.yaml order (value before key); one a record strategy shares, once."""
+    found: dict[str, Subject] = {}
+    for topic in topics:
+        for kind, ref, types in (
+            ("value", topic.value_schema, topic.value_types),
+            ("key", topic.key_schema, topic.key_types),
+        ):
+            if ref is None:
+                continue
+            names = topic.subjects(kind)
+            strategy = topic.subject_strategy if kind == "value" else topic.key_subject_strategy
+            schemas = [ref] if strategy == "topic" else list(types)
+            for subject, schema in zip(names, schemas, strict=True):
+                known = found.get(subject)
+                if known is None:
+                    found[subject] = Subject(subject, topic, kind, schema, topic.compatibility, (topic.name,))
+                else:
+                    found[subject] = Subject(
+                        subject,
+                        known.topic,
+                        known.kind,
+                        known.schema,
+                        combined_level([known.level, topic.compatibility]),
+                        (*known.topics, topic.name),
+                    )
+    return tuple(found.values())
+
+
+def load_catalog(
+    root: Path,
+    *,
+    documents: dict[str, Any] | None = None,
+    config: Any = None,
+    tree: Tree | None = None,
+    validate: bool = True,
+) -> Catalog:
+    """Load and cross-check the contracts and schemas folders of the project at `root`.
 
     Raises InputError (exit 2) naming file:line for anything wrong, so a bad contract never
-    reaches a registry or a broker. `documents`, when given, receives each contract file's YAML
-    document by path (e.g. "contracts/topics.yaml"): a caller comparing with another revision
-    need not parse the same text twice. Treat them as read-only.
+    reaches a registry or a broker. The folders are govern.toml's `contracts_dir` and
+    `schemas_dir` (`config`, else read from `root`). `tree` is where files are read (the working
+    tree by default; `catalog_at` passes a git commit's). `validate` parses every schema file
+    now (the working tree); without it files are parsed when asked (a base compared with).
+    `documents`, when given, receives each contract file's YAML document by path (e.g.
+    "contracts/topics.yaml"): a caller comparing with another revision need not parse the same
+    text twice. Treat them as read-only.
     """
-    root = Path(root)
+    if config is None:
+        from govern.config import load_config
+
+        config = load_config(root)
+    tree = tree or DiskTree(Path(root))
     documents = {} if documents is None else documents
-    if not (root / CONTRACTS_DIR).is_dir():
+    contracts_dir, schemas_dir = config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/")
+    if not tree.is_dir(contracts_dir):
         raise InputError(
-            f"{root / CONTRACTS_DIR}: contracts directory not found",
-            hint="run from the project root or pass --root",
+            f"{tree.display(contracts_dir)}: contracts directory not found",
+            hint="run from the project root or pass --root (or set contracts_dir in govern.toml)",
         )
-    index, resolver = load_schema_dir(root, SCHEMAS_DIR)
-    by_file: dict[Path, SchemaRef] = {}
-    for ref in index.values():  # a lookup per declared schema path, not a scan (1,000 topics...)
-        by_file.setdefault(ref.file, ref)
-    topic_rows, topics_file, topics_map = _load_topics(root, by_file, resolver, documents)
+    if not tree.is_dir(schemas_dir):
+        raise InputError(
+            f"{tree.display(schemas_dir)}: schema directory not found",
+            hint="run from the project root or pass --root (or set schemas_dir in govern.toml)",
+        )
+    index = SchemaIndex(tree, schemas_dir, strict=validate)
+    ctx = _Context(tree, index, contracts_dir, schemas_dir)
+    builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
+    topic_rows, topics_file = _load_topics(ctx, documents, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
-    for path in sorted((root / CONTRACTS_DIR).glob("*.y*ml")):
-        if path.name in NOT_SERVICES or path.suffix not in (".yaml", ".yml"):
+    for rel in tree.files(contracts_dir):
+        parent, _, base = rel.rpartition("/")
+        if parent != contracts_dir or base in NOT_SERVICES or not base.endswith((".yaml", ".yml")):
             continue
-        service = _load_service(root, path, by_name, by_file, resolver, documents)
+        service = _load_service(ctx, rel, by_name, documents)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(
-                f"{path}:1: duplicate service {service.name!r} (also declared in {first})",
+                f"{tree.display(rel)}:1: duplicate service {service.name!r} (also declared in {first})",
                 hint="each service has exactly one contract file",
             )
         services[service.name] = service
@@ -324,9 +489,58 @@ def load_catalog(root: Path, *, documents: dict[str, Any] | None = None) -> Cata
             )
         fields = {k: v for k, v in row.items() if k != "line"}
         topics.append(Topic(**fields, producers=producers, consumers=consumers))
+    if validate:
+        index.validate()
+        for topic in topics:  # unions of event types: each name resolves, the union is valid Avro
+            for ref in (topic.value_schema, topic.key_schema):
+                if ref is not None and ref.types:
+                    parse_ref(index, ref)
     return Catalog(
-        root=root,
+        root=tree.root,
         topics=tuple(topics),
         services=tuple(services[name] for name in sorted(services)),
-        schemas=index,
+        schemas=NamedTypes(index),
+        subjects=_subjects(topics),
+        sources=index,
+        contracts_dir=contracts_dir,
     )
+
+
+def catalog_at(
+    repo: Repo,
+    commit: str,
+    *,
+    config: Any = None,
+    worktree: Path | None = None,
+    label: str | None = None,
+) -> Catalog | None:
+    """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
+
+    Read from git objects (no checkout), with the same loader and cross-checks as the working
+    tree; schemas are parsed when asked (`Catalog.parse`), named `<commit12>:<path>`. None when
+    the commit has no contracts folder (everything is new). Errors name files `<label>:<path>`
+    (the ref as the user wrote it, e.g. `main:contracts/topics.yaml`; default the commit's 12
+    first hex digits). With `worktree`, files `git diff`
+    reports unchanged are read from the working tree instead of git. Errors are InputError
+    naming the base's file:line.
+    """
+    if config is None:
+        from govern.config import load_config
+
+        config = load_config(repo.root)
+    folders = (config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/"))
+    same: dict[str, bytes] = {}
+    if worktree is not None:
+        changed = repo.changed_paths(commit, folders)
+        disk = DiskTree(worktree)
+        for folder in folders:
+            for rel in disk.files(folder):
+                if rel not in changed:
+                    same[rel] = disk.read_bytes(rel) or b""
+    tree = GitTree(repo, commit, folders, same, label=label)
+    if not tree.is_dir(folders[0]):
+        return None
+    try:
+        return load_catalog(repo.root, config=config, tree=tree, validate=False)
+    except InputError as error:
+        raise InputError(f"{error.message} (in the base {commit[:12]})", hint=error.hint) from error

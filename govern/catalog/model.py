@@ -5,7 +5,7 @@ Plain frozen dataclasses built by `govern.catalog.load_catalog`; nothing here do
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,21 +19,71 @@ COMPATIBILITY_LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 CLEANUP_POLICIES: tuple[str, ...] = ("delete", "compact", "compact,delete")
 
 
+#: Confluent's subject name strategies, by the names contracts use (`subject_strategy:`).
+SUBJECT_STRATEGIES: tuple[str, ...] = ("topic", "record", "topic_record")
+
+
+def subject_name(strategy: str, topic: str, kind: str, record: str | None = None) -> str:
+    """The subject Confluent's serializers use: the one computation every command shares.
+
+    `topic` (TopicNameStrategy): `<topic>-<kind>`; `record` (RecordNameStrategy): the full name of
+    the named type; `topic_record` (TopicRecordNameStrategy): `<topic>-<full name>`. `kind` is
+    "value" or "key". ValueError when a record strategy is given no named type.
+    """
+    if strategy == "topic":
+        return f"{topic}-{kind}"
+    if strategy not in SUBJECT_STRATEGIES:
+        raise ValueError(f"unknown subject name strategy {strategy!r}")
+    if not record:
+        raise ValueError(f"the {strategy} strategy names a subject after a named type (record, enum, fixed)")
+    return record if strategy == "record" else f"{topic}-{record}"
+
+
+def strategy_of(subject: str, topic: str, kind: str, record: str | None) -> str | None:
+    """Which strategy names `subject` for this topic, kind and record name (None: none does)."""
+    for strategy in SUBJECT_STRATEGIES:
+        if (strategy == "topic" or record) and subject == subject_name(strategy, topic, kind, record):
+            return strategy
+    return None
+
+
+def combined_level(levels: Sequence[str]) -> str:
+    """The weakest level at least as strict as each of `levels` (for a subject several topics share)."""
+    parsed = [Level.parse(x) for x in levels]
+    backward = any(x.backward for x in parsed)
+    forward = any(x.forward for x in parsed)
+    transitive = any(x.transitive for x in parsed)
+    if not (backward or forward):
+        return Level.NONE.value
+    name = "FULL" if backward and forward else ("BACKWARD" if backward else "FORWARD")
+    return f"{name}_TRANSITIVE" if transitive else name
+
+
 @dataclass(frozen=True)
 class SchemaRef:
-    """One Avro schema file and what it parses to.
+    """One schema a contract names: a named type, a file's main schema, a primitive, or a union of
+    event types (a topic carrying several).
 
-    `schema` is the JSON exactly as written; it may name types defined in other files of
-    `schemas/` (listed in `references`, full names in first-use order). `expanded` is the same
-    schema made self-contained, each referenced type inlined at its first use: what to register
-    under a subject when references are not used, and what fastavro parses.
+    `schema` is the JSON to register, as written: types defined elsewhere are named by full name
+    (listed in `references`, first-use order). `expanded` is the same made self-contained, each
+    referenced type inlined at its first use.
     """
 
-    name: str  #: full name, e.g. "io.govern.exchange.Account"
-    file: Path  #: path relative to the project root, e.g. schemas/io.govern.exchange.Account.avsc
-    schema: Mapping[str, Any] = field(compare=False, repr=False)
-    expanded: Mapping[str, Any] = field(compare=False, repr=False)
+    name: str  #: full name of a named type, else the type (`long`, `union`, `array`, ...)
+    file: Path | None  #: the file holding it (None: a primitive, or a union of named types)
+    schema: Any = field(compare=False, repr=False)
+    expanded: Any = field(compare=False, repr=False)
     references: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()  #: a union of event types: their full names
+    pointer: str = ""  #: where in `file` its definition starts ("": the whole document)
+    named: bool = False  #: a record, enum or fixed: what a record strategy names a subject after
+
+    @property
+    def where(self) -> str:
+        """The file (or the type names) for humans: `schemas/orders.avsc`, `long`."""
+        if self.file is not None:
+            return self.file.as_posix()
+        return " | ".join(self.types) if self.types else self.name
 
 
 @dataclass(frozen=True)
@@ -41,7 +91,7 @@ class Topic:
     """A Kafka topic: its key, value schema, settings, and who produces and consumes it."""
 
     name: str
-    key: str  #: what the (UTF-8 string) key holds, e.g. "account id"
+    key: str  #: what the key holds, e.g. "account id"
     value_schema: SchemaRef
     partitions: int
     cleanup_policy: str  #: one of CLEANUP_POLICIES
@@ -51,16 +101,53 @@ class Topic:
     key_schema: SchemaRef | None = None  #: Avro key schema; None means UTF-8 string keys
     producers: tuple[str, ...] = ()  #: service names, sorted
     consumers: tuple[str, ...] = ()  #: service names, sorted
+    subject_strategy: str = "topic"  #: of the value (one of SUBJECT_STRATEGIES)
+    key_subject_strategy: str = "topic"
+    #: the event types of the value (one, or several for a multi-event topic), by SchemaRef
+    value_types: tuple[SchemaRef, ...] = ()
+    key_types: tuple[SchemaRef, ...] = ()
 
     @property
     def value_subject(self) -> str:
-        """Registry subject of the value schema (TopicNameStrategy)."""
-        return f"{self.name}-value"
+        """Registry subject of the value schema (the first, for a record strategy with several types)."""
+        return self.subjects("value")[0]
 
     @property
     def key_subject(self) -> str:
-        """Registry subject of the key schema (TopicNameStrategy)."""
-        return f"{self.name}-key"
+        """Registry subject of the key schema."""
+        return (
+            self.subjects("key")[0]
+            if self.key_schema is not None
+            else subject_name("topic", self.name, "key")
+        )
+
+    def subjects(self, kind: str = "value") -> list[str]:
+        """The subjects of the value (or key): one under `topic`, one per event type otherwise."""
+        strategy = self.subject_strategy if kind == "value" else self.key_subject_strategy
+        ref = self.value_schema if kind == "value" else self.key_schema
+        if ref is None:
+            return []
+        if strategy == "topic":
+            return [subject_name("topic", self.name, kind)]
+        types = self.value_types if kind == "value" else self.key_types
+        return [subject_name(strategy, self.name, kind, t.name) for t in types]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A registry subject as contracts/ declares it: name, schema, level, and the topics using it."""
+
+    name: str
+    topic: Topic  #: the first topic using it (in topics.yaml order)
+    kind: str  #: "value" or "key"
+    schema: SchemaRef
+    level: str = ""  #: the topic's level; for a subject several topics share, the strictest combination
+    topics: tuple[str, ...] = ()
+
+    @property
+    def whole_value(self) -> bool:
+        """Whether the subject's schema is all its topic's value holds (what consumers' pins read)."""
+        return self.kind == "value" and self.schema == self.topic.value_schema
 
 
 @dataclass(frozen=True)
@@ -83,7 +170,23 @@ class Catalog:
     root: Path
     topics: tuple[Topic, ...]  #: in topics.yaml order
     services: tuple[Service, ...]  #: sorted by name
-    schemas: Mapping[str, SchemaRef] = field(compare=False)  #: every schema file, by full name
+    schemas: Mapping[str, SchemaRef] = field(compare=False)  #: every named type, by full name
+    subjects: tuple[Subject, ...] = ()  #: every subject, topics.yaml order (value before key)
+    sources: Any = field(default=None, compare=False, repr=False)  #: the SchemaIndex (parses)
+    contracts_dir: str = "contracts"  #: relative to root (govern.toml's contracts_dir)
+
+    def parse(self, ref: SchemaRef) -> Any:
+        """`ref` parsed by `govern.avro` (an AvroSchema) with positions in its files."""
+        from govern.catalog.resolve import parse_ref
+
+        return parse_ref(self.sources, ref)
+
+    def subject(self, name: str) -> Subject:
+        """The subject called `name`; KeyError if there is none."""
+        for subject in self.subjects:
+            if subject.name == name:
+                return subject
+        raise KeyError(name)
 
     def topic(self, name: str) -> Topic:
         """The topic called `name`; KeyError if there is none."""
@@ -98,3 +201,24 @@ class Catalog:
             if service.name == name:
                 return service
         raise KeyError(name)
+
+    def dependencies(self, ref: SchemaRef) -> list[SchemaRef]:
+        """The schemas `ref` references, transitively, each after the ones it needs.
+
+        The order to register them in (Confluent schema references) or to parse them.
+        """
+        order: list[SchemaRef] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            dep = self.schemas[name]
+            for inner in dep.references:
+                visit(inner)
+            order.append(dep)
+
+        for name in ref.references:
+            visit(name)
+        return order

@@ -10,7 +10,7 @@ from __future__ import annotations
 from govern.avro import AvroSchema
 from govern.catalog import Catalog
 from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, parse_file, to_check_finding
+from govern.check.subjects import Lines, Subject, to_check_finding
 from govern.compat.pair import findings_for
 
 
@@ -23,8 +23,8 @@ def check_consumers(
         pinned = service.reader_schemas.get(subject.topic.name)
         if pinned is None:
             continue
-        reader = parse_file(catalog, pinned, strict=False)
-        against = f"consumer {service.name} ({pinned.file.as_posix()})"
+        reader = catalog.parse(pinned)
+        against = f"consumer {service.name} ({pinned.where})"
         if checked is not None:
             checked.append(against)
         for finding in findings_for(reader, writer, f"{service.name} reader", "new"):

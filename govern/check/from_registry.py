@@ -17,7 +17,7 @@ from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
 from govern.check.model import CheckFinding, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, parse_file, relative_display, to_check_finding
+from govern.check.subjects import Lines, Subject, event_type_causes, relative_display, to_check_finding
 from govern.compat import Level, check_level
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
@@ -99,9 +99,9 @@ def check_against_registry(
     """Check `subjects` of the working tree against the registry `client` talks to."""
     report = Report(against=f"registry {client.url}")
     history = RegistryHistory(client)
-    lines = Lines(relative_display(catalog.root))
+    lines = Lines(relative_display(catalog.root), compiled=catalog.sources.compiled)
     for subject in subjects:
-        new = parse_file(catalog, subject.schema)
+        new = catalog.parse(subject.schema)
         versions = history.versions(subject.name)
         if not versions:
             status = "new"
@@ -111,21 +111,21 @@ def check_against_registry(
             status = "unchanged"
         else:
             continue
-        entry = SubjectReport(subject.name, subject.level, status, subject.schema.file.as_posix())
+        entry = SubjectReport(subject.name, subject.level, status, subject.schema.where)
         level = Level.parse(subject.level)
         result = check_level(level, new, [s for _, s in versions], versions=[n for n, _ in versions])
         if versions:
             entry.checked.append(f"{len(versions)} registry version(s) at {level}")
         entry.findings.extend(
             to_check_finding(f, "new", f"registry {subject.name} v{f.version}", lines)
-            for f in result.findings
+            for f in event_type_causes(result, new)
         )
         if ask_registry and versions:
             entry.checked.append("the registry's own verdict")
             disagreement = _ask(client, subject, result.compatible)
             if disagreement is not None:
                 entry.findings.append(disagreement)
-        if subject.kind == "value":
+        if subject.whole_value:
             entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
         report.subjects.append(entry)
     report.notes.extend(history.skipped)

@@ -1,24 +1,25 @@
-"""Schema versions from git history: each version of a file, parsed with its references as of that commit.
+"""Schema versions from git history: a subject's schema at each commit that changed it.
 
-Versions are parsed from their text; the one a finding is about is parsed again from a file
-written under a temporary directory as `<commit12>/<path>`, so findings keep file:line:col in old
-versions too; `display` turns such a path back into `<commit12>:<path>`, which is how users name
-a file at a commit.
+The base catalog (`govern.catalog.catalog_at`) says which files a subject's schema lives in at
+the ref: the file of each of its types and of every type they use, in any layout. Each commit
+touching one of those files (renames followed, oldest first) gives a version: the same types
+looked up by full name among those files as they were then, parsed by `govern.avro` with
+positions named `<commit12>:<path>`, which is how users name a file at a commit.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from govern.avro import AvroSchema, SchemaParseError, parse_schema
-from govern.catalog._schemas import _walk  # the one walker that finds the names a schema uses
+from govern.avro import AvroSchema
+from govern.catalog import Catalog, SchemaRef
 from govern.catalog.git import Repo, Touch
-
-SCHEMAS_DIR = "schemas"
+from govern.catalog.resolve import parse_ref
+from govern.catalog.sources import SchemaFile, SchemaIndex
+from govern.catalog.tree import Tree
+from govern.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -35,231 +36,157 @@ class Version:
         return f"v{self.number} ({self.commit[:12]}:{self.path})"
 
 
-class GitVersions:
-    """Reads schema files at commits and parses them with their references (memoised per blob)."""
+class _Files(Tree):
+    """A few files of one commit (those a subject's schema lives in), as the catalog's loader sees them."""
 
-    def __init__(self, repo: Repo) -> None:
+    def __init__(self, root: Path, commit: str, texts: dict[str, bytes]) -> None:
+        self.root = root
+        self.commit = commit
+        self.texts = texts
+
+    def files(self, directory: str) -> list[str]:
+        return sorted(self.texts)  # only the subject's files: the one directory asked for
+
+    def is_dir(self, directory: str) -> bool:
+        return True
+
+    def read(self, rel: str) -> str | None:
+        data = self.texts.get(rel)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def read_bytes(self, rel: str) -> bytes | None:
+        return self.texts.get(rel)
+
+    def display(self, rel: str) -> str:
+        return f"{self.commit[:12]}:{rel}"
+
+
+def schema_files(catalog: Catalog, ref: SchemaRef) -> list[str]:
+    """The files `ref` lives in: its own (first) and those of every type it uses."""
+    index = catalog.sources
+    owners = [index.owner[name] for name in ref.types] if ref.types else []
+    if ref.file is not None:
+        owners.insert(0, ref.file.as_posix())
+    out: list[str] = []
+    for owner in owners:
+        for rel in (owner, *index.closure(owner)):
+            if rel not in out:
+                out.append(rel)
+    return out
+
+
+class GitVersions:
+    """Reads a subject's files at the commits that changed them, and parses its schema there."""
+
+    def __init__(self, repo: Repo, schemas_dir: str = "schemas") -> None:
         self.repo = repo
-        self._tmp = tempfile.TemporaryDirectory(prefix="govern-check-")
-        self.base = Path(self._tmp.name)
-        self._parsed: dict[tuple[str, str, bool], AvroSchema | None] = {}
+        self.schemas_dir = schemas_dir
         self._log: list[tuple[str, list[Touch]]] | None = None
         self._touching: dict[str, list[int]] | None = None
-        self._texts: dict[tuple[str, str], str | None] = {}
         self._renames: dict[tuple[int, str], str] = {}  # (log position, new path) -> old path
-        self._picks: dict[tuple[str, str], list[tuple[str, str]]] = {}  # _picked, once per (commit, path)
-        #: (commit, path) -> its blob id where known (None: deleted there); from the log and ls-tree
-        self._blob_at: dict[tuple[str, str], str | None] = {}
-        self._listed: set[str] = set()  # commits whose schemas/ blobs are in _blob_at
-        self._by_blob: dict[str, AvroSchema] = {}  # parsed self-contained schemas, by blob id
+        self._blob_at: dict[tuple[str, str], str | None] = {}  # (commit, path) -> blob (None: deleted)
+        self._parsed: dict[tuple[tuple[str, str], ...], AvroSchema | None] = {}
+        self._data: dict[str, bytes | None] = {}  # blob id -> contents, read in one batch per subject
+        self.texts: dict[str, str] = {}  #: `<commit12>:<path>` -> text, for showing offending lines
+        self.compiled: dict[str, SchemaFile] = {}  #: compiled files (Avro IDL) of older versions
         self.skipped: list[str] = []  #: versions that could not be parsed (reported as notes)
 
-    def close(self) -> None:
-        self._tmp.cleanup()
-
-    def display(self, file: str) -> str:
-        """`<commit12>:<path>` for a file written here; other paths unchanged."""
-        prefix = str(self.base) + "/"
-        if file.startswith(prefix):
-            commit, _, rest = file[len(prefix) :].partition("/")
-            return f"{commit}:{rest}"
-        return file
-
-    def _write(self, commit: str, path: str, text: str) -> Path:
-        target = self.base / commit[:12] / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target
-
-    def parse(
-        self, commit: str, path: str, stack: tuple[str, ...] = (), *, located: bool = False
-    ) -> AvroSchema | None:
-        """The schema in `path` at `commit` with the types it names from other files there; None if absent.
-
-        `located` parses from a file written under the temporary directory, so positions name
-        `<commit12>:<path>:line:col`; otherwise from the text (no file writes: the common case,
-        since positions are needed only for the version a finding is about).
-        """
-        key = (commit, path, located)
-        if key in self._parsed:
-            return self._parsed[key]
-        blob = self._blob_at.get((commit, path))
-        if not located and blob is not None and blob in self._by_blob:  # same text, another commit
-            self._parsed[key] = self._by_blob[blob]
-            return self._parsed[key]
-        text = self._texts.pop((commit, path)) if (commit, path) in self._texts else self._read(commit, path)
-        schema: AvroSchema | None = None
-        if text is not None and not located:
-            schema = _self_contained(text)  # the common case: one decode, no references
-        if schema is not None:
-            if blob is not None:
-                self._by_blob[blob] = schema
-        elif text is not None:
-            try:
-                value = json.loads(text)
-                names: list[str] = []
-                _walk(value, None, set(), names)
-                refs = []
-                for name in names:
-                    ref_path = f"{SCHEMAS_DIR}/{name}.avsc"
-                    if ref_path == path or ref_path in stack:
-                        continue
-                    ref = self.parse(commit, ref_path, (*stack, path), located=located)
-                    if ref is not None:
-                        refs.append(ref)
-                source = self._write(commit, path, text) if located else text
-                schema = parse_schema(source, references=refs, strict=False)
-            except (ValueError, SchemaParseError) as error:
-                if not located:
-                    self.skipped.append(f"{commit[:12]}:{path}: not a valid schema there ({error}); skipped")
-                schema = None
-        self._parsed[key] = schema
-        return schema
-
-    def _read(self, commit: str, path: str) -> str | None:
-        """The text of `path` at `commit`, by blob id where known (cheap), else through its tree."""
-        if (commit, path) in self._blob_at:
-            blob = self._blob_at[(commit, path)]
-            return None if blob is None else self.repo.read_blobs([blob])[blob]
-        return self.repo.show(commit, path)
-
-    def _list(self, commit: str) -> None:
-        """Learn the blob ids of schemas/ at `commit` (one `ls-tree`: for the base, not every commit)."""
-        if commit in self._listed:
-            return
-        self._listed.add(commit)
-        found = self.repo.blobs(commit, SCHEMAS_DIR)
-        for file in found:
-            self._blob_at[(commit, file)] = found[file]
-
-    def prefetch(self, items: list[tuple[str, str]]) -> None:
-        """Read the texts of many (commit, path) in one pipelined batch, before parsing them.
-
-        Versions whose blob id the log gave are read by id (each distinct blob once: a file
-        unchanged by a commit that touched only a file it references is not read again).
-        """
-        wanted = [item for item in items if (*item, False) not in self._parsed and item not in self._texts]
-        by_id = [item for item in wanted if item in self._blob_at]
-        ids = {self._blob_at[item] for item in by_id} - {None} - self._by_blob.keys()
-        texts = self.repo.read_blobs(sorted(ids))  # type: ignore[arg-type]
-        for item in by_id:
-            blob = self._blob_at[item]
-            if blob not in self._by_blob:
-                self._texts[item] = None if blob is None else texts[blob]
-        self._texts.update(self.repo.show_many([item for item in wanted if item not in self._blob_at]))
-
-    def log(self) -> list[tuple[str, list[Touch]]]:
-        """Every commit touching schemas/ reachable from the repository's refs asked so far (cached)."""
+    def load_log(self, commit: str) -> list[tuple[str, list[Touch]]]:
+        """Every commit touching the schemas folder up to `commit`, oldest first (read once)."""
         if self._log is None:
-            raise RuntimeError("call load_log(commit) first")
-        return self._log
-
-    def load_log(self, commit: str) -> None:
-        if self._log is None:
-            self._log = self.repo.history(commit, [SCHEMAS_DIR])
-
-    def _index(self) -> dict[str, list[int]]:
-        """Path -> positions in the log of the commits touching it (built once)."""
-        if self._touching is None:
+            self._log = self.repo.history(commit, [self.schemas_dir])
             index: dict[str, list[int]] = defaultdict(list)
-            for position, (sha, touches) in enumerate(self.log()):
+            for position, (sha, touches) in enumerate(self._log):
                 for touch in touches:
                     index[touch.path].append(position)
                     self._blob_at[(sha, touch.path)] = touch.blob
                     if touch.status == "R" and touch.old_path:
                         self._renames[(position, touch.path)] = touch.old_path
             self._touching = index
-        return self._touching
+        return self._log
 
-    def prefetch_versions(self, commit: str, latest: list[str], every: list[str]) -> None:
-        """Read, in two batches, what `latest(commit, p)` needs for each p in `latest` and what
-        `versions(commit, p)` needs for each p in `every` (one round trip to git, not one each)."""
-        if not latest and not every:
-            return
-        self._list(commit)
-        self.prefetch([(commit, path) for path in (*latest, *every)])
-        if not every:
-            return
-        self.load_log(commit)
-        picked: list[tuple[str, str]] = []
-        for path in every:
-            schema = self.parse(commit, path)
-            if schema is not None:
-                picked += self._picked(commit, path, schema)
-        self.prefetch(picked)
+    def versions(self, commit: str, catalog: Catalog, ref: SchemaRef, latest: AvroSchema) -> list[Version]:
+        """Distinct versions of `ref` (as the base `catalog` at `commit` declares it), oldest first.
 
-    def versions(self, commit: str, path: str) -> list[Version]:
-        """Distinct versions of the schema in `path` up to `commit`, oldest first, following renames.
-
-        A commit counts when it touches the file or a file it references (an enum it uses may
-        have gained a symbol); consecutive identical versions are one version.
+        A commit counts when it touches the schema's file or a file it uses (an enum it uses may
+        have gained a symbol); consecutive identical versions are one version; the schema at
+        `commit` (`latest`) is always the newest.
         """
-        self.load_log(commit)
-        self._list(commit)
-        latest = self.parse(commit, path)
-        if latest is None:
-            return []
-        picked = self._picked(commit, path, latest)
-        self.prefetch(picked)
+        files = schema_files(catalog, ref)
+        picked = self._pick(commit, files) if files else []
+        self._read([(sha, path) for sha, paths in picked for path in paths])
+        blobs = {self._blob_at.get((sha, path)) for sha, paths in picked for path in paths} - {None}
+        wanted = [b for b in blobs if b not in self._data]
+        self._data.update(self.repo.read_blob_bytes(sorted(wanted)))  # type: ignore[arg-type]
         out: list[Version] = []
-        for sha, file in reversed(picked):
-            schema = self.parse(sha, file)
+        for sha, paths in reversed(picked):
+            schema = self._parse(sha, paths, ref)
             if schema is None or (out and out[-1].schema == schema):
                 continue
-            out.append(Version(len(out) + 1, sha, file, schema))
-        if not out or out[-1].schema != latest:  # the file as of `commit` is always the newest version
-            out.append(Version(len(out) + 1, commit, path, latest))
+            out.append(Version(len(out) + 1, sha, paths[0], schema))
+        if not out or out[-1].schema != latest:
+            out.append(Version(len(out) + 1, commit, files[0] if files else ref.where, latest))
         return out
 
-    def _picked(self, commit: str, path: str, latest: AvroSchema) -> list[tuple[str, str]]:
-        """(commit, path there) of each commit touching `path` or a file it references, newest first
-        (worked out once: `prefetch_versions` and `versions` both ask)."""
-        known = self._picks.get((commit, path))
-        if known is None:
-            known = self._picks[(commit, path)] = self._pick(commit, path, latest)
-        return known
-
-    def _pick(self, commit: str, path: str, latest: AvroSchema) -> list[tuple[str, str]]:
-        deps = [f"{SCHEMAS_DIR}/{n}" for n in _ref_names(latest)]
-        log, touching = self.log(), self._index()
-        picked: list[tuple[str, str]] = []  # (commit, path there), newest first
-        current, before = path, len(log)
+    def _pick(self, commit: str, files: list[str]) -> list[tuple[str, list[str]]]:
+        """(commit, the files' paths there) of each commit touching them, newest first; renames followed."""
+        log = self.load_log(commit)
+        touching = self._touching or {}
+        tip = next((i for i, (sha, _) in enumerate(log) if sha == commit), len(log) - 1)
+        picked: list[tuple[str, list[str]]] = []
+        current, before = list(files), tip + 1
         while True:
-            positions = sorted(
-                {i for p in (current, *deps) for i in touching.get(p, ()) if i < before}, reverse=True
-            )
-            renamed: tuple[int, str] | None = None
+            positions = sorted({i for p in current for i in touching.get(p, ()) if i < before}, reverse=True)
+            renamed: tuple[int, list[str]] | None = None
             for position in positions:
-                sha = log[position][0]
-                picked.append((sha, current))
-                old = self._renames.get((position, current))
-                if old:  # before this commit the file had another name: follow it
-                    renamed = (position, old)
+                picked.append((log[position][0], list(current)))
+                olds = [self._renames.get((position, p), p) for p in current]
+                if olds != current:  # before this commit a file had another name: follow it
+                    renamed = (position, olds)
                     break
             if renamed is None:
                 break
             before, current = renamed
         return picked
 
-    def latest(self, commit: str, path: str) -> Version | None:
-        """Only the version at `commit` (what non-transitive levels compare with)."""
-        self._list(commit)
-        schema = self.parse(commit, path)
-        return None if schema is None else Version(1, commit, path, schema)
+    def _read(self, items: list[tuple[str, str]]) -> None:
+        """Learn the blob ids of (commit, path) not touched there (one pipelined batch)."""
+        unknown = [item for item in dict.fromkeys(items) if item not in self._blob_at]
+        if not unknown:
+            return
+        listed = self.repo.run(
+            "rev-parse", *[f"{sha}:{self.repo.prefix}{path}" for sha, path in unknown], check=False
+        ).stdout.split()
+        if len(listed) == len(unknown):
+            self._blob_at.update(zip(unknown, listed, strict=True))
+        else:  # some path absent at some commit: ask one by one
+            for sha, path in unknown:
+                one = self.repo.run(
+                    "rev-parse", "--verify", "--quiet", f"{sha}:{self.repo.prefix}{path}", check=False
+                )
+                self._blob_at[(sha, path)] = one.stdout.strip() or None
+
+    def _parse(self, sha: str, paths: list[str], ref: SchemaRef) -> AvroSchema | None:
+        blobs = tuple((path, self._blob_at.get((sha, path)) or "") for path in paths)
+        if blobs in self._parsed:
+            return self._parsed[blobs]
+        texts = {path: self._data[blob] for path, blob in blobs if blob and self._data.get(blob) is not None}
+        schema: AvroSchema | None = None
+        try:
+            tree = _Files(self.repo.root, sha, texts)  # type: ignore[arg-type]
+            index = SchemaIndex(tree, self.schemas_dir, strict=False)
+            schema = parse_ref(index, _renamed(ref, paths))
+            self.compiled.update(index.compiled)
+            for path, text in texts.items():
+                self.texts[tree.display(path)] = text.decode("utf-8", errors="replace")  # type: ignore[union-attr]
+        except (InputError, KeyError) as error:
+            self.skipped.append(f"{sha[:12]}:{paths[0]}: not a valid schema there ({error}); skipped")
+        self._parsed[blobs] = schema
+        return schema
 
 
-def _self_contained(text: str) -> AvroSchema | None:
-    """`text` parsed (leniently) when it names no type of another file; else None (parse with references).
-
-    What `GitVersions.parse` would build with no references, decoding the JSON once instead of
-    twice; anything unusual (invalid JSON or schema, a name from elsewhere) takes the full path.
-    A name from another file is an undefined name without references, so the parse fails then.
-    """
-    try:
-        return parse_schema(text, strict=False)
-    except (ValueError, SchemaParseError):
-        return None
-
-
-def _ref_names(schema: AvroSchema) -> list[str]:
-    return [f"{r.name}.avsc" for r in schema.references]
+def _renamed(ref: SchemaRef, paths: list[str]) -> SchemaRef:
+    """`ref` with its own file as named at an older commit (types are found by full name anyway)."""
+    if ref.file is None or ref.file.as_posix() == paths[0]:
+        return ref
+    return replace(ref, file=Path(paths[0]))

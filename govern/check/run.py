@@ -7,12 +7,12 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from govern.catalog import load_catalog
 from govern.check.accepted import apply_ledger, load_ledger
 from govern.check.model import Report
 from govern.check.subjects import declared_subjects, select
+from govern.config import load_config
 from govern.errors import InputError
 
 
@@ -62,8 +62,8 @@ def _run_check(
     ask_registry: bool,
     today: dt.date | None,
 ) -> Report:
-    documents: dict[str, Any] = {}  # the contracts as parsed, reused for an unchanged base
-    catalog = load_catalog(Path(root), documents=documents)
+    config = load_config(root)
+    catalog = load_catalog(Path(root), config=config)
     declared = declared_subjects(catalog)
     wanted = list(subjects)
     chosen = select(declared, wanted)
@@ -77,13 +77,13 @@ def _run_check(
             against,
             all_subjects=all_subjects,
             include_removed=not wanted,
-            documents=documents,
+            config=config,
         )
     elif registry_url:
         from govern.check.from_registry import check_against_registry
-        from govern.registry import Client
+        from govern.registry.credentials import connect
 
-        with Client(registry_url, retries=1, timeout=10.0) as client:
+        with connect(registry_url, vars(config), retries=1, timeout=10.0) as client:
             report = check_against_registry(
                 catalog, chosen, client, all_subjects=all_subjects, ask_registry=ask_registry
             )

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from govern import __version__
 from govern.errors import ExitCode, GovernError
+from govern.redaction import redact
 
 app = typer.Typer(
     name="govern",
@@ -35,14 +36,18 @@ def root(
     ] = False,
 ) -> None:
     """Schema governance for event-driven microservices on Apache Kafka."""
+    from govern.config import load_config
+
+    load_config(".")  # an unknown or bad setting in govern.toml fails every command (exit 2)
 
 
 def report_error(error: GovernError) -> None:
     """Print an error as one line of cause and, where known, one line of remedy."""
-    # Messages quote user input and tool output: never interpret their brackets as markup.
-    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
+    # Messages quote user input and tool output: never interpret their brackets as markup, and
+    # never print a registry password or token they may quote (a URL with user info, say).
+    err_console.print(f"[bold red]error:[/] {escape(redact(error.message))}", soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
+        err_console.print(f"[dim]hint:[/] {escape(redact(error.hint))}", soft_wrap=True)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,12 +11,12 @@ import typer
 from rich.console import Console
 
 from govern.cli.app import app
-from govern.cli.options import OutputFormat, RootOption
+from govern.cli.options import RootOption
 
-if TYPE_CHECKING:  # the catalog loads yaml and fastavro: imported by the command, not by `govern --help`
+if TYPE_CHECKING:  # the catalog loads yaml and the parser: imported by the command, not by `govern --help`
     from rich.table import Table
 
-    from govern.catalog import Catalog
+    from govern.catalog import Catalog, Topic
 
 
 def _table(catalog: Catalog) -> Table:
@@ -25,6 +26,7 @@ def _table(catalog: Catalog) -> Table:
     table.add_column("topic", no_wrap=True)
     table.add_column("key")
     table.add_column("value schema", no_wrap=True)
+    table.add_column("subjects", no_wrap=True)
     for column in ("producers", "consumers"):
         table.add_column(column)
     table.add_column("compat", no_wrap=True)
@@ -35,7 +37,8 @@ def _table(catalog: Catalog) -> Table:
         table.add_row(
             name,
             topic.key,
-            f"{topic.value_schema.name}\n[dim]{topic.value_schema.file.as_posix()}[/]",
+            _value(topic),
+            "\n".join(s.name for s in catalog.subjects if topic.name in s.topics),
             ", ".join(topic.producers),
             ", ".join(topic.consumers) or "[dim]-[/]",
             topic.compatibility,
@@ -45,19 +48,45 @@ def _table(catalog: Catalog) -> Table:
     return table
 
 
+def _value(topic: Topic) -> str:
+    """The value schema: its type and file, or a multi-event topic's event types one per line."""
+    ref = topic.value_schema
+    if ref.types:
+        return f"{len(ref.types)} event types\n[dim]" + "\n".join(ref.types) + "[/]"
+    return f"{ref.name}\n[dim]{ref.where}[/]"
+
+
+class CatalogFormat(StrEnum):
+    """Output formats of `govern catalog`."""
+
+    text = "text"
+    json = "json"
+    asyncapi = "asyncapi"
+
+
 @app.command("catalog")
 def catalog_command(
     root: RootOption = Path("."),
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="text (a table) or json.")
-    ] = OutputFormat.text,
+        CatalogFormat,
+        typer.Option(
+            "--format", help="text (a table), json, or asyncapi (one AsyncAPI 3.0 document, in YAML)."
+        ),
+    ] = CatalogFormat.text,
 ) -> None:
     """List the topics: key, value schema, producers, consumers, compatibility and settings."""
     from govern.catalog import catalog_to_dict, load_catalog
 
     catalog = load_catalog(root)
-    if output is OutputFormat.json:
+    if output is CatalogFormat.json:
         typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
+        return
+    if output is CatalogFormat.asyncapi:
+        import yaml
+
+        from govern.estate.asyncapi import to_asyncapi
+
+        typer.echo(yaml.safe_dump(to_asyncapi(catalog), sort_keys=False, allow_unicode=True), nl=False)
         return
     render_table(Console(highlight=False), catalog)
 

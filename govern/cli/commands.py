@@ -5,7 +5,8 @@ from govern.cli import (  # noqa: F401
     catalog,  # govern catalog
     check,  # govern check
     compat,  # govern compat
-    demo,  # govern demo
+    idl,  # govern idl
+    import_,  # govern import
     record,  # govern record
     register,  # govern register
     registry,  # govern registry serve|add-user

@@ -119,7 +119,7 @@ def record_command(
     Exit 0 done, 2 bad input (unknown topic), 3 cluster or registry unreachable / no progress.
     """
     from govern.config import load_config
-    from govern.fixtures import StartAt, record_topics
+    from govern.recording import StartAt, record_topics
 
     if sum(x for x in (from_beginning, from_offset is not None, from_time is not None)) > 1:
         raise InputError("give at most one of --from-beginning, --from-offset, --from-time")

@@ -30,35 +30,56 @@ def register_command(
             show_default=False,
         ),
     ] = None,
+    references: Annotated[
+        str,
+        typer.Option(
+            "--references",
+            metavar="auto|always|never",
+            help="How schemas using shared types are registered: auto keeps the form each subject "
+            "already has (new subjects use references), always uses Confluent schema references, "
+            "never registers self-contained schemas.",
+        ),
+    ] = "auto",
     fmt: FormatOption = OutputFormat.text,
     root: RootOption = Path("."),
 ) -> None:
-    """Register every topic's schemas (shared types first, as references) and set each subject's level.
+    """Make the registry hold what contracts/ declares: each subject's level and schema.
 
-    Idempotent: a second run reports every subject unchanged and writes nothing. Exit 0 done (or
-    nothing to do), 1 when a schema is incompatible with the registry's versions (nothing is
-    written for it), 2 bad input, 3 registry unreachable.
+    All or nothing: every subject is checked against the registry (and the accepted-breaks
+    ledger) before the first write, and one incompatible subject means nothing is written.
+    --dry-run prints the plan that a run without it executes. Idempotent: a second run writes
+    nothing. Exit 0 done (or nothing to do), 1 incompatible (nothing written), 2 bad input,
+    3 registry unreachable.
     """
     from govern.catalog import load_catalog
-    from govern.check.register import register_all
+    from govern.check.accepted import load_ledger
+    from govern.check.register import REFERENCE_MODES, register_all
     from govern.check.report.registration import render_json, render_text
     from govern.check.subjects import declared_subjects, select
     from govern.config import load_config
-    from govern.registry import Client
+    from govern.registry.credentials import connect
 
-    url = load_config(root, registry_url=registry).registry_url
+    config = load_config(root, registry_url=registry)
+    url = config.registry_url
     if not url:
         raise InputError(
             "no registry to register with",
             hint="pass --registry URL or set GOVERN_REGISTRY_URL (e.g. govern registry serve)",
         )
+    if references not in REFERENCE_MODES:
+        raise InputError(
+            f"--references {references!r} is not one of {', '.join(REFERENCE_MODES)}",
+            hint="auto keeps each subject's form; always / never force one",
+        )
     catalog = load_catalog(root)
-    chosen = select(declared_subjects(catalog), subject or ())
-    with Client(url, retries=1) as client:
-        results = register_all(catalog, client, chosen, dry_run=dry_run)
+    declared = declared_subjects(catalog)
+    chosen = select(declared, subject or ())
+    ledger = load_ledger(root, [s.name for s in declared])
+    with connect(url, vars(config), retries=1) as client:
+        results = register_all(catalog, client, chosen, dry_run=dry_run, references=references, ledger=ledger)
     if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
     else:
         typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
-    if any(r.status == "incompatible" for r in results):
+    if any(r.blocked for r in results):
         raise typer.Exit(int(ExitCode.FINDINGS))

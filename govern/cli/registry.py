@@ -57,10 +57,32 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain) to serve HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
+    head_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a client has to send a whole request head.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a client has to send a request body after its head.")
+    ] = 30.0,
+    keep_alive: Annotated[float, typer.Option(min=0.1, help="Seconds an idle connection stays open.")] = 5.0,
+    max_connections: Annotated[int, typer.Option(min=1, help="Open connections; more are closed.")] = 1000,
+    max_requests: Annotated[
+        int, typer.Option(min=1, help="Requests in progress at once; more wait up to 10 s, then 503.")
+    ] = 64,
+    login_failures_per_user: Annotated[
+        int, typer.Option(min=1, help="Failed logins per user name per window before 429.")
+    ] = 10,
+    login_failures_per_address: Annotated[
+        int, typer.Option(min=1, help="Failed logins per client address per window before 429.")
+    ] = 100,
+    login_window: Annotated[float, typer.Option(min=1, help="Seconds failed logins are counted.")] = 60.0,
 ) -> None:
-    """Serve the registry in the foreground until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve the registry in the foreground until interrupted (Ctrl-C or SIGTERM).
+
+    Schema complexity limits come from GOVERN_COMPAT_MAX_DEPTH, _NODES and _PAIRS (see README).
+    """
     from govern.registry.server import serve as run
-    from govern.registry.server.auth import load_users
+    from govern.registry.server.auth import AuthLimits, load_users
+    from govern.registry.server.connections import ConnectionLimits
 
     loaded = load_users(users) if users is not None else None
     shown = store
@@ -84,6 +106,14 @@ def serve(
             tls_cert=tls_cert,
             tls_key=tls_key,
             announce=lambda url: typer.echo(f"govern registry: serving {url} (store: {shown})", err=True),
+            auth_limits=AuthLimits(login_failures_per_user, login_failures_per_address, login_window),
+            connections=ConnectionLimits(
+                head_timeout_s=head_timeout,
+                body_timeout_s=body_timeout,
+                keep_alive_s=keep_alive,
+                max_connections=max_connections,
+                max_requests=max_requests,
+            ),
         )
     finally:
         if not isinstance(opened, str):

@@ -85,7 +85,7 @@ def replay_command(
     field named), 3 cluster or registry unreachable.
     """
     from govern.config import load_config
-    from govern.fixtures import ReplayOptions, file_source, replay
+    from govern.recording import ReplayOptions, file_source, replay
 
     registry_url = load_config(".", registry_url=registry).registry_url
     server = None if dry_run else resolve_bootstrap_flag(bootstrap)

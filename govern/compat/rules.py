@@ -7,6 +7,13 @@ popped while descending; union sub-checks start from a fresh stack, as in Java, 
 nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
 exception is ``CheckFailed`` for what Avro Java itself throws on.
 
+Bounded work: a reader union is indexed by branch type and name, so a writer branch is compared
+only with the reader branches that could read it (Avro's resolver picks union branches the same
+way; every other branch is a certain TYPE_MISMATCH or NAME_MISMATCH, which a union probe
+discards), and results are gathered in lists, never by repeated tuple concatenation. The walk
+counts the pairs it computes and its depth against ``Limits`` and raises ``ComplexityExceeded``
+beyond them, so no input costs more than the budget in time or memory.
+
 Short-cuts for speed, none changing a verdict or a finding: a pair of primitives of the same
 type is compatible without a memo entry, and so is a node against itself (except in a document
 where a record has a field alias naming one of its own fields: Java throws on such a record
@@ -17,9 +24,13 @@ cost more to compute on first contact than the walk it saved: see bench/compat.p
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
+from itertools import groupby
 from typing import Any, NamedTuple
 
 from govern.avro.model import Node
+from govern.compat.limits import Limits, current_limits, too_deep, too_many_pairs
 
 _IN_PROGRESS: Any = object()
 COMPATIBLE: tuple[Incompatibility, ...] = ()
@@ -63,11 +74,19 @@ def _join(pointer: str, token: str) -> str:
 class Checker:
     """A ``ReaderWriterCompatibilityChecker``: one per top-level check (the memo is per check)."""
 
-    __slots__ = ("memo", "tokens")
+    __slots__ = ("memo", "tokens", "limits", "depth", "active", "unions", "parents", "probed")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
         self.memo: dict[tuple[int, int], Any] = {}
         self.tokens: list[str] = [""]
+        self.limits = limits or current_limits()
+        self.depth = 0  # pairs being computed, one inside the other
+        self.active: dict[int, list[int]] = {}  # writer id -> ids of readers it is being computed with
+        self.unions: dict[int, _BranchIndex] = {}
+        # union probes, for pairs passed over: branch id -> (union id, position) for each indexed
+        # union holding it; (union id, writer id) -> the position the probe has reached
+        self.parents: dict[int, list[tuple[int, int]]] = {}
+        self.probed: dict[tuple[int, int], int] = {}
 
     # -- entry points ---------------------------------------------------------------------------
     def check(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
@@ -106,10 +125,42 @@ class Checker:
         result = self.memo.get(key)
         if result is not None:
             return COMPATIBLE if result is _IN_PROGRESS else result
-        self.memo[key] = _IN_PROGRESS
-        result = self.calculate(reader, writer)
-        self.memo[key] = result
+        parents = self.parents.get(key[0])
+        if parents is not None and self.passed_over(parents, key[1]):
+            # Java computed this pair in an earlier union probe that we passed over: compute it as
+            # then, from a fresh location, so that its memoised findings are located as in Java
+            saved = self.tokens
+            self.tokens = [""]
+            try:
+                return self.compute(key, reader, writer)
+            finally:
+                self.tokens = saved
+        return self.compute(key, reader, writer)
+
+    def compute(self, key: tuple[int, int], reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
+        """Compute and memoise one pair, within the budget."""
+        memo = self.memo
+        if len(memo) >= self.limits.max_pairs:
+            raise too_many_pairs(self.limits)
+        if self.depth >= self.limits.check_depth:
+            raise too_deep(self.limits)
+        memo[key] = _IN_PROGRESS
+        readers = self.active.setdefault(key[1], [])
+        readers.append(key[0])
+        self.depth += 1
+        try:
+            result = self.calculate(reader, writer)
+        finally:
+            self.depth -= 1
+            readers.pop()
+        memo[key] = result
         return result
+
+    def passed_over(self, parents: list[tuple[int, int]], writer: int) -> bool:
+        """Whether a probe of a union holding the reader (at a position in ``parents``) against
+        ``writer`` went past the reader's position: Java would have computed the pair there."""
+        probed = self.probed
+        return any(probed.get((union, writer), -1) > position for union, position in parents)
 
     # -- the rules ------------------------------------------------------------------------------
     def incompatible(
@@ -171,20 +222,21 @@ class Checker:
         if wtype == "union":
             # a non-union reader must read every writer branch; nested reasons are kept and,
             # since Avro 1.12 (AVRO-3612), located under the writer branch index
-            result: tuple[Incompatibility, ...] = COMPATIBLE
+            found: list[Incompatibility] = []
             for index, branch in enumerate(writer.branches):
-                found = self.at(str(index), reader, branch)
-                if found:
-                    result += found
-            return result
+                found += self.at(str(index), reader, branch)
+            return tuple(found)
         if rtype == "union":
-            if wtype in PRIMITIVE_TYPES:  # the usual case: the same primitive is a branch, so no
-                for branch in reader.branches:  # mismatch against the other branches is built
-                    if branch.type == wtype:
-                        return COMPATIBLE
-            for branch in reader.branches:
+            branches = reader.branches
+            probe = (id(reader), id(writer))
+            for position in self.candidates(reader, writer):
+                self.probed[probe] = position
+                branch = branches[position]
+                if branch.type == wtype and wtype in PRIMITIVE_TYPES:
+                    return COMPATIBLE  # the usual case, decided without building anything
                 if not self.fresh(branch, writer):
                     return COMPATIBLE
+            self.probed[probe] = len(branches)
             return (
                 self.incompatible(
                     "MISSING_UNION_BRANCH",
@@ -201,12 +253,38 @@ class Checker:
             return COMPATIBLE
         return self.type_mismatch(reader, writer)
 
+    def candidates(self, union: Node, writer: Node) -> Iterator[int]:
+        """Positions of the branches of a reader union that could read ``writer`` (not a union), in
+        branch order: the same type with the same short name or an alias of the writer's full name
+        (named types), the same type (array, map, primitives), a promotion, or a pair already being
+        computed (which counts as compatible, as in Java). Any other branch is a certain type or
+        name mismatch, discarded by the union probe, so it is passed over."""
+        index = self.unions.get(id(union))
+        if index is None:
+            index = self.unions[id(union)] = _BranchIndex(union)
+            for position, branch in enumerate(union.branches):
+                self.parents.setdefault(id(branch), []).append((id(union), position))
+        wtype = writer.type
+        if wtype in _NAMED:
+            keys = [(wtype, writer.name), (wtype, "=" + (writer.fullname or ""))]
+        else:
+            keys = [(wtype, None)] + [(other, None) for other in _PROMOTED_TO.get(wtype, ())]
+        keys.append(_ANY)
+        lists = [found for found in map(index.by_key.get, keys) if found]
+        active = self.active.get(id(writer))
+        if active:
+            lists.append(sorted(index.by_id[r] for r in active if r in index.by_id))
+        lists = [found for found in lists if found]
+        if len(lists) == 1:
+            return iter(lists[0])
+        return (position for position, _ in groupby(heapq.merge(*lists)))
+
     def union_union(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-        result: tuple[Incompatibility, ...] = COMPATIBLE
+        result: list[Incompatibility] = []
         for index, branch in enumerate(writer.branches):
             self.tokens.append(str(index))
             if self.fresh(reader, branch):
-                result += (
+                result.append(
                     self.incompatible(
                         "MISSING_UNION_BRANCH",
                         f"reader union lacking writer type: {branch.upper}",
@@ -216,10 +294,10 @@ class Checker:
                         branch.pointer,
                         writer_type=branch.upper,
                         writer_type_lower=branch.fullname or branch.type,
-                    ),
+                    )
                 )
             self.tokens.pop()
-        return result
+        return tuple(result)
 
     def names(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
         """``schemaNameEquals``: same short name, or a reader alias equal to the writer's full name."""
@@ -272,7 +350,7 @@ class Checker:
         )
 
     def record_fields(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-        result: tuple[Incompatibility, ...] = COMPATIBLE
+        result: list[Incompatibility] = []
         tokens = self.tokens
         tokens.append("fields")
         wmap = writer.field_map
@@ -297,19 +375,15 @@ class Checker:
                 if rtype.type == wtype.type and rtype.type in PRIMITIVE_TYPES:
                     continue  # compatible, nothing to locate: the common case, kept cheap
                 tokens.append(str(rfield.pos))
-                found = self.at("type", rtype, wtype)
-                if found:
-                    result += found
+                result += self.at("type", rtype, wtype)
             elif not rfield.has_default:
                 tokens.append(str(rfield.pos))
                 ftype = rfield.type
                 if ftype.type == "enum" and ftype.enum_default is not None:
                     # Java quirk: compares the enum with the writer *record* -> TYPE_MISMATCH
-                    found = self.at("type", ftype, writer)
-                    if found:
-                        result += found
+                    result += self.at("type", ftype, writer)
                 else:
-                    result += (
+                    result.append(
                         self.incompatible(
                             "READER_FIELD_MISSING_DEFAULT_VALUE",
                             rfield.name,
@@ -318,15 +392,50 @@ class Checker:
                             rfield.pointer,
                             writer.pointer,
                             field=rfield.name,
-                        ),
+                        )
                     )
             else:
                 continue
             tokens.pop()
         tokens.pop()
-        return result
+        return tuple(result)
 
 
-def check_nodes(reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-    """Run one top-level reader/writer check (fresh memo); may raise ``CheckFailed``."""
-    return Checker().check(reader, writer)
+_NAMED = frozenset({"record", "enum", "fixed"})
+_ANY = ("*", None)  # branches every writer is compared with (a nested union, only in lenient input)
+# writer type -> reader types that read it by promotion
+_PROMOTED_TO: dict[str, tuple[str, ...]] = {}
+for _reader, _writers in PROMOTIONS.items():
+    for _writer in _writers:
+        _PROMOTED_TO[_writer] = (*_PROMOTED_TO.get(_writer, ()), _reader)
+
+
+class _BranchIndex:
+    """A union's branch positions by (type, short name), (type, "=" + alias), (type, None) and by
+    node identity: built once per union per check, linear in its branches."""
+
+    __slots__ = ("by_key", "by_id")
+
+    def __init__(self, union: Node) -> None:
+        self.by_key: dict[tuple[str, str | None], list[int]] = {}
+        self.by_id: dict[int, int] = {}
+        for position, branch in enumerate(union.branches):
+            self.by_id.setdefault(id(branch), position)
+            kind = branch.type
+            if kind in _NAMED:
+                keys = [(kind, branch.name)] + [(kind, "=" + alias) for alias in branch.aliases]
+            elif kind == "union":
+                keys = [_ANY]
+            else:
+                keys = [(kind, None)]
+            for key in keys:
+                self.by_key.setdefault(key, []).append(position)
+
+
+def check_nodes(reader: Node, writer: Node, limits: Limits | None = None) -> tuple[Incompatibility, ...]:
+    """Run one top-level reader/writer check (fresh memo); may raise ``CheckFailed``, and
+    ``ComplexityExceeded`` when the check needs more than ``limits`` (default: the environment's)."""
+    try:
+        return Checker(limits).check(reader, writer)
+    except RecursionError:  # a caller already deep in its own stack: still the depth budget
+        raise too_deep(limits or current_limits()) from None

@@ -131,12 +131,18 @@ class TestcontainersKafka:
         self.bootstrap: str | None = None
 
     def start(self) -> str:
+        try:  # an optional dependency: govern[testing]
+            from testcontainers.community.kafka import KafkaContainer
+        except ImportError:
+            raise EnvironmentProblem(
+                "GOVERN_KAFKA_PROVIDER=testcontainers but the testcontainers package is not installed",
+                hint="pip install 'govern[testing]', or unset GOVERN_KAFKA_PROVIDER for the JVM broker",
+            ) from None
         if not docker_available():
             raise EnvironmentProblem(
                 "GOVERN_KAFKA_PROVIDER=testcontainers but no Docker engine answers",
                 hint="start Docker (or set DOCKER_HOST), or unset GOVERN_KAFKA_PROVIDER for the JVM broker",
             )
-        from testcontainers.community.kafka import KafkaContainer
 
         self.container = KafkaContainer(self.image).with_kraft()
         self.container.start()

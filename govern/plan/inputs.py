@@ -1,9 +1,9 @@
-"""Before and after from git: the base ref's contracts/ and schemas/ against the working tree.
+"""Before and after from git: the base ref's catalog against the working tree's.
 
-The base is materialised (through the shared git helper, `govern.catalog.git.Repo`) into a
-temporary directory and loaded with the same `load_catalog` as the working tree, so both sides
-are cross-checked the same way and any error (naming file:line, the base's files prefixed with
-the ref) stops the command before a plan is made from partial data.
+The base is the catalog at the ref (`govern.catalog.loader.catalog_at`, the one loader `govern
+check` uses too: the same cross-checks, read from git objects), so any error (naming file:line,
+the base's files as `<commit12>:<path>`) stops the command before a plan is made from partial
+data. Only the base's pacts are written to a temporary directory, for the pact reader.
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ from pathlib import Path
 from govern.catalog import Catalog, load_catalog
 from govern.catalog import SchemaRef as CatalogSchema
 from govern.catalog.git import Repo
+from govern.catalog.loader import catalog_at
+from govern.config import load_config
 from govern.errors import InputError
 from govern.plan.model import Change, SchemaRef, ServiceView, Snapshot, canonical_key
 from govern.plan.pacts import PACT_DIR, load_pacts
 
-PLANNED_DIRS = ("contracts", "schemas")
 WORKTREE = "worktree"
 
 
 def _schema(ref: CatalogSchema, side: str, in_git: bool) -> SchemaRef:
     short = ref.name.rsplit(".", 1)[-1]
-    file = f"{side}:{ref.file.as_posix()}" if in_git else ref.file.as_posix()
+    file = f"{side}:{ref.where}" if in_git and ref.file is not None else ref.where
     return SchemaRef.of(ref.expanded, label=f"{short}@{side}", key=canonical_key(ref.expanded), file=file)
 
 
@@ -42,8 +43,7 @@ def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snaps
     topics = {t.name: t for t in catalog.topics}
     views = []
     for service in catalog.services:
-        contract = catalog.root / service.file
-        digest = hashlib.sha256(contract.read_bytes() if contract.is_file() else b"")
+        digest = hashlib.sha256(catalog.sources.tree.read_bytes(service.file.as_posix()) or b"")
         for pact in sorted((catalog.root / PACT_DIR).glob(f"{service.name}-*.json")):
             digest.update(pact.read_bytes())  # a consumer's pact is part of its release
         fingerprint = digest.hexdigest()
@@ -56,30 +56,18 @@ def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snaps
     return Snapshot.of(views, label)
 
 
-def _load_base(base_root: Path, ref: str, tmp: Path) -> Catalog | None:
-    """Load the base catalog; None when the base has no contracts/ yet (every service is new)."""
-    if not (base_root / "contracts").is_dir():
-        return None
-    try:
-        return load_catalog(base_root)
-    except InputError as error:
-        # Name the base's files as `<ref>:path` instead of the temporary directory.
-        message = error.message.replace(f"{base_root}/", f"{ref}:").replace(str(tmp), ref)
-        raise InputError(f"{message} (in the base {ref})", hint=error.hint) from error
-
-
 def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change:
     """Before (`against`, from git) and after (the working tree) of the project at `root`."""
     root = Path(root)
+    config = load_config(root)
     with Repo(root, outside_hint="run inside the project's git checkout") as repo:
         commit = repo.resolve(against)
-        after_catalog = load_catalog(root)
+        after_catalog = load_catalog(root, config=config)
+        before_catalog = catalog_at(repo, commit, config=config, worktree=root, label=against)
+        before = snapshot(before_catalog, against, in_git=True)
         with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
-            base_root = Path(tmp)
-            repo.materialise(commit, PLANNED_DIRS, base_root)
-            before_catalog = _load_base(base_root, against, base_root)
-            before = snapshot(before_catalog, against, in_git=True)
-            old_pacts = load_pacts(base_root, against)
+            repo.materialise(commit, [PACT_DIR.as_posix()], Path(tmp))
+            old_pacts = load_pacts(Path(tmp), against)
     after = snapshot(after_catalog, WORKTREE)
     drained = frozenset(drained)
     known = {t.name for t in after_catalog.topics} | (

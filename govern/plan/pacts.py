@@ -1,7 +1,7 @@
 """A constraint source from message pacts: a consumer's pact against a producer's writer schema.
 
 Consumers' tests write Pact V4 asynchronous-message files under contracts/pacts/ (see
-tests/unit/test_pact_consumers.py): each interaction's body is the JSON form of the decoded
+tests/exchange/test_pact_consumers.py): each interaction's body is the JSON form of the decoded
 record the consumer relies on, and its metadata names the topic. The pact names consumer and
 provider, which are service names of the catalog.
 

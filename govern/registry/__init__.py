@@ -1,9 +1,12 @@
-"""Schema registry: a client for any Confluent-compatible registry and our own embedded server.
+"""Schema registry client for any Confluent-compatible registry (ours, Confluent's, Karapace...).
 
-Public surface: `Client` and its result types, the error classes (one per Confluent
-`error_code`), `create_app` / `serve` / `serve_in_thread` for the server, and the store types.
+Public surface: `Client`, its models (`Schema`, `RegisteredSchema`, `Reference`, ...) and the
+error classes (one per Confluent `error_code`). Importing it loads no server: our embedded
+registry is `govern.registry.server` (`create_app`, `serve`, `serve_in_thread`), its stores
+`govern.registry.store`.
 
-    from govern.registry import Client, IncompatibleSchema, serve_in_thread
+    from govern.registry import Client, IncompatibleSchema
+    from govern.registry.server import serve_in_thread
 
     with serve_in_thread(".govern/test.sqlite") as url, Client(url) as client:
         first = client.register("orders-value", schema_v1)      # RegisteredSchema(id=1, version=1, ...)
@@ -20,6 +23,7 @@ from govern.registry.client import (
     Client,
     CompatibilityResult,
     Config,
+    Reference,
     RegisteredSchema,
     Schema,
 )
@@ -50,8 +54,6 @@ from govern.registry.errors import (
     VersionNotSoftDeleted,
     VersionSoftDeleted,
 )
-from govern.registry.server import create_app, serve, serve_in_thread
-from govern.registry.store import Reference, SqliteStore, Store, StoreTx
 
 __all__ = [
     "BadRequest",
@@ -76,9 +78,6 @@ __all__ = [
     "SchemaNotFound",
     "SchemaTooLarge",
     "ServerError",
-    "SqliteStore",
-    "Store",
-    "StoreTx",
     "SubjectConfigNotFound",
     "SubjectModeNotFound",
     "SubjectNotFound",
@@ -88,7 +87,4 @@ __all__ = [
     "VersionNotFound",
     "VersionNotSoftDeleted",
     "VersionSoftDeleted",
-    "create_app",
-    "serve",
-    "serve_in_thread",
 ]

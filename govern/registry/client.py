@@ -21,13 +21,25 @@ from urllib.parse import quote
 
 import httpx
 
+from govern.registry.credentials import split_userinfo
 from govern.registry.errors import RegistryError, RegistryUnreachable, ServerError, error_for
-from govern.registry.store import Reference
 
 ACCEPT = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
 SchemaLike = str | dict[str, Any] | list[Any] | Any  # JSON text, a JSON value, or an object with `.json`
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A named type this schema uses, defined by `subject` at `version`."""
+
+    name: str
+    subject: str
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "subject": self.subject, "version": self.version}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +140,11 @@ def _seg(value: str | int) -> str:
 class Client:
     """Synchronous registry client (httpx). Use as a context manager or call `close()`.
 
-    `auth` is (user, password) for basic auth; `verify` is a bool, a CA bundle path or an
-    `ssl.SSLContext`; `cert` a client certificate (path or (cert, key)) for mutual TLS.
+    `auth` is (user, password) for basic auth (user info in `url` works too: it is taken out of
+    the URL, so `self.url`, which messages and reports show, never carries a password); `token` a
+    bearer token; `verify` is a bool, a CA bundle path or an `ssl.SSLContext`; `cert` a client
+    certificate (path or (cert, key)) for mutual TLS. `govern.registry.credentials.connect` builds
+    one from the environment and govern.toml.
     """
 
     def __init__(
@@ -137,6 +152,7 @@ class Client:
         url: str,
         *,
         auth: tuple[str, str] | None = None,
+        token: str | None = None,
         verify: bool | str | Path | ssl.SSLContext = True,
         cert: str | tuple[str, str] | None = None,
         timeout: float = 10.0,
@@ -145,7 +161,12 @@ class Client:
         cache_size: int = 1000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        bare, userinfo = split_userinfo(url)
+        self.url = bare.rstrip("/")
+        auth = auth or userinfo
+        headers = {"Accept": ACCEPT}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         self.retries = max(0, retries)
         self.retry_backoff = retry_backoff
         if isinstance(verify, str | Path) and not isinstance(verify, bool):
@@ -163,7 +184,7 @@ class Client:
             auth=auth,
             verify=verify,
             timeout=timeout,
-            headers={"Accept": ACCEPT},
+            headers=headers,
             transport=transport,
         )
         self._cache_size = cache_size
@@ -238,8 +259,14 @@ class Client:
         except ValueError:
             pass
         error = error_for(response.status_code, code, message)
-        if response.status_code == 401:
-            error.hint = "check the registry user and password"
+        if response.status_code in (401, 403):
+            # The message is the registry's own; say which registry and which request it refused.
+            error.message = f"schema registry at {self.url} refused {method} {path}: {error.message}"
+            error.hint = (
+                "check GOVERN_REGISTRY_USER / GOVERN_REGISTRY_PASSWORD (or GOVERN_REGISTRY_TOKEN)"
+                if response.status_code == 401
+                else "the registry user lacks the role for this request (write access for changes)"
+            )
         elif response.status_code >= 500:
             error.hint = f"the registry failed on {method} {path}; see its log"
         return error

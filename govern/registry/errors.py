@@ -157,11 +157,29 @@ class SchemaTooLarge(Unprocessable):
     status, error_code = 422, 42209
 
 
+class TooManyRequests(RegistryError):
+    """Too many failed logins from this user name or address: try again after `retry_after` seconds."""
+
+    status, error_code = 429, 429
+    exit_code = ExitCode.ENVIRONMENT
+
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
 class ServerError(RegistryError):
     """The registry failed (5xx): an environment problem from the caller's point of view."""
 
     status, error_code = 500, 500
     exit_code = ExitCode.ENVIRONMENT
+
+
+class ServerBusy(ServerError):
+    """Too many requests in progress: try again after `retry_after` seconds."""
+
+    status, error_code = 503, 503
+    retry_after = 1
 
 
 class StoreError(ServerError):

@@ -23,21 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from govern.registry.client import Reference  # a model of the client surface, stored as it is
 from govern.registry.errors import StoreError
 
 GLOBAL = "__GLOBAL"  # the scope of global config/mode (an invalid subject name, as in Confluent)
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A named type this schema uses, defined by `subject` at `version`."""
-
-    name: str
-    subject: str
-    version: int
-
-    def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "subject": self.subject, "version": self.version}
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,10 +59,7 @@ class AccountService:
 
     def restore_position(self) -> tuple[int, str]:
         """The greatest (updated_at, account_id) already on the `account` topic."""
-        decode = lambda raw: self.codecs.decode("account", raw)  # noqa: E731
-        table = Table.snapshot(
-            self.config.bootstrap, [self.account_topic], decode, name=f"{NAME}.position", timeout=120
-        )
+        table = Table.restored(self.config, self.codecs, "account", name=f"{NAME}.position")
         best = (0, "")
         for value in table.values.values():
             best = max(best, (millis(value["updated_at"]), value["account_id"]))

@@ -15,9 +15,8 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import to_parsing_canonical_form
 
-from govern.check.subjects import dependencies
 from govern.registry import Client, Reference
-from govern.serde import Deserializer, Serializer, frame, unframe
+from govern.serde import Deserializer, Serializer, unframe
 from services.common.config import ServiceConfig
 
 
@@ -40,14 +39,6 @@ def _inline(node: Any, named: dict[str, Any], seen: set[int]) -> Any:
     return node
 
 
-def _without_docs(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _without_docs(value) for key, value in node.items() if key != "doc"}
-    if isinstance(node, list):
-        return [_without_docs(item) for item in node]
-    return node
-
-
 class Codecs:
     """Encode and decode the values of catalog topics (by catalog name) for one deployment."""
 
@@ -59,7 +50,6 @@ class Codecs:
         self._plain = Deserializer(self.client)  #: writer's schema only
         self._ours: dict[str, Any] = {}
         self._same_schema: dict[tuple[str, bytes], bool] = {}  #: (topic, schema id bytes) -> writer is ours
-        self._identical: dict[tuple[str, bytes], bool] = {}  #: ... -> also in logical types (docs aside)
 
     def _schema(self, name: str) -> str:
         return json.dumps(self.config.spec(name).value_schema.expanded)
@@ -68,7 +58,7 @@ class Codecs:
         """Register the referenced types (dependencies first), then serialize with references."""
         ref = self.config.spec(name).value_schema
         references = []
-        for dep in dependencies(self.config.catalog, ref):
+        for dep in self.config.catalog.dependencies(ref):
             dep_refs = [r for r in references if r.name in dep.references]
             text = json.dumps(dep.schema, separators=(",", ":"))
             done = self.client.register(dep.name, text, references=dep_refs)
@@ -84,31 +74,6 @@ class Codecs:
         if serializer is None:
             serializer = self._serializers[name] = self._serializer(name)
         return serializer(record)
-
-    def prefix(self, name: str) -> bytes:
-        """The 5-byte Confluent header of our schema for catalog topic `name` (registers it once).
-
-        For writers that build the Avro body themselves: header + body is what `encode` returns.
-        """
-        serializer = self._serializers.get(name)
-        if serializer is None:
-            serializer = self._serializers[name] = self._serializer(name)
-        return frame(serializer.schema_id, b"")
-
-    def written_exactly_ours(self, name: str, data: bytes) -> bool:
-        """Whether `data` is Confluent-framed Avro written with exactly our schema for catalog topic
-        `name`: the same types, names and logical types (decimal precision and scale) - docs aside.
-
-        For readers that decode the Avro body themselves (bytes laid out as our schema says).
-        """
-        if len(data) < 5 or data[0] != 0:
-            return False
-        key = (name, bytes(data[1:5]))
-        exact = self._identical.get(key)
-        if exact is None:
-            self._is_ours(name, data)
-            exact = self._identical[key]
-        return exact
 
     def decode(self, name: str, data: bytes) -> dict[str, Any]:
         """Decode a value of catalog topic `name` into this service's reader schema.
@@ -143,7 +108,6 @@ class Codecs:
             ours = self._ours[name] = parse_schema(self.config.spec(name).value_schema.expanded)
         same = to_parsing_canonical_form(writer) == to_parsing_canonical_form(ours)
         self._same_schema[(name, bytes(data[1:5]))] = same
-        self._identical[(name, bytes(data[1:5]))] = same and _without_docs(writer) == _without_docs(ours)
         return same
 
     def close(self) -> None:

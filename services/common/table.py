@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -28,7 +28,14 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from govern.kafka import client_config
 from services.common.logs import log
 
+if TYPE_CHECKING:
+    from services.common.codec import Codecs
+    from services.common.config import ServiceConfig
+
 Decoder = Callable[[bytes], Any]
+
+RESTORE_TIMEOUT_S = 120.0
+"""How long a service may take to read its own state back (on start or on a new assignment)."""
 
 
 class Table:
@@ -80,6 +87,36 @@ class Table:
         self._assignment = assignment
         self._eof: dict[tuple[str, int], int] = {(tp.topic, tp.partition): -1 for tp in assignment}
         self._consumer.assign(assignment)
+
+    @classmethod
+    def of(
+        cls,
+        config: ServiceConfig,
+        codecs: Codecs,
+        topic: str,
+        *,
+        name: str,
+        partitions: Iterable[int] | None = None,
+        on_update: Callable[[str, str, Any], None] | None = None,
+    ) -> Table:
+        """The table of catalog topic `topic` (prefixed by `config`), values decoded by `codecs`."""
+        decode: Decoder = lambda raw: codecs.decode(topic, raw)  # noqa: E731
+        real = [config.topic(topic)]
+        return cls(config.bootstrap, real, decode, name=name, partitions=partitions, on_update=on_update)
+
+    @classmethod
+    def restored(cls, config: ServiceConfig, codecs: Codecs, topic: str, **options: Any) -> Table:
+        """Catalog topic `topic` read once to its end (`options` as `of` takes), its consumer closed.
+
+        How a service rebuilds its state from its own compacted topic; TimeoutError past
+        RESTORE_TIMEOUT_S.
+        """
+        table = cls.of(config, codecs, topic, **options)
+        try:
+            table.restore(timeout=RESTORE_TIMEOUT_S)
+        finally:
+            table.close()
+        return table
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

@@ -84,7 +84,6 @@ class Books:
 
     def __init__(self) -> None:
         self.books: dict[str, OrderBook] = {}
-        self.malformed = 0
 
     def apply(self, message: Mapping[str, Any]) -> tuple[str, int | None] | None:
         """Apply one decoded message; returns (product, event time ms or None) when a book changed.

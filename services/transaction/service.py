@@ -37,10 +37,11 @@ from services.common import Batch, Codecs, EosLoop, ServiceConfig, StagedState, 
 from services.common.logs import enabled
 from services.common.pricing import Rate
 from services.common.records import now_ms, rate_from_record
-from services.transaction import wire
+from services.common.table import RESTORE_TIMEOUT_S
 from services.transaction.rules import DEFAULT_CURRENCIES, Applied, Rejected, Request, decide
 
 NAME = "transaction"
+CHANGELOG = "transaction-balance-changelog"  #: the catalog topic holding the balances
 ZERO = Decimal("0E-8")
 
 
@@ -55,41 +56,24 @@ class TransactionService:
         *,
         currencies: Iterable[str] = DEFAULT_CURRENCIES,
         batch_size: int = 500,
-        hand_written_avro: bool = True,
     ) -> None:
-        """`hand_written_avro=False` always takes the generic codecs (tests of that fallback)."""
         self.config = config
         self.currencies = frozenset(currencies)
         self.codecs = Codecs(config)
         self.requests_topic = config.topic("transaction-request")
-        self.changelog_topic = config.topic("transaction-balance-changelog")
+        self.changelog_topic = config.topic(CHANGELOG)
         self.success_topic = config.topic("transaction-success")
         self.failed_topic = config.topic("transaction-failed")
         self.balances: StagedState[tuple[str, str], Decimal] = StagedState()
         self.guids: StagedState[str, bool] = StagedState()
         self.rates: dict[str, Rate] = {}
-        self.accounts = Table(
-            config.bootstrap,
-            [config.topic("account")],
-            lambda raw: self.codecs.decode("account", raw),
-            name=f"{NAME}.accounts",
-        )
-        self.rate_table = Table(
-            config.bootstrap,
-            [config.topic("exchange-rate")],
-            lambda raw: self.codecs.decode("exchange-rate", raw),
-            name=f"{NAME}.rates",
-            on_update=self._rate_updated,
+        self.accounts = Table.of(config, self.codecs, "account", name=f"{NAME}.accounts")
+        self.rate_table = Table.of(
+            config, self.codecs, "exchange-rate", name=f"{NAME}.rates", on_update=self._rate_updated
         )
         self._changed: dict[tuple[str, str], tuple[int, str, int]] = {}  #: balance -> partition, guid, time
         self.counts = {"applied": 0, "rejected": 0, "duplicate": 0, "undecodable": 0}
-        #: the catalog's schemas are the ones services.transaction.wire reads and writes by hand
-        self._fast = hand_written_avro and wire.matches(
-            {name: config.spec(name).value_schema.expanded for name in wire.SCHEMA_FINGERPRINTS}
-        )
-        self._prefixes: dict[str, bytes] = {}  #: catalog topic -> Confluent header of our schema
         self._logging = False  #: per-request events logged in this batch
-        self._request_header = b"-"  #: Confluent header of the last request written exactly with our schema
         self.loop = EosLoop(
             config,
             NAME,
@@ -121,13 +105,8 @@ class TransactionService:
         if not numbers:
             return
         started = time.monotonic()
-        changelog = Table.snapshot(
-            self.config.bootstrap,
-            [self.changelog_topic],
-            lambda raw: self.codecs.decode("transaction-balance-changelog", raw),
-            name=f"{NAME}.restore",
-            partitions=numbers,
-            timeout=120,
+        changelog = Table.restored(
+            self.config, self.codecs, CHANGELOG, name=f"{NAME}.restore", partitions=numbers
         )
         for key, value in changelog.values.items():
             if "/" in key:
@@ -154,8 +133,6 @@ class TransactionService:
 
         def reader(name: str) -> Callable[[bytes], str]:
             def guid_of(raw: bytes) -> str:
-                if self._fast and self.codecs.written_exactly_ours(name, raw):
-                    return wire.first_string(raw)  # the guid is the outcomes' first field
                 return str(self.codecs.decode(name, raw)["guid"])
 
             return guid_of
@@ -168,7 +145,7 @@ class TransactionService:
                 self.failed_topic: reader("transaction-failed"),
             },
             name=f"{NAME}.answered",
-            timeout=120,
+            timeout=RESTORE_TIMEOUT_S,
             on_update=lambda topic, key, guid: guids.add(guid),
         )
         return guids
@@ -191,14 +168,7 @@ class TransactionService:
         )
 
     def _read(self, raw: bytes) -> Request:
-        """The request in a value: hand-read when written with our schema, else through fastavro."""
-        if self._fast and (
-            raw[:5] == self._request_header or self.codecs.written_exactly_ours("transaction-request", raw)
-        ):
-            request = wire.read_request(raw)
-            if request is not None:
-                self._request_header = raw[:5]  # the usual writer's header: no lookup next time
-                return request
+        """The request in a value (govern.serde through the registry)."""
         return Request.from_record(self.codecs.decode("transaction-request", raw))
 
     def process(self, messages: list[Message], batch: Batch) -> None:
@@ -284,23 +254,9 @@ class TransactionService:
 
     # ---------------------------------------------------------------- values
 
-    def _prefix(self, name: str) -> bytes:
-        prefix = self._prefixes.get(name)
-        if prefix is None:
-            prefix = self._prefixes[name] = self.codecs.prefix(name)
-        return prefix
-
     def _success(self, request: Request, outcome: Applied, stamp: int) -> bytes:
         """The Transaction value of an applied request."""
         priced = outcome.priced
-        if self._fast:
-            rate = None if priced is None else (
-                priced.rate.base, priced.rate.quote, priced.side, priced.price, priced.rate.timestamp
-            )  # fmt: skip
-            return self._prefix("transaction-success") + wire.write_success(
-                request.guid, request.account_id, request.type, outcome.debit_amount, outcome.debit_currency,
-                outcome.credit_amount, outcome.credit_currency, rate, stamp,
-            )  # fmt: skip
         transaction = {
             "guid": request.guid,
             "account_id": request.account_id,
@@ -326,11 +282,6 @@ class TransactionService:
         """The TransactionRejected value of a refused request."""
         type_ = request.type if request.type in ("DEPOSIT", "WITHDRAW", "EXCHANGE") else "UNKNOWN"
         amount = request.amount if request.amount.is_finite() else None
-        if self._fast:
-            return self._prefix("transaction-failed") + wire.write_rejection(
-                request.guid, request.account_id, type_, amount, request.currency, request.target_currency,
-                outcome.reason, outcome.message, stamp,
-            )  # fmt: skip
         rejection = {
             "guid": request.guid,
             "account_id": request.account_id,
@@ -346,12 +297,8 @@ class TransactionService:
 
     def _balance(self, account: str, currency: str, amount: Decimal, guid: str, stamp: int) -> bytes:
         """The Balance value of the changelog."""
-        if self._fast:
-            return self._prefix("transaction-balance-changelog") + wire.write_balance(
-                account, currency, amount, guid, stamp
-            )
         return self.codecs.encode(
-            "transaction-balance-changelog",
+            CHANGELOG,
             {
                 "account_id": account,
                 "currency": currency,
@@ -377,7 +324,7 @@ class TransactionService:
 
     def _check_partitions(self) -> None:
         requests = self.config.spec("transaction-request").partitions
-        changelog = self.config.spec("transaction-balance-changelog").partitions
+        changelog = self.config.spec(CHANGELOG).partitions
         if changelog < requests:
             raise SystemExit(
                 f"error: {self.changelog_topic} has {changelog} partitions, fewer than "

@@ -59,14 +59,59 @@ def _error(status: int, message: str, field_name: str | None = None) -> JSONResp
     return _json({"error": message, "field": field_name}, status)
 
 
+class BodyRefused(Exception):
+    """A request body refused before it is read as a request: wrong media type, too big, not JSON."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub(b"", raw)):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 async def _body(request: Request) -> Any:
-    raw = await request.body()
+    """The JSON body of a state-changing request: 415 unless declared JSON (so that a cross-site
+    form post, which cannot send that type, never acts), 413 beyond the size limit (checked while
+    reading, so chunked bodies too), 400 when malformed or nested beyond the depth limit."""
+    config = _context(request).config
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not _JSON_TYPE.match(media):
+        raise BodyRefused(415, "send the body as application/json")
+    declared = request.headers.get("content-length", "")
+    too_big = f"the body is larger than {config.max_body_bytes} bytes"
+    if declared.isdecimal() and int(declared) > config.max_body_bytes:
+        raise BodyRefused(413, too_big)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > config.max_body_bytes:
+            raise BodyRefused(413, too_big)
     if not raw:
         raise BadRequest("the body must be a JSON object")
+    if json_depth(bytes(raw)) > config.max_json_depth:
+        raise BodyRefused(400, f"the body nests deeper than {config.max_json_depth} levels")
     try:
         return json.loads(raw)
-    except ValueError:
-        raise BadRequest("the body is not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise BodyRefused(400, "the body is not valid JSON") from None
+
+
+async def _refused(_: Request, error: Exception) -> Response:
+    assert isinstance(error, BodyRefused)
+    return _error(error.status, error.message)
 
 
 def _context(request: Request) -> UiContext:
@@ -249,6 +294,6 @@ def create_app(context: UiContext) -> Starlette:
         Route("/api/rates/stream", rate_stream),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={BodyRefused: _refused})
     app.state.context = context
     return app

@@ -25,13 +25,16 @@ def default_secret() -> bytes:
 class UiConfig:
     """Kafka, registry and topic names come from `service` (shared with the other services);
     `secret` signs account tokens (GOVERN_UI_SECRET, else random per process); port 0 picks a
-    free port."""
+    free port. Request bodies are JSON of at most `max_body_bytes` (413 beyond, chunked or not)
+    nested at most `max_json_depth` deep (400 beyond)."""
 
     service: ServiceConfig
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     currencies: tuple[str, ...] = DEFAULT_CURRENCIES
     secret: bytes = field(default_factory=default_secret, repr=False)
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
 
     def topic(self, logical: str) -> str:
         """The real name of catalog topic `logical` (with the deployment's prefix)."""

@@ -27,6 +27,9 @@ _DENIED = {
     "404": _answer("No such account (or the id is malformed)."),
 }
 _WRITE_ERRORS = {
+    "400": _answer("The body is not JSON, or nests deeper than the limit (32 by default)."),
+    "413": _answer("The body is larger than the limit (1 MiB by default)."),
+    "415": _answer("The body is not declared `application/json` (a form post cannot act)."),
     "422": _answer(
         "Bad request body: unknown currency, amount not a positive decimal string, missing or "
         "unknown field. Nothing is published."

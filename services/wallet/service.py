@@ -48,12 +48,8 @@ class WalletService:
         self.wallets: StagedState[str, tuple[int, dict[str, Decimal], dict[str, Any] | None]] = StagedState()
         self.rates: dict[str, Rate] = {}
         self._dirty_currencies: set[str] = set()
-        self.rate_table = Table(
-            config.bootstrap,
-            [config.topic("exchange-rate")],
-            lambda raw: self.codecs.decode("exchange-rate", raw),
-            name=f"{NAME}.rates",
-            on_update=self._rate_updated,
+        self.rate_table = Table.of(
+            config, self.codecs, "exchange-rate", name=f"{NAME}.rates", on_update=self._rate_updated
         )
         self.published = 0
         self.loop = EosLoop(
@@ -97,14 +93,7 @@ class WalletService:
         if not numbers:
             return
         started = time.monotonic()
-        table = Table.snapshot(
-            self.config.bootstrap,
-            [self.wallet_topic],
-            lambda raw: self.codecs.decode("wallet", raw),
-            name=f"{NAME}.restore",
-            partitions=numbers,
-            timeout=120,
-        )
+        table = Table.restored(self.config, self.codecs, "wallet", name=f"{NAME}.restore", partitions=numbers)
         for account, value in table.values.items():
             balances = {entry["currency"]: entry["amount"] for entry in value["balances"]}
             self.wallets.committed[account] = (table.partition_of[account], balances, value)

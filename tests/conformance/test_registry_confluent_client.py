@@ -15,7 +15,6 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from govern.registry import Client
-from govern.registry.testing import registry  # noqa: F401  (session fixture: embedded server URL)
 from govern.serde import Deserializer, Serializer
 
 V1 = {

@@ -9,7 +9,6 @@ from pathlib import Path
 from node_clients import node_client_marks, run_node
 
 from govern.registry import Client
-from govern.registry.testing import registry  # noqa: F401  (session fixture: embedded server URL)
 from govern.serde import Deserializer, Serializer
 
 pytestmark = node_client_marks("@kafkajs/confluent-schema-registry")

@@ -69,7 +69,7 @@ def test_register_twice_second_run_changes_nothing(tree: Path, url: str) -> None
     ]
     with Client(url) as client:
         before = {s: client.versions(s) for s in client.subjects()}
-        assert client.get_config("wallet-value").compatibility == "BACKWARD"
+        assert client.get_config("wallet-value", default_to_global=True).compatibility == "BACKWARD"
     code, second = register(tree, url)
     assert code == 0 and second["changed"] is False
     assert {s["status"] for s in second["subjects"]} == {"unchanged"}

@@ -1,4 +1,4 @@
-"""`govern demo` through the real CLI (a subprocess) on the session's Kafka: the wallets, a clean stop."""
+"""The exchange's demo (`python -m services.demo`, what ci/demo.sh runs) on the session's Kafka."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-GOVERN = str(Path(sys.executable).with_name("govern"))
+DEMO = [sys.executable, "-m", "services.demo"]
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -30,7 +30,7 @@ def test_demo_plays_the_scenario_and_stops_cleanly(kafka_cluster: str, tmp_path:
     env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_TOPIC_PREFIX")}
     env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_cluster
     done = subprocess.run(
-        [GOVERN, "demo", "--root", str(tmp_path), "--format", "json",
+        [*DEMO, "--root", str(tmp_path), "--format", "json",
          "--topic-prefix", f"demo{secrets.token_hex(3)}-"],
         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path,
     )  # fmt: skip
@@ -64,7 +64,7 @@ def test_demo_keeps_running_with_the_web_ui_until_sigterm(kafka_cluster: str, tm
     env |= {"KAFKA_BOOTSTRAP_SERVERS": kafka_cluster, "COLUMNS": "200"}
     port = free_port()
     demo = subprocess.Popen(
-        [GOVERN, "demo", "--root", str(tmp_path), "--keep-running", "--ui-port", str(port),
+        [*DEMO, "--root", str(tmp_path), "--keep-running", "--ui-port", str(port),
          "--topic-prefix", f"demo{secrets.token_hex(3)}-"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
@@ -102,7 +102,7 @@ def test_all_services_in_one_process_stop_cleanly_on_sigterm(
 ) -> None:
     from govern.kafka import KafkaAdmin
     from services.common import ServiceConfig
-    from services.common.testing import create_topics, delete_topics
+    from services.common.topics import create_topics, delete_topics
 
     config = ServiceConfig(kafka_cluster, registry, topic_prefix=f"mono{secrets.token_hex(3)}-")
     admin = KafkaAdmin(kafka_cluster)

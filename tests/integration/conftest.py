@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govern.fixtures import native
+from govern.recording import native
 
 
 @pytest.fixture(params=["native", "python"])
@@ -14,6 +14,6 @@ def record_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setenv("GOVERN_NO_NATIVE", "1")
     else:
         if native._recordfast is None:
-            pytest.skip("govern/fixtures/_recordfast.c is not built")
+            pytest.skip("govern/recording/_recordfast.c is not built")
         monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     return request.param

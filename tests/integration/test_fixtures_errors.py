@@ -17,8 +17,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem, InputError
-from govern.fixtures import ReplayOptions, file_source, read_topic, replay
 from govern.kafka import KafkaAdmin, client_config
+from govern.recording import ReplayOptions, file_source, read_topic, replay
 from govern.registry import Client, IncompatibleSchema
 from govern.registry.server.run import serve_in_thread
 
@@ -103,7 +103,7 @@ def test_bad_input_produces_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if two_threads:  # the bad line is in the second half, validated on another thread (natively)
-        monkeypatch.setattr(sys.modules["govern.fixtures.replay"], "SPLIT_MIN_BYTES", 0)
+        monkeypatch.setattr(sys.modules["govern.recording.replay"], "SPLIT_MIN_BYTES", 0)
     path = fixture_file(tmp_path / "bad.jsonl", 500, last)
     with pytest.raises(InputError) as caught:
         replay(

@@ -2,7 +2,7 @@
 
 The service under test is a tiny consume-transform-produce function: it reads deposit, withdraw
 and exchange requests and publishes a fee for each (0.1 % of the amount, exact decimals). The
-fixture tests/fixtures/topics/transaction-request.jsonl is replayed into a fresh topic (schemas
+fixture tests/data/topics/transaction-request.jsonl is replayed into a fresh topic (schemas
 registered in the session's embedded registry), the function runs, and `topic_reader` hands the
 output back decoded for plain assertions. No mocks: real Kafka, real registry, real wire format.
 """
@@ -20,7 +20,7 @@ from govern.kafka import KafkaAdmin, client_config
 from govern.registry import Client
 from govern.serde import Deserializer, Serializer
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "topics" / "transaction-request.jsonl"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "topics" / "transaction-request.jsonl"
 
 FEE = {
     "type": "record",

@@ -18,12 +18,12 @@ import pytest
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem
-from govern.fixtures import Header, ReplayOptions, file_source, read_topic, records_source, replay
-from govern.fixtures import spool as spool_module
 from govern.kafka import KafkaAdmin
+from govern.recording import Header, ReplayOptions, file_source, read_topic, records_source, replay
+from govern.recording import spool as spool_module
 
 pytestmark = pytest.mark.kafka
-replay_module = sys.modules["govern.fixtures.replay"]
+replay_module = sys.modules["govern.recording.replay"]
 
 RECENT = int(time.time() * 1000) - 60_000
 

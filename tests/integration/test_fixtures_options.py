@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
-from govern.fixtures import Header, ReplayOptions, SchemaEntry, read_topic, records_source, replay
 from govern.kafka import KafkaAdmin
+from govern.recording import Header, ReplayOptions, SchemaEntry, read_topic, records_source, replay
 
 pytestmark = pytest.mark.kafka
 
@@ -108,7 +108,7 @@ def test_topic_reader_waits_for_a_topic_the_service_creates_later(
 def test_record_from_offset_from_time_and_max_messages(
     kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str], tmp_path
 ) -> None:
-    from govern.fixtures import FixtureReader, StartAt, record_topics
+    from govern.recording import FixtureReader, StartAt, record_topics
 
     topic = kafka_admin.create_topic(unique_topic(), 1)
     rows = [

@@ -24,15 +24,15 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from govern.fixtures import RecordSummary, StartAt, native, record_topics
-from govern.fixtures import record as record_module
-from govern.fixtures.avrojson import Codec
 from govern.kafka import KafkaAdmin, client_config
+from govern.recording import RecordSummary, StartAt, native, record_topics
+from govern.recording import record as record_module
+from govern.recording.avrojson import Codec
 from govern.registry import Client
 
 pytestmark = [
     pytest.mark.kafka,
-    pytest.mark.skipif(native._recordfast is None, reason="govern/fixtures/_recordfast.c is not built"),
+    pytest.mark.skipif(native._recordfast is None, reason="govern/recording/_recordfast.c is not built"),
 ]
 
 RECENT = int(time.time() * 1000) - 60_000

@@ -12,8 +12,8 @@ import pytest
 from confluent_kafka import Producer
 from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
-from govern.fixtures import FixtureReader, ReplayOptions, file_source, record_topics, replay
 from govern.kafka import KafkaAdmin, client_config
+from govern.recording import FixtureReader, ReplayOptions, file_source, record_topics, replay
 from govern.registry import Client
 from govern.registry.server.run import serve_in_thread
 from govern.serde import Serializer

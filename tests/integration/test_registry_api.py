@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from govern.registry import serve_in_thread
+from govern.registry.server import serve_in_thread
 
 V1 = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}
 V2 = {**V1, "fields": [*V1["fields"], {"name": "b", "type": "int", "default": 0}]}

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govern.registry import serve_in_thread
+from govern.registry.server import serve_in_thread
 
 WORKERS = 50
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from govern.registry import create_app
+from govern.registry.server import create_app
 
 client = TestClient(create_app(":memory:"), raise_server_exceptions=False)
 

@@ -12,7 +12,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from govern.registry import create_app
+from govern.registry.server import create_app
 
 app = create_app(":memory:")
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -19,8 +19,8 @@ from govern.registry import (
     OperationNotPermitted,
     RegistryUnreachable,
     Unauthorized,
-    serve_in_thread,
 )
+from govern.registry.server import serve_in_thread
 from govern.registry.server.auth import User, hash_password
 
 SCHEMA = json.dumps({"type": "record", "name": "Secret", "fields": [{"name": "a", "type": "string"}]})

@@ -11,7 +11,7 @@ import pytest
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.errors import InputError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compat"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "compat"
 
 
 def _error(source: object, **kwargs: object) -> SchemaParseError:

@@ -215,16 +215,13 @@ def test_invalid_json_schema(tree: Path) -> None:
     assert "invalid JSON" in error.message
 
 
-def test_schema_fastavro_rejects(tree: Path) -> None:
+def test_invalid_schema_is_located_by_govern_avro(tree: Path) -> None:
+    """The catalog parses with govern.avro, strictly as a registry parses a new schema."""
     path = tree / "schemas" / "io.govern.exchange.ExchangeRate.avsc"
-    edit(
-        path,
-        '"precision": 24, "scale": 8}, "doc": "Best bid',
-        '"precision": 24, "scale": 30}, "doc": "Best bid',
-    )
+    edit(path, '"name": "base", "type": "string"', '"name": "base", "type": "string", "default": null')
     error = fails(tree)
-    assert str(path) in error.message
-    assert "invalid Avro schema" in error.message and "scale" in error.message
+    assert_at(error, path, line_of(path, '"default": null'))
+    assert "invalid Avro schema at /fields/" in error.message and "Invalid default" in error.message
 
 
 def test_schema_unknown_type_is_located(tree: Path) -> None:
@@ -235,12 +232,16 @@ def test_schema_unknown_type_is_located(tree: Path) -> None:
     assert "io.govern.exchange.Adress" in error.message
 
 
-def test_schema_file_named_after_its_type(tree: Path) -> None:
-    path = tree / "schemas" / "io.govern.exchange.Address.avsc"
-    edit(path, '"name": "Address"', '"name": "PostalAddress"')
+def test_file_names_do_not_matter_but_type_names_do(tree: Path) -> None:
+    """Any file name is fine (issue 15); a type renamed under its users fails where it is used."""
+    (tree / "schemas" / "io.govern.exchange.Address.avsc").rename(tree / "schemas" / "address-v2.avsc")
+    assert load_catalog(tree).schemas["io.govern.exchange.Address"].file == Path("schemas/address-v2.avsc")
+    edit(tree / "schemas" / "address-v2.avsc", '"name": "Address"', '"name": "PostalAddress"')
     error = fails(tree)
-    assert_at(error, path, line_of(path, '"PostalAddress"'))
-    assert "rename" in error.hint
+    file, line = re.match(r"(.+?\.avsc):(\d+):\d+: ", error.message).groups()  # type: ignore[union-attr]
+    assert '"io.govern.exchange.Address"' in Path(file).read_text().splitlines()[int(line) - 1]  # its user
+    assert "unknown type 'io.govern.exchange.Address'" in error.message
+    assert "PostalAddress" in error.hint
 
 
 def test_topic_without_producer(tree: Path) -> None:

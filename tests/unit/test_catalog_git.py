@@ -74,8 +74,8 @@ def test_history_names_each_touch_with_its_blob(project: Path) -> None:
         moved = [t for _, touches in log for t in touches if t.status == "R"]
         assert [(t.old_path, t.path) for t in moved] == [("schemas/a.avsc", "schemas/b.avsc")]
         blob = moved[0].blob
-        assert blob is not None and repo.blobs(repo.resolve("HEAD"), "schemas")["schemas/b.avsc"] == blob
-        assert repo.read_blobs([blob])[blob] == '{"doc": "café"}'
+        assert blob is not None and repo.tree_blobs(repo.resolve("HEAD"), "schemas")["schemas/b.avsc"] == blob
+        assert repo.read_blob_bytes([blob])[blob] == '{"doc": "café"}'.encode()
 
 
 def test_outside_a_repository_the_hint_is_the_callers(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from govern.catalog.git import Repo
+from govern.catalog.loader import catalog_at
 from govern.check.history import GitVersions
 from govern.check.register import combined_level
 from govern.errors import InputError
@@ -37,8 +38,15 @@ def record(name: str, *fields: dict) -> dict:
     return {"type": "record", "name": name, "namespace": "n", "fields": list(fields)}
 
 
+def contracts(repo: Path, value: str) -> None:
+    (repo / "contracts").mkdir(exist_ok=True)
+    (repo / "contracts/topics.yaml").write_text(f"topics:\n  t:\n    key: id\n    value_schema: {value}\n")
+    (repo / "contracts/s.yaml").write_text("service: s\nproduces:\n  - topic: t\n")
+
+
 def test_versions_follow_renames_and_referenced_files(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
+    contracts(tmp_path, "n.Old")
     write(tmp_path, "schemas/n.E.avsc", {"type": "enum", "name": "E", "namespace": "n", "symbols": ["A"]})
     write(tmp_path, "schemas/n.Old.avsc", record("Old", {"name": "e", "type": "n.E"}))
     git(tmp_path, "add", "-A")
@@ -58,15 +66,17 @@ def test_versions_follow_renames_and_referenced_files(tmp_path: Path) -> None:
     git(tmp_path, "commit", "-q", "--allow-empty", "-m", "unrelated")
     with Repo(tmp_path) as repo:
         head = repo.resolve("HEAD")
-        history = GitVersions(repo)
-        try:
-            versions = history.versions(head, "schemas/n.New.avsc")
-        finally:
-            history.close()
+        base = catalog_at(repo, head)
+        assert base is not None
+        ref = base.subject("t-value").schema
+        versions = GitVersions(repo).versions(head, base, ref, base.parse(ref))
     assert [v.number for v in versions] == [1, 2, 3]
     assert [v.path for v in versions] == ["schemas/n.Old.avsc", "schemas/n.Old.avsc", "schemas/n.New.avsc"]
     assert [v.schema.references[0].json["symbols"] for v in versions] == [["A"], ["A", "B"], ["A", "B"]]
     assert [f["name"] for f in versions[2].schema.json["fields"]] == ["e", "x"]
+    assert str(versions[0].schema.position("/fields/0")).startswith(
+        f"{versions[0].commit[:12]}:schemas/n.Old"
+    )
 
 
 def test_not_a_repository_is_bad_input(tmp_path: Path) -> None:
@@ -101,9 +111,10 @@ def test_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
     with Repo(project) as repo:
         head = repo.resolve("HEAD")
         assert repo.changed_paths(head, ["schemas", "contracts"]) == {"schemas/n.A.avsc", "schemas/n.B.avsc"}
-        assert repo.list_files(head, "contracts") == ["contracts/topics.yaml"]
+        assert list(repo.tree_blobs(head, "contracts")) == ["contracts/topics.yaml"]
         assert [t.path for _, touches in repo.history(head, ["schemas"]) for t in touches] == [
             "schemas/n.A.avsc"
         ]
-        assert repo.show(head, "schemas/n.A.avsc") is not None
-        assert repo.show(head, "schemas/missing.avsc") is None
+        blob = repo.tree_blobs(head, "schemas")["schemas/n.A.avsc"]
+        found = repo.read_blob_bytes([blob, "0" * 40])
+        assert b'"type": "int"' in found[blob] and found["0" * 40] is None  # as committed

@@ -9,7 +9,6 @@ COMMANDS = (
     "catalog",
     "check",
     "compat",
-    "demo",
     "record",
     "register",
     "registry",

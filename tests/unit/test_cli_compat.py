@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from govern.cli.app import app
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compat"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "compat"
 V1 = FIXTURES / "payment_v1.avsc"
 V2_OK = FIXTURES / "payment_v2_ok.avsc"
 V2_BAD = FIXTURES / "payment_v2_bad.avsc"

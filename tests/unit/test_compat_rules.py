@@ -11,7 +11,7 @@ import pytest
 from govern.avro import parse_schema
 from govern.compat import RULES, RULES_BY_ID, Finding, Result, check_pair, confluent_messages
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compat"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "compat"
 NUMERIC_AND_TEXT = ["int", "long", "float", "double", "bytes", "string"]
 READABLE = {
     "int": {"int"},

@@ -15,7 +15,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert config.registry_url is None
-    assert config.schemas_path == tmp_path / "schemas"
+    assert (config.schemas_dir, config.contracts_dir) == ("schemas", "contracts")
 
 
 def test_precedence_flags_over_environment_over_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,4 +41,18 @@ def test_unknown_setting_is_an_error_naming_the_file(tmp_path: Path) -> None:
 def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "govern.toml").write_text("registry_url = \n")
     with pytest.raises(InputError, match="invalid TOML"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("schemas_dir = 3\n", "must be a non-empty string"),
+        ('contracts_dir = "../elsewhere"\n', "inside the project"),
+        ('default_compatibility = "BACKWARDS"\n', "invalid default_compatibility"),
+    ],
+)
+def test_bad_values_are_errors(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "govern.toml").write_text(text)
+    with pytest.raises(InputError, match=words):
         load_config(tmp_path)

@@ -11,7 +11,7 @@ import fastavro
 import pytest
 
 from govern.avro import parse_schema
-from govern.fixtures.avrojson import Codec, DecodeError, ValueMismatch
+from govern.recording.avrojson import Codec, DecodeError, ValueMismatch
 
 
 def codec(schema: Any) -> Codec:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from govern.errors import InputError
-from govern.fixtures import (
+from govern.recording import (
     FixtureReader,
     FixtureRecord,
     FixtureWriter,
@@ -175,7 +175,7 @@ def test_bad_headers_fail_at_line_1(tmp_path: Path, head: dict[str, Any], messag
 
 
 def test_hand_written_fixture_with_paths_references_iso_times_and_untagged_optionals() -> None:
-    path = ROOT / "tests/fixtures/topics/transaction-request.jsonl"
+    path = ROOT / "tests/data/topics/transaction-request.jsonl"
     with FixtureReader(path) as reader:
         names = [s.name for s in reader.header.schemas]
         assert "io.govern.exchange.TransactionType" in names

@@ -1,6 +1,6 @@
-"""The native record path (govern/fixtures/_recordfast.c) writes exactly the Python path's bytes.
+"""The native record path (govern/recording/_recordfast.c) writes exactly the Python path's bytes.
 
-Random schemas (tests/avro_generators.py) with random Avro bodies, and random corruptions of
+Random schemas (tests/support/avro_generators.py) with random Avro bodies, and random corruptions of
 them: the extension's JSON equals `Codec.decode` + `dumps_line` byte for byte, and wherever the
 Python path fails or is unsure, the extension declines (None) instead of guessing. Whole batches
 of confluent_kafka Messages give the lines record.py's Python path writes.
@@ -24,20 +24,20 @@ from hypothesis import strategies as st
 
 from govern.avro import parse_schema
 from govern.avro.model import Node
-from govern.fixtures import native
-from govern.fixtures.avrojson import Codec, DecodeError, _decimal_params, _write_long
-from govern.fixtures.format import dumps_line
-from govern.fixtures.record import PayloadDecoder, record_line
+from govern.recording import native
+from govern.recording.avrojson import Codec, DecodeError, _decimal_params, _write_long
+from govern.recording.format import dumps_line
+from govern.recording.record import PayloadDecoder, record_line
 
 
 def test_the_extension_is_built_where_a_compiler_is() -> None:
     """Otherwise every test below would skip and a broken build would go unnoticed."""
     if shutil.which("gcc") is None and shutil.which("cc") is None:
         pytest.skip("no C compiler: the extension is optional")
-    assert native._recordfast is not None, "govern/fixtures/_recordfast.c did not build (pip install -e .)"
+    assert native._recordfast is not None, "govern/recording/_recordfast.c did not build (pip install -e .)"
 
 
-ext = pytest.importorskip("govern.fixtures._recordfast")
+ext = pytest.importorskip("govern.recording._recordfast")
 
 
 def test_no_native_env_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -454,7 +454,7 @@ def test_the_native_consumer_is_used_only_when_it_can_take_the_whole_config(
 ) -> None:
     """No broker needed: the client connects in the background. A callback librdkafka cannot take
     as text, a setting it refuses, or GOVERN_NO_NATIVE, means confluent-kafka's consumer (None)."""
-    from govern.fixtures.record import consumer_config
+    from govern.recording.record import consumer_config
 
     if native._LIBRDKAFKA is None:
         pytest.skip("librdkafka could not be opened")

@@ -1,4 +1,4 @@
-"""The native validator (govern/fixtures/_validatefast.c) against the Python path it speeds up.
+"""The native validator (govern/recording/_validatefast.c) against the Python path it speeds up.
 
 Properties: where the C encoder gives bytes they are exactly the Python codec's; whatever Python
 refuses, C refuses too (it leaves the line to Python, which words the error); the common shapes
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from govern.avro import parse_schema
 from govern.avro.model import Node
 from govern.errors import InputError
-from govern.fixtures import (
+from govern.recording import (
     FixtureRecord,
     FixtureWriter,
     Header,
@@ -38,12 +38,12 @@ from govern.fixtures import (
     TopicInfo,
     file_source,
 )
-from govern.fixtures._native import native_validator
-from govern.fixtures.avrojson import Codec, ValueMismatch, _decimal_params, branch_name
+from govern.recording._native import native_validator
+from govern.recording.avrojson import Codec, ValueMismatch, _decimal_params, branch_name
 
-replay_module = importlib.import_module("govern.fixtures.replay")
+replay_module = importlib.import_module("govern.recording.replay")
 try:
-    from govern.fixtures import _validatefast as native
+    from govern.recording import _validatefast as native
 except ImportError:
     native = None
 needs_native = pytest.mark.skipif(native is None, reason="the C extension is not built (pip install -e .)")
@@ -613,8 +613,8 @@ def test_without_the_built_extension_replay_takes_the_python_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
-    monkeypatch.setitem(sys.modules, "govern.fixtures._validatefast", None)  # import fails as if not built
-    monkeypatch.delattr(sys.modules["govern.fixtures"], "_validatefast", raising=False)
+    monkeypatch.setitem(sys.modules, "govern.recording._validatefast", None)  # import fails as if not built
+    monkeypatch.delattr(sys.modules["govern.recording"], "_validatefast", raising=False)
     assert native_validator() is None
     path = tmp_path / "f.jsonl"
     with FixtureWriter(path) as writer:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govern.fixtures import spool
-from govern.fixtures._native import librdkafka_settings
 from govern.kafka.admin import LIBRDKAFKA_LOGGER
+from govern.recording import spool
+from govern.recording._native import librdkafka_settings
 
 native = spool._native
 
@@ -39,7 +39,7 @@ def read_back(data: bytes) -> list[Any]:
 def test_the_extension_is_built_and_finds_librdkafka(monkeypatch: pytest.MonkeyPatch) -> None:
     # Fails (rather than skips) where the build silently went without it: replay would be slow.
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
-    assert native is not None, "govern.fixtures._native_replay is not built: run pip install -e ."
+    assert native is not None, "govern.recording._native_replay is not built: run pip install -e ."
     enabled, how = spool.native_status()
     assert enabled and "librdkafka 2." in how, how
 
@@ -144,7 +144,7 @@ def test_librdkafkas_log_lines_reach_the_python_logger(
     kind: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both extensions buffer librdkafka's log lines on its threads and forward them on return."""
-    from govern.fixtures import native as record_native
+    from govern.recording import native as record_native
 
     monkeypatch.delenv("GOVERN_NO_NATIVE", raising=False)
     unreachable = {"bootstrap.servers": "127.0.0.1:1", "reconnect.backoff.ms": "10"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,16 @@ def test_missing_mvn_is_one_clear_environment_problem(
     with pytest.raises(EnvironmentProblem, match="GOVERN_MVN"):
         fetch_kafka("9.9.9")
     assert not is_fetched("9.9.9")
+
+
+def test_testcontainers_without_the_testing_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from govern.kafka import TestcontainersKafka
+
+    monkeypatch.setitem(sys.modules, "testcontainers", None)  # as if govern[testing] was not installed
+    monkeypatch.setitem(sys.modules, "testcontainers.community.kafka", None)
+    with pytest.raises(EnvironmentProblem) as raised:
+        TestcontainersKafka().start()
+    assert "testcontainers package is not installed" in raised.value.message
+    assert "govern[testing]" in (raised.value.hint or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -14,9 +15,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from govern.registry.errors import Forbidden, RegistryError, ServerError, StoreError, Unauthorized
+from govern.compat.limits import Limits
+from govern.registry.errors import (
+    Forbidden,
+    RegistryError,
+    ServerError,
+    StoreError,
+    TooManyRequests,
+    Unauthorized,
+)
 from govern.registry.server import compatibility, config, mode, root, schemas, subjects
-from govern.registry.server.auth import Authenticator, User, load_users
+from govern.registry.server.auth import Authenticator, AuthLimits, LoginLocked, User, load_users
+from govern.registry.server.connections import ConnectionLimits, RequestLimitMiddleware
 from govern.registry.server.controller import Registry
 from govern.registry.server.forward import ForwardingMiddleware
 from govern.registry.server.http import RawPathMiddleware, error_response
@@ -35,7 +45,8 @@ def _required_role(method: str, path: str) -> str:
 
 
 class BasicAuthMiddleware:
-    """401 without valid credentials; 403 when a `read` user tries to change something."""
+    """401 without valid credentials; 403 when a `read` user tries to change something; 429 while
+    the user name or the client address has too many recent failed logins."""
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
@@ -46,19 +57,27 @@ class BasicAuthMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        header = request.headers.get("authorization")
-        role = self.authenticator.known_role(header)
-        if role is False:  # first sight of these credentials: scrypt off the event loop
-            role = await run_in_threadpool(self.authenticator.role_for, header)
-        error: RegistryError | None = None
-        if role is None:
-            error = Unauthorized("Unauthorized")
-        elif role != "write" and _required_role(scope["method"], scope["path"]) == "write":
-            error = Forbidden("User is denied operation: the 'read' role cannot change the registry")
+        error = await self._refusal(request)
         if error is not None:
             await error_response(request, error)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _refusal(self, request: Request) -> RegistryError | None:
+        header = request.headers.get("authorization")
+        role = self.authenticator.cached_role(header)
+        if role is None:  # not verified before: scrypt, off the event loop
+            address = request.client.host if request.client else ""
+            try:
+                role = await run_in_threadpool(self.authenticator.authenticate, header, address)
+            except LoginLocked as locked:
+                wait = math.ceil(locked.retry_after)
+                return TooManyRequests(f"Too many failed logins: try again in {wait} s", retry_after=wait)
+        if role is None:
+            return Unauthorized("Unauthorized")
+        if role != "write" and _required_role(request.method, request.scope["path"]) == "write":
+            return Forbidden("User is denied operation: the 'read' role cannot change the registry")
+        return None
 
 
 async def _registry_error(request: Request, exc: Exception) -> Response:
@@ -88,16 +107,26 @@ def create_app(
     users: dict[str, User] | str | Path | None = None,
     default_level: str = "BACKWARD",
     max_schema_bytes: int = 1024 * 1024,
+    limits: Limits | None = None,
+    auth_limits: AuthLimits | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> Starlette:
-    """Build the registry ASGI app over a store (a `Store`, a SQLite path, or `:memory:` by default)."""
+    """Build the registry ASGI app over a store (a `Store`, a SQLite path, or `:memory:` by default).
+
+    `limits` bound compatibility work (default: the GOVERN_COMPAT_MAX_* environment), `auth_limits`
+    failed logins (with `users`), `connections` the requests in flight (the server applies the rest).
+    """
     if store is None or isinstance(store, str | Path):
         store = SqliteStore(store if store is not None else ":memory:")
-    registry = Registry(store, default_level=default_level, max_schema_bytes=max_schema_bytes)
-    middleware = [Middleware(RawPathMiddleware)]
+    registry = Registry(store, default_level=default_level, max_schema_bytes=max_schema_bytes, limits=limits)
+    middleware = [
+        Middleware(RequestLimitMiddleware, limits=connections or ConnectionLimits()),
+        Middleware(RawPathMiddleware),
+    ]
     if users is not None:
         if not isinstance(users, dict):
             users = load_users(users)
-        middleware.append(Middleware(BasicAuthMiddleware, authenticator=Authenticator(users)))
+        middleware.append(Middleware(BasicAuthMiddleware, authenticator=Authenticator(users, auth_limits)))
     if hasattr(store, "leader_url"):  # a store shared by several instances: followers forward writes
         middleware.append(Middleware(ForwardingMiddleware, store=store))
     app = Starlette(
@@ -117,5 +146,6 @@ def create_app(
             Exception: _unexpected,
         },
     )
+    app.router.redirect_slashes = False  # a trailing slash is served in place (RawPathMiddleware)
     app.state.registry = registry
     return app

@@ -9,7 +9,9 @@ Users file format (UTF-8 text, one user per line, `#` comments and blank lines i
 `role` is `read` (GET requests, lookups and compatibility checks) or `write` (everything).
 Create a line with `govern registry add-user FILE NAME --role write` or `hash_password()`.
 A password is checked with scrypt once; successful checks are remembered for the process
-lifetime under an HMAC with a random per-process key, so repeated requests stay cheap.
+lifetime under an HMAC with a random per-process key, so repeated requests stay cheap. Unknown
+names cost the same scrypt as known ones (no timing oracle), and failed logins are limited per
+name and per client address (`AuthLimits`: by default 10 and 100 a minute, then 429).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import hmac
 import os
 import secrets
 import threading
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,16 +103,89 @@ def load_users(path: str | Path) -> dict[str, User]:
     return users
 
 
-class Authenticator:
-    """Checks an `Authorization: Basic ...` header against the users; remembers good checks."""
+@dataclass(frozen=True, slots=True)
+class AuthLimits:
+    """Failed logins allowed per user name and per client address within a sliding window.
 
-    def __init__(self, users: dict[str, User]) -> None:
+    Beyond either, every login of that name or from that address (even a correct one) is
+    answered 429 with `Retry-After` until the oldest failure leaves the window. The address is
+    the TCP peer: behind a proxy, all clients share the proxy's address (raise its limit there).
+    """
+
+    user_failures: int = 10
+    address_failures: int = 100
+    window_s: float = 60.0
+
+
+class FailureWindow:
+    """Failure times per key within a sliding window; bounded (the oldest keys are forgotten)."""
+
+    def __init__(self, limit: int, window_s: float, capacity: int = 50_000) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.capacity = capacity
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        times = self._failures.get(key)
+        if times is not None:
+            while times and times[0] <= now - self.window_s:
+                times.popleft()
+            if not times:
+                del self._failures[key]
+                return None
+        return times
+
+    def retry_after(self, key: str, now: float) -> float | None:
+        """Seconds until `key` may try again, or None when it may now."""
+        times = self._recent(key, now)
+        if times is None or len(times) < self.limit:
+            return None
+        return times[-self.limit] + self.window_s - now
+
+    def fail(self, key: str, now: float) -> None:
+        times = self._recent(key, now)
+        if times is None:
+            times = self._failures[key] = deque(maxlen=self.limit)
+            while len(self._failures) > self.capacity:
+                self._failures.popitem(last=False)
+        times.append(now)
+        self._failures.move_to_end(key)
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+class LoginLocked(Exception):
+    """Too many failures for this user name or address; `retry_after` in seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class Authenticator:
+    """Checks an `Authorization: Basic ...` header against the users; remembers good checks.
+
+    Every well-formed attempt costs one scrypt, whether the user exists or not (an unknown name
+    is checked against a dummy hash with the users' parameters), so timing does not tell which
+    names exist; failures are counted per name and per address (`AuthLimits`).
+    """
+
+    def __init__(self, users: dict[str, User], limits: AuthLimits | None = None) -> None:
         self.users = users
+        self.limits = limits or AuthLimits()
         self._key = secrets.token_bytes(32)
         self._good: dict[bytes, str] = {}
         self._lock = threading.Lock()
+        self._by_user = FailureWindow(self.limits.user_failures, self.limits.window_s)
+        self._by_address = FailureWindow(self.limits.address_failures, self.limits.window_s)
+        model = next(iter(users.values())).password_hash if users else hash_password("")
+        self._dummy = _same_parameters(model)
+        self._scrypt_slots = threading.BoundedSemaphore(4)  # each scrypt holds 16 MB: bound the sum
 
-    def _parse(self, header: str | None) -> tuple[User, str, bytes] | None:
+    def _parse(self, header: str | None) -> tuple[str, str, bytes] | None:
+        """(name, password, cache token) of a well-formed basic-auth header."""
         if not header or not header[:6].lower() == "basic ":
             return None
         try:
@@ -116,37 +193,57 @@ class Authenticator:
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
         name, sep, password = decoded.partition(":")
+        if not sep:
+            return None
         user = self.users.get(name)
-        if not sep or user is None:
-            return None
-        token = hmac.new(self._key, f"{user.password_hash}\0{password}".encode(), "sha256").digest()
-        return user, password, token
+        secret = user.password_hash if user is not None else ""
+        token = hmac.new(self._key, f"{name}\0{secret}\0{password}".encode(), "sha256").digest()
+        return name, password, token
 
-    def known_role(self, header: str | None) -> str | None | bool:
-        """Cheap check: the role if these credentials were verified before, None if they cannot be
-        valid (no header, unknown user), False if a (slow) scrypt check is needed."""
+    def cached_role(self, header: str | None) -> str | None:
+        """The role for credentials verified before (cheap); None means `authenticate` must decide."""
         parsed = self._parse(header)
         if parsed is None:
             return None
-        user, _, token = parsed
         with self._lock:
-            if token in self._good:
-                return user.role
-        return False
+            return self._good.get(parsed[2])
 
-    def role_for(self, header: str | None) -> str | None:
-        """The role of the user in a basic-auth header, or None when missing or wrong (may run scrypt)."""
+    def authenticate(self, header: str | None, address: str, now: float | None = None) -> str | None:
+        """The role of the user in a basic-auth header, or None when missing or wrong (runs scrypt);
+        raises `LoginLocked` while the name or the address has too many recent failures."""
         parsed = self._parse(header)
         if parsed is None:
             return None
-        user, password, token = parsed
+        name, password, token = parsed
+        now = time.monotonic() if now is None else now
         with self._lock:
-            if token in self._good:
-                return user.role
-        if not verify_password(password, user.password_hash):
-            return None
+            role = self._good.get(token)
+            if role is not None:
+                return role
+            wait = max(
+                self._by_user.retry_after(name, now) or 0.0, self._by_address.retry_after(address, now) or 0.0
+            )
+        if wait > 0:
+            raise LoginLocked(wait)
+        user = self.users.get(name)
+        with self._scrypt_slots:
+            good = verify_password(password, user.password_hash if user is not None else self._dummy)
         with self._lock:
+            if not good or user is None:
+                self._by_user.fail(name, now)
+                self._by_address.fail(address, now)
+                return None
+            self._by_user.clear(name)
             if len(self._good) > 10_000:
                 self._good.clear()
             self._good[token] = user.role
         return user.role
+
+
+def _same_parameters(stored: str) -> str:
+    """A hash of a random password with the scrypt parameters of `stored` (same cost to verify)."""
+    try:
+        _, n, r, p, _, _ = stored.split("$")
+        return hash_password(secrets.token_hex(16), n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return hash_password(secrets.token_hex(16))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govern.compat.levels import INVALID_LEVEL_MESSAGE, Level
+from govern.compat.limits import ComplexityExceeded, Limits, admit, current_limits, limits_in_force
 from govern.registry.errors import (
     BadRequest,
     IdMismatch,
@@ -88,6 +89,10 @@ def _is_text(value: object) -> bool:
     return True
 
 
+def _too_complex(error: ComplexityExceeded) -> InvalidSchema:
+    return InvalidSchema(f"Schema too complex: {error.message}")
+
+
 def _read_only(subject: str) -> OperationNotPermitted:
     return OperationNotPermitted(f"Subject {subject} in context {CONTEXT} is in read-only mode")
 
@@ -101,10 +106,12 @@ class Registry:
         *,
         default_level: str = "BACKWARD",
         max_schema_bytes: int = 1024 * 1024,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.default_level = default_level.upper()
         self.max_schema_bytes = max_schema_bytes
+        self.limits = limits or current_limits()
         self.parser = SchemaParser()
         # A file-backed SQLite store in WAL mode: reads never block on writers, so the HTTP layer
         # may run them on the event loop. Other stores (":memory:" behind a lock) read in threads.
@@ -221,6 +228,15 @@ class Registry:
             strict=strict,
         )
 
+    def _admit(self, parsed: ParsedSchema) -> ParsedSchema:
+        """Refuse (42201) a schema beyond the complexity budget as it comes in, so that every
+        stored schema can be checked later."""
+        try:
+            admit(parsed.avro.root, self.limits)
+        except ComplexityExceeded as error:
+            raise _too_complex(error) from None
+        return parsed
+
     def _request_fields(self, body: Any) -> tuple[str, str, tuple[Reference, ...]]:
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
@@ -295,7 +311,10 @@ class Registry:
         if level == "NONE" or not history:
             return True, []
         try:
-            result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
+            with limits_in_force(self.limits):
+                result = check_level(level, new.avro, list(history), versions=[v.version for v in versions])
+        except ComplexityExceeded as error:
+            raise _too_complex(error) from None
         except Exception as error:  # noqa: BLE001 - Confluent: an exception in the checker means incompatible
             return False, [f"Unexpected exception during compatibility check: {error}"]
         if result.compatible:
@@ -402,6 +421,7 @@ class Registry:
                 normalize=normalize,
                 strict=explicit_id is None,
             )
+        self._admit(parsed)
         with self.store.write() as tx:
             # Re-check the mode inside the write unit: it may have changed since the read.
             self._check_writable(tx, subject)
@@ -487,9 +507,8 @@ class Registry:
     def lookup(self, subject: str, body: Any, *, normalize: bool, deleted: bool) -> dict[str, Any]:
         """Find the version of a subject holding this schema (40401 / 40403 otherwise)."""
         with self.store.read() as tx:
-            parsed = self._parse_body(
-                tx, body, normalize=self._normalize(tx, subject, normalize), strict=False
-            )
+            normalized = self._normalize(tx, subject, normalize)
+            parsed = self._parse_body(tx, body, normalize=normalized, strict=False)
             versions = [v for v in tx.versions(subject) if deleted or not v.deleted]
             if not versions:
                 raise SubjectNotFound(f"Subject '{subject}' not found.")
@@ -507,6 +526,16 @@ class Registry:
                 ):
                     matches.append(version)
             if not matches:
+                # The same schema in another stored form (registered with or without normalize=true)
+                # is still found: Confluent compares the parsed schemas with each version.
+                matches = [
+                    v
+                    for v in versions
+                    if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
+                    and asked_metadata in (None, self._record(tx, v).metadata)
+                    and asked_rules in (None, self._record(tx, v).rule_set)
+                ]
+            if not matches:
                 raise SchemaNotFound("Schema not found")
             return self._schema_json(tx, matches[-1])
 
@@ -520,6 +549,17 @@ class Registry:
                 if contracts.matches(self._record(tx, version).metadata, wanted):
                     return self._schema_json(tx, version)
         raise SchemaNotFound(f"Schema with metadata {wanted} not found in subject '{subject}'")
+
+    def _identity_as(self, tx: StoreTx, schema_id: int, normalize: bool) -> Any:
+        record = tx.schema(schema_id)
+        return self.parser.parse_submitted(
+            record.schema_type,
+            record.schema,
+            record.references,
+            lambda: self._reference_texts(tx, record.references),
+            normalize=normalize,
+            strict=False,
+        ).identity
 
     def delete_version(self, subject: str, raw_version: str, *, permanent: bool) -> int:
         """Soft-delete a version, or hard-delete an already soft-deleted one (Confluent's rules)."""
@@ -637,6 +677,7 @@ class Registry:
                 if verbose:
                     return {"is_compatible": False, "messages": [error.message]}
                 raise
+            self._admit(parsed)  # a refusal, never a verdict: 422 even when verbose
             versions = tx.versions(subject)
             live = [v for v in versions if not v.deleted]
             if version is None:

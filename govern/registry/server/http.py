@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -51,10 +51,12 @@ def json_response(request: Request, body: Any, status: int = 200) -> Response:
 
 
 def error_response(request: Request, error: RegistryError) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="govern-registry"'} if error.status == 401 else None
     response = json_response(request, error.to_body(), error.status)
-    if headers:
-        response.headers.update(headers)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="govern-registry"'
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -95,11 +97,14 @@ async def read_json(request: Request) -> Any:
         raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the body deadline: nobody to answer, nothing to log
+        raise RegistryError("Request body incomplete", status=408, error_code=408) from None
     raw = b"".join(chunks)
     try:
         return json.loads(raw)
@@ -135,16 +140,21 @@ def int_param(request: Request, name: str) -> int:
 
 
 class RawPathMiddleware:
-    """Route on the raw path so that `%2F` inside a subject stays one path segment (as Jersey does)."""
+    """Route on the raw path, the way Jersey does: `%2F` inside a subject stays one path segment,
+    and one trailing `/` is ignored (`/subjects/` is `/subjects`), served in place, never redirected."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            path = scope["path"]
             raw = scope.get("raw_path")
             if raw and b"%2f" in raw.lower():
-                path = raw.split(b"?", 1)[0].decode("latin-1")
-                segments = [unquote(part).replace("/", SLASH) for part in path.split("/")]
-                scope = dict(scope, path="/".join(segments))
+                raw_text = raw.split(b"?", 1)[0].decode("latin-1")
+                path = "/".join(unquote(part).replace("/", SLASH) for part in raw_text.split("/"))
+            if len(path) > 1 and path.endswith("/"):
+                path = path[:-1]
+            if path != scope["path"]:
+                scope = dict(scope, path=path)
         await self.app(scope, receive, send)

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import uvicorn
 
+from govern.compat.limits import Limits
 from govern.errors import EnvironmentProblem, InputError
 from govern.registry.server.app import create_app
-from govern.registry.server.auth import User
+from govern.registry.server.auth import AuthLimits, User
+from govern.registry.server.connections import ConnectionLimits
 from govern.registry.store import Store
 
 DEFAULT_STORE = Path(".govern") / "registry.sqlite"
@@ -30,12 +32,17 @@ def serve(
     tls_cert: str | Path | None = None,
     tls_key: str | Path | None = None,
     announce: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
+    auth_limits: AuthLimits | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> None:
     """Serve the registry until interrupted (binds loopback unless told otherwise; HTTPS with a cert).
 
-    `announce` is called with the base URL once the store is open and the port is bound.
+    `announce` is called with the base URL once the store is open and the port is bound. `limits`,
+    `auth_limits` and `connections` override the defaults (see `create_app` and `ConnectionLimits`).
     """
-    app = create_app(store, users=users)
+    connections = connections or ConnectionLimits()
+    app = create_app(store, users=users, limits=limits, auth_limits=auth_limits, connections=connections)
     config = uvicorn.Config(
         app,
         host=host,
@@ -43,6 +50,7 @@ def serve(
         log_level=log_level,
         access_log=False,
         lifespan="off",
+        **connections.uvicorn_options(),
         **_tls(tls_cert, tls_key),
     )
     server = uvicorn.Server(config)
@@ -107,13 +115,17 @@ def serve_in_thread(
     timeout_s: float = 10.0,
     tls_cert: str | Path | None = None,
     tls_key: str | Path | None = None,
+    limits: Limits | None = None,
+    auth_limits: AuthLimits | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> Iterator[str]:
     """Run an embedded registry on a free loopback port; yields its base URL, stops it on exit.
 
     `store` is a `Store`, a SQLite path, or None / ":memory:" for a throwaway in-memory store;
     with `tls_cert` (and `tls_key`) it serves HTTPS and yields an https:// URL.
     """
-    app = create_app(store, users=users)
+    connections = connections or ConnectionLimits()
+    app = create_app(store, users=users, limits=limits, auth_limits=auth_limits, connections=connections)
     sock = _listen(host, 0)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -122,6 +134,7 @@ def serve_in_thread(
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=2,  # do not wait on clients that keep connections open
+        **connections.uvicorn_options(),
         **_tls(tls_cert, tls_key),
     )
     server = uvicorn.Server(config)
