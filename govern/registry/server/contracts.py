@@ -46,7 +46,7 @@ def _string_map(value: object) -> bool:
 
 
 def metadata(value: object, where: str = "metadata") -> dict[str, Any] | None:
-    """A validated `metadata` object (None when absent); 42201 naming the bad part."""
+    """A validated `metadata` object (None when absent or empty); 42201 naming the bad part."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -58,7 +58,7 @@ def metadata(value: object, where: str = "metadata") -> dict[str, Any] | None:
         raise InvalidSchema(f"Invalid {where}: 'properties' must map names to strings")
     if value.get("sensitive") is not None and not _strings(value["sensitive"]):
         raise InvalidSchema(f"Invalid {where}: 'sensitive' must be a list of strings")
-    return _present(value)
+    return _present(value) or None
 
 
 def _present(value: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def _present(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def rule_set(value: object, where: str = "ruleSet") -> dict[str, Any] | None:
-    """A validated `ruleSet` (None when absent); 42210 naming the bad rule."""
+    """A validated `ruleSet` (None when absent or empty); 42210 naming the bad rule."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -82,7 +82,7 @@ def rule_set(value: object, where: str = "ruleSet") -> dict[str, Any] | None:
             cleaned[key] = [_rule(rule, RULE_LISTS[key], f"{where}.{key}", names) for rule in item]
         else:
             cleaned[key] = item
-    return cleaned
+    return cleaned or None
 
 
 def _rule(rule: object, modes: tuple[str, ...], where: str, names: set[str]) -> dict[str, Any]:
