@@ -117,7 +117,12 @@ class TopicState:
 
     def apply(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
         """Apply one decoded record (Confluent's semantics for each key type)."""
-        keytype = key["keytype"]
+        try:
+            self._apply(key["keytype"], key, value)
+        except (TypeError, AttributeError, KeyError, ValueError) as error:  # a malformed value
+            raise RecordError(f"{key.get('keytype')} record not applied: {error!r}") from None
+
+    def _apply(self, keytype: str, key: dict[str, Any], value: dict[str, Any] | None) -> None:
         with self.lock:
             if keytype == "SCHEMA":
                 self._apply_schema(key, value)
