@@ -121,11 +121,24 @@ JSON = st.recursive(
 FIELDS = st.sampled_from(["subject", "version", "id", "schema", "references", "deleted", "mode", "metadata"])
 
 
+# Mostly well-formed (so the walk gets deep), with any field replaced by any JSON.
+WELL_FORMED = {
+    "subject": st.just("s"),
+    "version": st.integers(1, 3),
+    "id": st.integers(1, 3),
+    "schema": st.just("1"),
+}
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     keytype=st.sampled_from(["SCHEMA", "CONFIG", "MODE", "DELETE_SUBJECT", "CLEAR_SUBJECT", "NOOP"]),
-    key=st.dictionaries(FIELDS, JSON, max_size=4),
-    value=st.none() | st.dictionaries(FIELDS, JSON, max_size=6),
+    key=st.fixed_dictionaries(WELL_FORMED) | st.dictionaries(FIELDS, JSON, max_size=4),
+    value=st.none()
+    | st.fixed_dictionaries(
+        WELL_FORMED, optional={f: JSON for f in ("references", "deleted", "mode", "metadata")}
+    )
+    | st.dictionaries(FIELDS, JSON, max_size=6),
 )
 def test_malformed_records_of_every_key_type_fail_cleanly(
     keytype: str, key: dict[str, object], value: dict[str, object] | None
