@@ -90,6 +90,11 @@ def serve(
     if store.startswith("kafka:"):
         from govern.registry.kafka_store import redact
 
+        if advertised_url is None and host in ("0.0.0.0", "::", ""):
+            raise InputError(
+                f"--host {host or repr(host)} with a kafka:// store needs --advertised-url",
+                hint="give the URL other registry instances reach this one at, e.g. http://reg-1:8081",
+            )
         url = advertised_url or f"{'https' if tls_cert else 'http'}://{host}:{port}"
         opened, shown = _kafka_store(store, kafka_config or [], url), redact(store)
     elif store != ":memory:" and Path(store).is_dir():
