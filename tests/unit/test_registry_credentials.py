@@ -72,3 +72,17 @@ def test_redact_masks_url_passwords_and_environment_secrets() -> None:
     assert "hunter22" not in out and "eyJtoken" not in out and ":v@" not in out
     assert "https://alice:***@reg:8081/x" in out
     assert redact("no secrets at http://reg:8081", env) == "no secrets at http://reg:8081"
+
+
+def test_a_bearer_token_is_sent_as_authorization() -> None:
+    import httpx
+
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization"))
+        return httpx.Response(200, json=["orders-value"])
+
+    with Client("https://reg.example", token="tok-123", transport=httpx.MockTransport(answer)) as client:
+        assert client.subjects() == ["orders-value"]
+    assert seen == ["Bearer tok-123"]
