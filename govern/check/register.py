@@ -295,18 +295,21 @@ def _plan_level(client: Client, entry: Registration) -> None:
 
 def _lookup(client: Client, entry: Registration) -> Any:
     """The version holding this schema (and its data contract, when one is declared), or None."""
-    contract = entry.contract
     try:
-        return client.lookup(
-            entry.subject,
-            entry.schema,
-            references=entry.references,
-            normalize=True,
-            metadata=contract.metadata,
-            rule_set=contract.rule_set,
-        )
+        return client.lookup(entry.subject, entry.schema, **_as_sent(entry))
     except (SubjectNotFound, SchemaNotFound, NotFound):
         return None
+
+
+def _as_sent(entry: Registration) -> dict[str, Any]:
+    """How a subject's schema goes to the registry: its references, normalized, with its contract."""
+    contract = entry.contract
+    return {
+        "references": entry.references,
+        "normalize": True,
+        "metadata": contract.metadata,
+        "rule_set": contract.rule_set,
+    }
 
 
 def _still_at(client: Client, entry: Registration) -> None:
@@ -325,15 +328,7 @@ def _still_at(client: Client, entry: Registration) -> None:
 
 def _register(client: Client, entry: Registration) -> Any:
     try:
-        contract = entry.contract
-        return client.register(
-            entry.subject,
-            entry.schema,
-            references=entry.references,
-            normalize=True,
-            metadata=contract.metadata,
-            rule_set=contract.rule_set,
-        )
+        return client.register(entry.subject, entry.schema, **_as_sent(entry))
     except IncompatibleSchema as error:
         # Our engine said compatible; the registry disagrees (another level, another engine).
         raise RegistryChanged(

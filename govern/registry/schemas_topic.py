@@ -60,12 +60,7 @@ def schema_value(record: SchemaRecord, subject: str, version: int, deleted: bool
     value: dict[str, Any] = {"subject": subject, "version": version, "id": record.id}
     if record.schema_type != "AVRO":
         value["schemaType"] = record.schema_type
-    if record.references:
-        value["references"] = [r.to_json() for r in record.references]
-    if record.metadata is not None:
-        value["metadata"] = record.metadata
-    if record.rule_set is not None:
-        value["ruleSet"] = record.rule_set
+    value.update(record.optional_parts())
     value["schema"] = record.schema
     value["deleted"] = deleted
     return _compact(value)

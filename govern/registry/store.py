@@ -40,6 +40,17 @@ class SchemaRecord:
     metadata: dict[str, Any] | None = None  # data contract: {tags, properties, sensitive}
     rule_set: dict[str, Any] | None = None  # data contract: {domainRules, migrationRules}
 
+    def optional_parts(self) -> dict[str, Any]:
+        """`references`, `metadata` and `ruleSet` in Confluent's JSON, each only when present."""
+        parts: dict[str, Any] = {}
+        if self.references:
+            parts["references"] = [r.to_json() for r in self.references]
+        if self.metadata is not None:
+            parts["metadata"] = self.metadata
+        if self.rule_set is not None:
+            parts["ruleSet"] = self.rule_set
+        return parts
+
 
 @dataclass(frozen=True, slots=True)
 class VersionRecord:

@@ -814,10 +814,4 @@ class Registry:
 
 def _with_contract(body: dict[str, Any], record: SchemaRecord) -> dict[str, Any]:
     """A schema entity with its references and data contract, each only when present."""
-    if record.references:
-        body["references"] = [r.to_json() for r in record.references]
-    if record.metadata is not None:
-        body["metadata"] = record.metadata
-    if record.rule_set is not None:
-        body["ruleSet"] = record.rule_set
-    return body
+    return {**body, **record.optional_parts()}
