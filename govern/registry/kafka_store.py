@@ -205,6 +205,8 @@ class KafkaStore:
                 self.state.apply(key, value)
             except RecordError as problem:
                 log.warning("%s offset %s skipped: %s", self.topic, message.offset(), problem)
+            except Exception:  # noqa: BLE001 - a bug here must not stop this instance following the log
+                log.exception("%s offset %s could not be applied", self.topic, message.offset())
             with self._progress:
                 self._applied = message.offset()
                 self._progress.notify_all()
