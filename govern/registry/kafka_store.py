@@ -98,6 +98,7 @@ class KafkaStore:
         self._leader = False
         self._producer: Any = None
         self._become_leader = threading.Event()
+        self._assigned = False  # the group gave this instance the partition
         self._leader_url_cache: str | None = None
         self._ensure_topic(replication_factor)
         # A broker holds a fetch until new data or fetch.wait.max.ms, but records of a transaction
@@ -248,15 +249,20 @@ class KafkaStore:
                 self._become_leader.clear()
                 try:
                     self._take_over()
-                except Exception as error:  # noqa: BLE001 - stay a follower; the group will retry
-                    log.error("could not become the leader of %s: %s", self.topic, error)
+                except Exception as error:  # noqa: BLE001 - the partition is ours: try again, or none leads
+                    log.error("could not become the leader of %s (retrying): %s", self.topic, error)
+                    self._step_down()
+                    if self._assigned and not self._stop.wait(1.0):
+                        self._become_leader.set()
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         if partitions:
             consumer.pause(partitions)  # the elector only holds the partition; the reader reads it
+            self._assigned = True
             self._become_leader.set()
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        self._assigned = False
         self._become_leader.clear()
         if partitions:
             self._step_down()
