@@ -373,8 +373,10 @@ class KafkaStore:
 
     @contextmanager
     def _read_unit(self) -> Iterator[StoreTx]:
-        with self.state.lock:
-            yield _ReadTx(self.state)  # type: ignore[misc]
+        # No lock: the reader thread applies a record's parts schema first, version last, and every
+        # read copies what it iterates, so a read never sees a version without its schema, and a
+        # long compatibility check never holds up the reader (nor other reads).
+        yield _ReadTx(self.state)  # type: ignore[misc]
 
     def write(self) -> AbstractContextManager[StoreTx]:
         return self._write_unit()

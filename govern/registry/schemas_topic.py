@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,12 +92,14 @@ class _Version:
 
 
 class TopicState:
-    """The registry as the topic says, kept in memory: what every instance serves reads from."""
+    """The registry as the topic says, kept in memory: what every instance serves reads from.
+
+    One thread applies records; a record's schema is stored before the version that uses it, so
+    concurrent readers never find a version whose schema is missing."""
 
     def __init__(self, identity: Any) -> None:
         # identity(schema_type, text, references, metadata, rule_set) -> the dedup key
         self._identity = identity
-        self.lock = threading.RLock()
         self.versions: dict[str, dict[int, _Version]] = {}
         self.schemas: dict[int, SchemaRecord] = {}
         self.identities: dict[str, int] = {}
@@ -118,31 +119,30 @@ class TopicState:
             raise RecordError(f"{key.get('keytype')} record not applied: {error!r}") from None
 
     def _apply(self, keytype: str, key: dict[str, Any], value: dict[str, Any] | None) -> None:
-        with self.lock:
-            if keytype == "SCHEMA":
-                self._apply_schema(key, value)
-            elif keytype == "CONFIG":
-                scope = key.get("subject") or GLOBAL
-                if value is None:
-                    self.configs.pop(scope, None)
-                else:
-                    self.configs[scope] = {k: v for k, v in value.items() if v is not None}
-            elif keytype == "MODE":
-                scope = key.get("subject") or GLOBAL
-                if value is None or not isinstance(value.get("mode"), str):
-                    self.modes.pop(scope, None)
-                else:
-                    self.modes[scope] = value["mode"]
-            elif keytype == "DELETE_SUBJECT" and value is not None:
-                subject, upto = _text(value, "subject"), _int(value, "version")
-                for number, version in self.versions.get(subject, {}).items():
-                    if number <= upto:
-                        version.deleted = True
-            elif keytype == "CLEAR_SUBJECT" and value is not None:
-                subject = _text(value, "subject")
-                for number, version in list(self.versions.get(subject, {}).items()):
-                    if version.deleted:
-                        self._remove(subject, number)
+        if keytype == "SCHEMA":
+            self._apply_schema(key, value)
+        elif keytype == "CONFIG":
+            scope = key.get("subject") or GLOBAL
+            if value is None:
+                self.configs.pop(scope, None)
+            else:
+                self.configs[scope] = {k: v for k, v in value.items() if v is not None}
+        elif keytype == "MODE":
+            scope = key.get("subject") or GLOBAL
+            if value is None or not isinstance(value.get("mode"), str):
+                self.modes.pop(scope, None)
+            else:
+                self.modes[scope] = value["mode"]
+        elif keytype == "DELETE_SUBJECT" and value is not None:
+            subject, upto = _text(value, "subject"), _int(value, "version")
+            for number, version in self.versions.get(subject, {}).items():
+                if number <= upto:
+                    version.deleted = True
+        elif keytype == "CLEAR_SUBJECT" and value is not None:
+            subject = _text(value, "subject")
+            for number, version in list(self.versions.get(subject, {}).items()):
+                if version.deleted:
+                    self._remove(subject, number)
 
     def _apply_schema(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
         subject, number = _text(key, "subject"), _int(key, "version")
@@ -187,7 +187,7 @@ class TopicState:
 
     def subjects(self) -> list[tuple[str, bool]]:
         return sorted(
-            (subject, any(not v.deleted for v in versions.values()))
+            (subject, any(not v.deleted for v in list(versions.values())))
             for subject, versions in list(self.versions.items())
         )
 
@@ -197,7 +197,7 @@ class TopicState:
 
     def usages(self, schema_id: int) -> list[VersionRecord]:
         found = []
-        for subject, number in sorted(self.users.get(schema_id, ())):
+        for subject, number in sorted(list(self.users.get(schema_id, ()))):
             version = self.versions.get(subject, {}).get(number)
             if version is not None:
                 found.append(VersionRecord(subject, number, schema_id, version.deleted))
@@ -219,7 +219,8 @@ def _int(obj: dict[str, Any], name: str) -> int:
 
 
 class _ReadTx:
-    """`StoreTx` reads straight from the state (the caller holds its lock for the unit)."""
+    """`StoreTx` reads straight from the state, which only the reader thread changes (see
+    `KafkaStore._read_unit` for why that needs no lock)."""
 
     def __init__(self, state: TopicState) -> None:
         self._state = state
@@ -242,7 +243,7 @@ class _ReadTx:
     def referenced_by(self, subject: str, version: int) -> list[int]:
         return sorted(
             sid
-            for sid in self._state.referrers.get((subject, version), ())
+            for sid in list(self._state.referrers.get((subject, version), ()))
             if any(not u.deleted for u in self.usages(sid))
         )
 
