@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from govern.registry.errors import ServerError, StoreError
+from govern.registry.errors import LeaderUnknown, StoreError
 from govern.registry.schemas_topic import NOOP_KEY, RecordError, StagedWrite, TopicState, _ReadTx, decode
 from govern.registry.store import StoreTx
 
@@ -40,12 +40,6 @@ DEFAULT_TOPIC = "_schemas"
 SESSION_TIMEOUT_MS = 6000  # the broker's default group.min.session.timeout.ms: fastest failover
 WRITE_TIMEOUT_S = 30.0
 _SECRET_WORDS = ("password", "secret", "token", "key")
-
-
-class NotLeader(ServerError):
-    """This instance is not the leader (the forwarding layer normally prevents this answer)."""
-
-    status, error_code = 500, 50004
 
 
 def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
@@ -337,7 +331,7 @@ class KafkaStore:
 
         producer = self._producer
         if producer is None:
-            raise NotLeader(f"this registry instance ({self.url}) is not the leader of {self.topic}")
+            raise LeaderUnknown(f"this registry instance ({self.url}) is not the leader of {self.topic}")
         offsets: list[int] = []
         failures: list[str] = []
 
@@ -385,7 +379,7 @@ class KafkaStore:
     def _write_unit(self) -> Iterator[StoreTx]:
         with self._write_lock:
             if not self._leader:
-                raise NotLeader(f"this registry instance ({self.url}) is not the leader of {self.topic}")
+                raise LeaderUnknown(f"this registry instance ({self.url}) is not the leader of {self.topic}")
             staged = StagedWrite(self.state)
             yield staged  # type: ignore[misc]
             if staged.records:

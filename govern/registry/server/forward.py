@@ -20,21 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from govern.registry.errors import ServerError
+from govern.registry.errors import ForwardingFailed, LeaderUnknown, ServerError
 from govern.registry.server.http import error_response
 
 FORWARDED = "x-govern-forwarded"
 LEADER_WAIT_S = 10.0  # how long a write waits for an election to finish before 50004
 _READ_POSTS = re.compile(r"^/(subjects/[^/]+|compatibility/.*)?$")  # lookup, compatibility, liveness
 _PASSED_HEADERS = ("authorization", "content-type", "accept")
-
-
-class LeaderUnknown(ServerError):
-    status, error_code = 500, 50004
-
-
-class ForwardingFailed(ServerError):
-    status, error_code = 500, 50003
 
 
 def is_write(method: str, path: str) -> bool:
