@@ -106,11 +106,11 @@ def state(url: str) -> dict[str, list[tuple[int, int, str]]]:
     """Every subject's versions as (version, id, schema), soft-deleted ones included."""
     out = {}
     deleted = {"deleted": "true"}
-    for subject in httpx.get(f"{url}/subjects", params=deleted).json():
-        versions = httpx.get(f"{url}/subjects/{subject}/versions", params=deleted).json()
-        path = f"{url}/subjects/{subject}/versions"
-        bodies = [httpx.get(f"{path}/{n}", params=deleted).json() for n in versions]
-        out[subject] = [(body["version"], body["id"], body["schema"]) for body in bodies]
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for subject in http.get("/subjects", params=deleted).json():
+            versions = http.get(f"/subjects/{subject}/versions", params=deleted).json()
+            bodies = [http.get(f"/subjects/{subject}/versions/{n}", params=deleted).json() for n in versions]
+            out[subject] = [(body["version"], body["id"], body["schema"]) for body in bodies]
     return out
 
 
@@ -175,10 +175,11 @@ def test_three_instances_survive_the_leader_killed_mid_loop(
 
     # survivors serve every acknowledged registration with its id and version
     for survivor in alive:
-        for i, (subject, answer) in acknowledged.items():
-            got = httpx.get(f"{survivor.url}/subjects/{subject}/versions/{answer['version']}").json()
-            stored = json.dumps(json.loads(schema(i)), separators=(",", ":"))
-            assert (got["id"], got["schema"]) == (answer["id"], stored)
+        with httpx.Client(base_url=survivor.url, timeout=30) as http:
+            for i, (subject, answer) in acknowledged.items():
+                got = http.get(f"/subjects/{subject}/versions/{answer['version']}").json()
+                stored = json.dumps(json.loads(schema(i)), separators=(",", ":"))
+                assert (got["id"], got["schema"]) == (answer["id"], stored)
     ids = [answer["id"] for _, answer in acknowledged.values()]
     assert len(set(ids)) == len(ids), "one id was acknowledged for two different schemas"
 
