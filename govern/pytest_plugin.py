@@ -9,9 +9,10 @@ Fixtures:
 - `kafka_provider` (session): the provider behind `kafka_cluster` (name, bootstrap, check_alive).
 - `registry` (session): base URL of an embedded schema registry (a thread, over a SQLite file).
 - `registry_client` (function): a `govern.registry.Client` for it.
-- `replay(source, topic=None, *, schemas=None, ...)`: replays a fixture file (path) or a list of
-  records (dicts in the file's line shape) into the session's cluster and registry, creating the
-  topic when missing; returns the `ReplaySummary`.
+- `replay(source, topic=None, *, schemas=None, subject_strategy="topic", ...)`: replays a fixture
+  file (path) or a list of records (dicts in the file's line shape) into the session's cluster and
+  registry, creating the topic when missing; hand-written schemas go under the subjects
+  `subject_strategy` names; returns the `ReplaySummary`.
 - `topic_reader(topic, *, count=None, timeout=10.0)`: the committed records of a topic as fixture
   JSON objects (values decoded through the registry), for assertions.
 
@@ -159,7 +160,6 @@ def _clean(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", text)).strip("-")
 
 
-
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (http://127.0.0.1:PORT) of an embedded registry shared by the test session."""
@@ -190,6 +190,7 @@ def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
         topic: str | None = None,
         *,
         schemas: SchemasArg = None,
+        subject_strategy: str = "topic",
         partitions: str = "preserve",
         timestamps: str = "preserve",
         transactional: bool = True,
@@ -197,7 +198,7 @@ def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
         if isinstance(source, str | Path):
             sources = [file_source(source)]
         else:
-            sources = [records_source(_header_for(schemas, topic), source)]
+            sources = [records_source(_header_for(schemas, topic, subject_strategy), source)]
         options = ReplayOptions(
             topic=topic,
             partitions=partitions,
@@ -221,9 +222,16 @@ def topic_reader(kafka_cluster: str, registry: str) -> Callable[..., list[dict[s
     return read
 
 
-def _header_for(schemas: SchemasArg, topic: str | None = None) -> Header:
-    """A header for hand-written records: `{"name": path or schema JSON}` or header-style entries."""
-    from govern.recording.format import parse_header
+def _header_for(schemas: SchemasArg, topic: str | None = None, subject_strategy: str = "topic") -> Header:
+    """A header for hand-written records: `{"name": path or schema JSON}` or header-style entries.
+
+    Entries without a subject are registered under the subject `subject_strategy` names
+    (`govern.catalog.subject_name`: `topic`, `record` or `topic_record`, as the service's
+    serializers are configured); under `topic`, replay names it `<topic>-value` / `-key`.
+    """
+    from dataclasses import replace
+
+    from govern.recording.format import _full_name, parse_header
 
     entries: list[dict[str, Any]] = []
     if isinstance(schemas, Mapping):
@@ -238,6 +246,17 @@ def _header_for(schemas: SchemasArg, topic: str | None = None) -> Header:
     if topic is not None:
         data["topics"] = [{"name": topic}]
     try:
-        return parse_header(data, Path.cwd())
+        header = parse_header(data, Path.cwd())
+        if subject_strategy == "topic":
+            return header
+        from govern.catalog.model import subject_name  # the one computation of subject names
+
+        named = [
+            replace(e, subject=subject_name(subject_strategy, topic or "", "value", _full_name(e.schema)))
+            if e.subject is None and isinstance(e.schema, dict)
+            else e
+            for e in header.schemas
+        ]
+        return replace(header, schemas=tuple(named))
     except ValueError as error:
         raise ValueError(f"replay(schemas=...): {error}") from None

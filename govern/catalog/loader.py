@@ -1,15 +1,17 @@
-"""Reads `<root>/contracts` and `<root>/schemas` into a cross-checked `Catalog`.
+"""Reads the contracts and schemas folders (govern.toml's `contracts_dir`, `schemas_dir`) into a
+cross-checked `Catalog`, from the working tree or, through `catalog_at`, from a git commit.
 
 Every problem is an `InputError` (exit 2) naming file:line: unknown or misspelt keys, bad
-values, unknown topics, missing or invalid schema files, topics nobody produces, duplicate
-services. The shape of the YAML is documented in contracts/README.md.
+values, unknown topics or types, missing, invalid or ambiguous schema files, a record strategy
+on a schema that is not a named type, topics nobody produces, duplicate services. The shape of
+the YAML is documented in contracts/README.md.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,7 +38,7 @@ from govern.catalog.resolve import (
     primitive_ref,
     union_ref,
 )
-from govern.catalog.sources import READERS, SchemaIndex
+from govern.catalog.sources import READERS, SchemaFile, SchemaIndex
 from govern.catalog.tree import DiskTree, GitTree, Tree
 from govern.errors import InputError
 
@@ -251,16 +253,14 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     return merged
 
 
-def _load_topics(
-    ctx: _Context, documents: dict[str, Any], builtin: dict[str, Any]
-) -> tuple[list[dict[str, Any]], _File]:
+def _load_topics(ctx: _Context, builtin: dict[str, Any]) -> tuple[list[dict[str, Any]], _File]:
     """Parse topics.yaml into topic fields (without producers/consumers yet)."""
     rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
     file = _File(ctx.tree.display(rel))
     text = ctx.tree.read(rel)
     if text is None:
         raise InputError(f"{file.display}: file not found", hint="create it or check --root")
-    doc = documents[rel] = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
+    doc = file.mapping(load_yaml_text(text, file.display), 1, TOPICS_FILE)
     file.known_keys(doc, _TOP_KEYS, TOPICS_FILE)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
@@ -323,14 +323,10 @@ def _load_topics(
     return topics, file
 
 
-def _load_service(
-    ctx: _Context, rel: str, topics: dict[str, dict[str, Any]], documents: dict[str, Any]
-) -> Service:
+def _load_service(ctx: _Context, rel: str, topics: dict[str, dict[str, Any]]) -> Service:
     """Parse one <service>.yaml, checking every topic it names against topics.yaml."""
     file = _File(ctx.tree.display(rel))
-    doc = documents[rel] = file.mapping(
-        load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1]
-    )
+    doc = file.mapping(load_yaml_text(ctx.tree.read(rel) or "", file.display), 1, rel.rsplit("/", 1)[-1])
     file.known_keys(doc, _SERVICE_KEYS, "a service contract")
     file.required(doc, "service", "the contract")
     name = file.text(doc, "service", "the contract")
@@ -417,10 +413,10 @@ def _subjects(topics: list[Topic]) -> tuple[Subject, ...]:
 def load_catalog(
     root: Path,
     *,
-    documents: dict[str, Any] | None = None,
     config: Any = None,
     tree: Tree | None = None,
     validate: bool = True,
+    reuse: Mapping[str, SchemaFile] | None = None,
 ) -> Catalog:
     """Load and cross-check the contracts and schemas folders of the project at `root`.
 
@@ -429,16 +425,13 @@ def load_catalog(
     `schemas_dir` (`config`, else read from `root`). `tree` is where files are read (the working
     tree by default; `catalog_at` passes a git commit's). `validate` parses every schema file
     now (the working tree); without it files are parsed when asked (a base compared with).
-    `documents`, when given, receives each contract file's YAML document by path (e.g.
-    "contracts/topics.yaml"): a caller comparing with another revision need not parse the same
-    text twice. Treat them as read-only.
+    `reuse` holds schema files already read whose text is the same in `tree`.
     """
     if config is None:
         from govern.config import load_config
 
         config = load_config(root)
     tree = tree or DiskTree(Path(root))
-    documents = {} if documents is None else documents
     contracts_dir, schemas_dir = config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/")
     if not tree.is_dir(contracts_dir):
         raise InputError(
@@ -450,10 +443,10 @@ def load_catalog(
             f"{tree.display(schemas_dir)}: schema directory not found",
             hint="run from the project root or pass --root (or set schemas_dir in govern.toml)",
         )
-    index = SchemaIndex(tree, schemas_dir, strict=validate)
+    index = SchemaIndex(tree, schemas_dir, strict=validate, reuse=reuse)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
     builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
-    topic_rows, topics_file = _load_topics(ctx, documents, builtin)
+    topic_rows, topics_file = _load_topics(ctx, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
@@ -461,7 +454,7 @@ def load_catalog(
         parent, _, base = rel.rpartition("/")
         if parent != contracts_dir or base in NOT_SERVICES or not base.endswith((".yaml", ".yml")):
             continue
-        service = _load_service(ctx, rel, by_name, documents)
+        service = _load_service(ctx, rel, by_name)
         if service.name in services:
             first = services[service.name].file.as_posix()
             raise InputError(
@@ -511,18 +504,17 @@ def catalog_at(
     commit: str,
     *,
     config: Any = None,
-    worktree: Path | None = None,
+    worktree: Catalog | None = None,
     label: str | None = None,
 ) -> Catalog | None:
     """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
 
     Read from git objects (no checkout), with the same loader and cross-checks as the working
-    tree; schemas are parsed when asked (`Catalog.parse`), named `<commit12>:<path>`. None when
-    the commit has no contracts folder (everything is new). Errors name files `<label>:<path>`
-    (the ref as the user wrote it, e.g. `main:contracts/topics.yaml`; default the commit's 12
-    first hex digits). With `worktree`, files `git diff`
-    reports unchanged are read from the working tree instead of git. Errors are InputError
-    naming the base's file:line.
+    tree; schemas are parsed when asked (`Catalog.parse`); files are named `<label>:<path>` (the
+    ref as the user gave it; the commit's first 12 digits by default). None when the commit has
+    no contracts folder (everything is new). With `worktree` (the working tree's catalog), files
+    `git diff` reports unchanged are taken from it instead of being read and scanned again.
+    Errors are InputError naming the base's file:line.
     """
     if config is None:
         from govern.config import load_config
@@ -530,17 +522,25 @@ def catalog_at(
         config = load_config(repo.root)
     folders = (config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/"))
     same: dict[str, bytes] = {}
+    reuse: dict[str, SchemaFile] = {}
     if worktree is not None:
         changed = repo.changed_paths(commit, folders)
-        disk = DiskTree(worktree)
+        disk = DiskTree(worktree.root)
+        scanned = worktree.sources.files
         for folder in folders:
             for rel in disk.files(folder):
-                if rel not in changed:
+                if rel in changed:
+                    continue
+                known = scanned.get(rel)
+                if known is not None and rel.startswith(folders[1] + "/") and known.type_positions is None:
+                    reuse[rel] = known
+                    same[rel] = known.text.encode()  # not read again: the scanned file is reused
+                else:
                     same[rel] = disk.read_bytes(rel) or b""
     tree = GitTree(repo, commit, folders, same, label=label)
     if not tree.is_dir(folders[0]):
         return None
     try:
-        return load_catalog(repo.root, config=config, tree=tree, validate=False)
+        return load_catalog(repo.root, config=config, tree=tree, validate=False, reuse=reuse)
     except InputError as error:
-        raise InputError(f"{error.message} (in the base {commit[:12]})", hint=error.hint) from error
+        raise InputError(f"{error.message} (in the base {tree.label})", hint=error.hint) from error

@@ -1,13 +1,14 @@
 """The schemas folder in any layout: every named type known by its full name, wherever it is defined.
 
 A source file is read by the reader registered for its suffix (`READERS`: one function from a
-file's text to a `SchemaFile`, its JSON document and what it defines). An `.avsc` file holds one
-schema of any kind, or a JSON array of types; files may be named anything and nested at any
-depth. The `SchemaIndex` knows every named type of the folder by full name: the same full name
-defined twice identically is fine (copied nested types are common), differently is exit 2 naming
-both places. Files are parsed with `govern.avro` (the one parser), each with the files defining
-the names it uses as references, so positions stay those of each file; a name from another file
-resolves in any order, a cycle across files is exit 2.
+file to a `SchemaFile`, its JSON document and what it defines): an `.avsc` file holds one schema
+of any kind, or a JSON array of types; an `.avdl` file is compiled by `govern.avro.idl`. Files
+may be named anything and nested at any depth. The `SchemaIndex` knows every named type of the
+folder by full name: the same full name defined twice identically is fine (copied nested types
+are common), differently is exit 2 naming both places. Files are parsed with `govern.avro` (the
+one parser), each with the files defining the names it uses as references, so positions stay
+those of each file; a name from another file resolves in any order, a cycle across files is
+exit 2.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
@@ -92,7 +94,10 @@ def read_avsc(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
             hint="an .avsc file holds one Avro schema as JSON, or a JSON array of them",
         ) from None
     source = SchemaFile(rel, display, text, document)
-    _scan(document, "", None, source)
+    try:
+        _scan(document, "", None, source)
+    except RecursionError:  # JSON deep enough to pass the decoder, not the walk
+        raise InputError(f"{display}: schema nested too deeply", hint="flatten it into named types") from None
     return source
 
 
@@ -112,8 +117,16 @@ def read_avdl(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
         ) from None
 
     path = tree.local_path(rel)
-    result = compile_idl(path)  # IdlError (exit 2) names file:line:col
     local_root = str(path)[: -len(rel)]
+    try:
+        result = compile_idl(path)
+    except SchemaParseError as error:  # IdlError: file:line:col (files named as the tree names them)
+        message = re.sub(
+            re.escape(local_root) + r"([^:\s]+)", lambda m: tree.display(m.group(1)), error.message
+        )
+        raise InputError(
+            message, hint=error.hint or "fix the Avro IDL there (`govern idl FILE` compiles it alone)"
+        ) from None
 
     def shown(position: Position | None) -> Position | None:  # named as the tree names its files
         if position is None or not (position.file or "").startswith(local_root):
@@ -181,7 +194,7 @@ def _scan(node: Any, pointer: str, space: str | None, out: SchemaFile) -> None:
             _scan(item, f"{pointer}/{index}", space, out)
     elif isinstance(node, dict):
         kind = node.get("type")
-        if kind in NAMED and isinstance(node.get("name"), str):
+        if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
             ns = node.get("namespace")
             full = _full(node["name"], ns if isinstance(ns, str) else space)
             if full not in out.defines:  # a second definition in one file: govern.avro names it
@@ -211,7 +224,7 @@ def _normal(node: Any, space: str | None, resolve: Callable[[str, str | None], s
         return node
     out = dict(node)
     kind = node.get("type")
-    if kind in NAMED and isinstance(node.get("name"), str):
+    if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
         ns = node.get("namespace")
         full = _full(node["name"], ns if isinstance(ns, str) else space)
         out["name"] = full
@@ -234,7 +247,16 @@ def _normal(node: Any, space: str | None, resolve: Callable[[str, str | None], s
 class SchemaIndex:
     """Every named type under the schemas folder, by full name, and the files' parses (memoised)."""
 
-    def __init__(self, tree: Tree, directory: str, *, strict: bool = True) -> None:
+    def __init__(
+        self,
+        tree: Tree,
+        directory: str,
+        *,
+        strict: bool = True,
+        reuse: Mapping[str, SchemaFile] | None = None,
+    ) -> None:
+        """Index the source files under `directory` of `tree`. `reuse` holds files already read
+        whose text is the same in `tree` (the working tree's, for the base of a comparison)."""
         self.tree = tree
         self.directory = directory
         self.strict = strict  #: parse as Confluent parses a new schema (the working tree) or an old one
@@ -244,11 +266,13 @@ class SchemaIndex:
         self.refs: dict[tuple[str, str], Any] = {}  #: (full name, file) -> its SchemaRef (resolve.named_ref)
         self.compiled: dict[str, SchemaFile] = {}  #: label of a compiled file's JSON -> the file
         self._uses: dict[str, list[tuple[str, str]]] = {}  # rel -> (full name, pointer), first use first
+        reuse = reuse or {}
         paths = [p for p in tree.files(directory) if _suffix(p) in READERS]
         if hasattr(tree, "prefetch"):
-            tree.prefetch(paths)  # one batch from git, not one read per file
+            tree.prefetch([p for p in paths if p not in reuse])  # one batch from git, not one read each
         for rel in paths:
-            self._add(self.read(rel))
+            known = reuse.get(rel)
+            self._add(self.read(rel) if known is None else _renamed(known, tree.display(rel)))
 
     # -- reading --------------------------------------------------------------------------------
     def read(self, rel: str) -> SchemaFile:
@@ -430,7 +454,7 @@ class SchemaIndex:
             return node
         out = dict(node)
         kind = node.get("type")
-        if kind in NAMED and isinstance(node.get("name"), str):
+        if isinstance(kind, str) and kind in NAMED and isinstance(node.get("name"), str):
             ns = node.get("namespace")
             full = _full(node["name"], ns if isinstance(ns, str) else space)
             defined.add(full)
@@ -468,6 +492,11 @@ def source_position(compiled: Mapping[str, SchemaFile], position: Position) -> P
                 best = ((start.line, start.column), name)
     found = source.type_positions.get(best[1]) if best else None
     return found or position
+
+
+def _renamed(source: SchemaFile, display: str) -> SchemaFile:
+    """The same file read in another tree: what was worked out is kept, its name is the tree's."""
+    return replace(source, display=display, _positions=None)
 
 
 def _suffix(rel: str) -> str:

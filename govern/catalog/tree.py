@@ -86,7 +86,8 @@ class DiskTree(Tree):
 
 
 class GitTree(Tree):
-    """The files of `directories` as they are at `commit`; blobs read lazily, each once.
+    """The files of `directories` as they are at `commit`; blobs read lazily, each once. Files are
+    named `<label>:<path>` (the ref the user gave, else the commit's first 12 digits).
 
     `same` maps paths whose text is the same at `commit` as in the working tree to that text
     (what `git diff` says did not change): they are not read from git again.
@@ -103,7 +104,7 @@ class GitTree(Tree):
     ) -> None:
         self.repo = repo
         self.commit = commit
-        self.label = label or commit[:12]
+        self.label = label or commit[:12]  #: how files are named: `<label>:<path>`, as git names them
         self.root = repo.root
         self._blobs: dict[str, str] = {}
         for directory in directories:
@@ -138,6 +139,10 @@ class GitTree(Tree):
         if rel not in self._data:
             self.prefetch([rel])
         return self._data[rel]
+
+    def same_as_worktree(self, rel: str) -> bool:
+        """Whether `rel` is at this commit as in the working tree (as `git diff` said)."""
+        return rel in self._same
 
     def blob(self, rel: str) -> str | None:
         """The blob id of `rel` at the commit (None when absent)."""

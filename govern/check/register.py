@@ -10,12 +10,14 @@ Safe to point at production:
   the apply executes exactly that plan.
 - **The form the registry holds is kept** (`references`): `auto` keeps a subject that holds
   self-contained (inlined) schemas inlined and registers new subjects with Confluent schema
-  references for shared types; `always` / `never` force one form. With references, a type
-  defined in its own file is registered once under a subject named by its full name, before the
-  subjects that use it, with the union of the levels of the topics using it.
-- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of
-  contracts/accepted-breaks.yaml lets that one version through: the subject's level is set to
-  NONE for the single write and restored right after (also when the write fails).
+  references for shared types; `always` / `never` force one form. With references, a named type
+  a schema uses from elsewhere (another file, or a sibling in a multi-type file) is registered
+  once under a subject named by its full name, before the subjects that use it, with the union
+  of the levels of the topics using it; a multi-event topic under the topic strategy registers
+  the union of its event types that way. Subjects are named by each topic's strategy.
+- **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
+  accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
+  level is set to NONE for the single write and restored right after (also when the write fails).
 - Before writing, each subject's latest version is read again: a registry that changed since
   the plan was made stops the apply (exit 1), rather than writing over someone else's change.
 """
@@ -33,13 +35,12 @@ from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.accepted import LEDGER
 from govern.check.data_contracts import DataContract
 from govern.check.from_registry import RegistryHistory
-from govern.check.model import Acceptance, CheckFinding
+from govern.check.model import Acceptance, Finding
 from govern.check.subjects import (
     Lines,
     Subject,
     event_type_causes,
     relative_display,
-    to_check_finding,
 )
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
@@ -73,7 +74,7 @@ class Registration:
     previous_level: str | None = None
     schema: str = ""  #: the schema text to register
     references: list[Reference] = field(default_factory=list)
-    findings: list[CheckFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     accepted: list[Acceptance] = field(default_factory=list)  #: ledger entries that let a break through
     #: the data contract (contracts/data-contracts/<topic>.yaml) it is registered with
     contract: DataContract = field(default_factory=DataContract)
@@ -191,7 +192,7 @@ def _judge(
     """Check a new version against the registry's at the subject's level; accept ledgered breaks."""
     result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
     entry.findings = [
-        to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
+        lines.finding(f, f"registry {unit.subject} v{f.version}")
         for f in event_type_causes(result, new)
     ]
     for finding in entry.findings:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from govern.catalog import load_catalog
-from govern.check.accepted import apply_ledger, load_ledger
+from govern.check.accepted import apply_ledger, ledger_path, load_ledger
 from govern.check.model import Report
 from govern.check.subjects import declared_subjects, select
 from govern.config import load_config
 from govern.errors import InputError
+from govern.report.policy import LintPolicy
 
 
 def run_check(
@@ -67,7 +68,7 @@ def _run_check(
     declared = declared_subjects(catalog)
     wanted = list(subjects)
     chosen = select(declared, wanted)
-    ledger = load_ledger(catalog.root, [s.name for s in declared])
+    ledger = load_ledger(catalog.root, [s.name for s in declared], config.contracts_dir)
     if against is not None:
         from govern.check.from_git import check_against_git
 
@@ -93,5 +94,6 @@ def _run_check(
             hint="pass --against REF (a git branch, tag or commit) or --registry URL "
             "(or set GOVERN_REGISTRY_URL)",
         )
-    apply_ledger(report, ledger, today)
+    apply_ledger(report, ledger, today, ledger_path(config.contracts_dir))
+    LintPolicy.parse(config.lint).apply_to(report)
     return report

@@ -26,7 +26,8 @@ WORKTREE = "worktree"
 
 
 def _schema(ref: CatalogSchema, side: str, in_git: bool) -> SchemaRef:
-    short = ref.name.rsplit(".", 1)[-1]
+    names = ref.types or (ref.name,)  # a multi-event topic: its event types
+    short = "|".join(name.rsplit(".", 1)[-1] for name in names)
     file = f"{side}:{ref.where}" if in_git and ref.file is not None else ref.where
     return SchemaRef.of(ref.expanded, label=f"{short}@{side}", key=canonical_key(ref.expanded), file=file)
 
@@ -63,7 +64,7 @@ def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change
     with Repo(root, outside_hint="run inside the project's git checkout") as repo:
         commit = repo.resolve(against)
         after_catalog = load_catalog(root, config=config)
-        before_catalog = catalog_at(repo, commit, config=config, worktree=root, label=against)
+        before_catalog = catalog_at(repo, commit, config=config, worktree=after_catalog, label=against)
         before = snapshot(before_catalog, against, in_git=True)
         with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
             repo.materialise(commit, [PACT_DIR.as_posix()], Path(tmp))

@@ -1,11 +1,12 @@
 """Issue 15's proof: a project laid out as real repositories are (tests/data/estate), through the CLI.
 
 Multi-type files, files named after topics (`orders-value.avsc`) and versions (`payment_v2.avsc`),
-nested folders, a primitive key, a multi-event topic, each subject name strategy, and govern.toml
-naming the folders `avro/` and `governance/`: `catalog`, `check --against` (a compatible edit
-passes; a break in one event type of a multi-event topic fails with the right subject, rule and
-file:line), `register` into the embedded registry, and confluent-kafka-python's AvroSerializer,
-configured with the matching `subject.name.strategy`, finds every subject register wrote.
+nested folders, Avro IDL in both syntaxes, a primitive key, a multi-event topic, each subject name
+strategy, and govern.toml naming the folders `avro/` and `governance/`: `catalog`, `check
+--against` (a compatible edit passes; a break in one event type of a multi-event topic, or inside
+an `.avdl` type, fails with the right subject, rule and file:line), `register` into the embedded
+registry, and confluent-kafka-python's AvroSerializer, configured with the matching
+`subject.name.strategy`, finds every subject register wrote.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ESTATE = Path(__file__).resolve().parents[1] / "data" / "estate"
 EVENTS = "avro/orders/order-events.avsc"
 PAYMENT = "avro/payments/payment_v2.avsc"
 TYPES = "avro/common/types.avsc"
+BILLING = "avro/billing/billing.avdl"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -43,6 +45,8 @@ SUBJECTS = {
         "customer-events-com.acme.customers.CustomerMoved",
     ],
     "shipments": ["shipments-value", "shipments-key"],
+    "invoices": ["invoices-value"],
+    "refunds": ["com.acme.billing.Refund"],
 }
 
 
@@ -160,6 +164,25 @@ def test_record_strategy_subject_is_checked_under_its_type_name(repo: Path) -> N
     assert (finding["file"], finding["line"]) == (PAYMENT, line_of(repo, PAYMENT, '"fee"'))
 
 
+def test_release_plan_orders_consumers_of_a_multi_event_topic_first(repo: Path) -> None:
+    replace(repo, EVENTS, ',\n      {"name": "parcels", "type": "int"}', "")  # readable by new readers only
+    result = govern("release-plan", "--against", "main", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [s["services"] for s in plan["stages"]] == [["shipping"], ["orders"]]
+    assert "OrderCreated|OrderShipped|OrderCancelled@main" in plan["stages"][0]["reasons"][0]
+
+
+def test_break_inside_an_avdl_type_names_its_line_in_the_avdl(repo: Path) -> None:
+    replace(repo, BILLING, "    int lines;", "    string lines;")
+    code, data = check(repo)
+    assert code == 1
+    [finding] = entry(data, "invoices-value")["findings"]
+    assert finding["rule"] == "TYPE_MISMATCH" and finding["location"] == "/fields/2/type"
+    assert (finding["file"], finding["line"]) == (BILLING, line_of(repo, BILLING, "record Invoice"))
+    assert [s["subject"] for s in data["subjects"]] == ["invoices-value"]
+
+
 @pytest.fixture
 def url() -> Iterator[str]:
     from govern.registry.server.run import serve_in_thread
@@ -185,6 +208,8 @@ def test_register_then_confluent_serializers_find_every_subject(repo: Path, url:
     written = {s["subject"]: s for s in json.loads(result.stdout)["subjects"]}
     every = {name for names in SUBJECTS.values() for name in names}
     assert every <= set(written)
+    again = govern("check", "--registry", url, "--format", "json", cwd=repo)  # what it wrote is what we have
+    assert again.returncode == 0 and json.loads(again.stdout)["subjects"] == [], again.stdout + again.stderr
     union = written["order-events-value"]
     assert [r["name"] for r in union["references"]] == [
         "com.acme.orders.OrderCreated",
@@ -249,6 +274,20 @@ def test_register_then_confluent_serializers_find_every_subject(repo: Path, url:
             {"shipment_id": "s", "order_id": "o", "carrier": "x"},
         ),
         ("shipments", "key", "topic", "shipments-key", {"shipment_id": "s"}),
+        (
+            "invoices",
+            "value",
+            "topic",
+            "invoices-value",
+            {"invoice_id": "i", "order_id": "o", "lines": 1, "status": "PAID"},
+        ),
+        (
+            "refunds",
+            "value",
+            "record",
+            "com.acme.billing.Refund",
+            {"invoice_id": "i", "amount": Decimal("1.50"), "at": 0},
+        ),
     ]
     assert {case[3] for case in cases} == every
     strategies = {
@@ -275,3 +314,12 @@ def test_register_then_confluent_serializers_find_every_subject(repo: Path, url:
         field = MessageField.KEY if kind == "key" else MessageField.VALUE
         data = serializer(value, SerializationContext(topic, field))  # looks its subject up: found or raises
         assert data[:1] == b"\x00" and int.from_bytes(data[1:5], "big") == registered.schema_id, subject
+
+
+def test_a_broken_base_does_not_block_the_change_that_repairs_it(repo: Path) -> None:
+    replace(repo, BILLING, "    int lines;", "    int lines")
+    git(repo, "commit", "-qam", "broken on main")
+    replace(repo, BILLING, "    int lines", "    int lines;")
+    code, data = check(repo)
+    assert code == 0
+    assert any("billing.avdl:11:5" in note and "checked as new" in note for note in data["notes"])

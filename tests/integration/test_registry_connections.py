@@ -11,7 +11,7 @@ import time
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from govern.registry import serve_in_thread
+from govern.registry.server import serve_in_thread
 from govern.registry.server.connections import ConnectionLimits, RequestLimitMiddleware
 
 SLOW_CLIENTS = 300

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from govern.registry import serve_in_thread
+from govern.registry.server import serve_in_thread
 from govern.registry.server.app import create_app
 
 V1 = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]})

@@ -5,6 +5,7 @@ Each bad input is one line naming file:line, exit 2 (InputError), nothing else l
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from govern.catalog import Catalog, load_catalog, subject_name
 from govern.errors import ExitCode, InputError
@@ -60,6 +63,8 @@ def test_every_named_type_is_known_by_full_name_wherever_defined(catalog: Catalo
     assert where["com.acme.common.Currency"] == "avro/common/types.avsc"  # a JSON array of types
     assert where["com.acme.payments.Method"] == "avro/payments/payment_v2.avsc"  # nested, versioned file
     assert where["com.acme.shipping.Shipment"] == "avro/shipping/v1/shipment.avsc"  # nested folder
+    assert where["com.acme.billing.InvoiceStatus"] == "avro/billing/billing.avdl"  # Avro IDL, protocol
+    assert where["com.acme.billing.Refund"] == "avro/billing/refund.avdl"  # Avro IDL, schema syntax
     # defined identically twice (copied nested type): fine, the first file's definition counts
     assert where["com.acme.common.Address"] == "avro/customers/customer-events.avsc"
 
@@ -192,3 +197,85 @@ def test_unknown_setting_fails_every_command(tree: Path) -> None:
         )
         assert done.returncode == 2, done.stderr
         assert "unknown setting 'contract_dir'" in done.stderr
+
+
+def test_copy_of_a_type_a_referenced_file_defines_too(tree: Path) -> None:
+    """A file using CustomerMoved (whose file defines Address) and copying Address itself."""
+    (tree / "avro/customers/audit.avsc").write_text(
+        json.dumps(
+            {
+                "type": "record",
+                "name": "Audit",
+                "namespace": "com.acme.customers",
+                "fields": [
+                    {"name": "moved", "type": "CustomerMoved"},
+                    {
+                        "name": "where",
+                        "type": {
+                            "type": "record",
+                            "name": "Address",
+                            "namespace": "com.acme.common",
+                            "fields": [
+                                {"name": "street", "type": "string"},
+                                {"name": "city", "type": "string"},
+                                {"name": "country", "type": "string"},
+                            ],
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    catalog = load_catalog(tree)
+    audit = catalog.parse(catalog.schemas["com.acme.customers.Audit"])
+    assert [f.type.fullname for f in audit.root.fields] == [
+        "com.acme.customers.CustomerMoved",
+        "com.acme.common.Address",
+    ]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from(["record", "int", "a.B", "B", "x", "enum"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["type", "name", "namespace", "fields", "items", "values", "symbols", "default"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(documents=st.lists(_JSON, min_size=1, max_size=3), deep=st.integers(0, 3000))
+def test_any_file_content_loads_or_is_one_bad_input_line(
+    tmp_path_factory: pytest.TempPathFactory, documents: list[object], deep: int
+) -> None:
+    """Untrusted schema files: a catalog or an InputError naming a place, never a crash."""
+    root = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(ESTATE, root, dirs_exist_ok=True)
+    for index, document in enumerate(documents):
+        (root / f"avro/fuzz{index}.avsc").write_text(json.dumps(document))
+    (root / "avro/deep.avsc").write_text("[" * deep + "]" * deep)
+    try:
+        load_catalog(root)
+    except InputError as error:
+        assert "\n" not in error.message and ".avsc" in error.message
+
+
+def test_avdl_syntax_error_and_import_cycle_name_file_line_col(tree: Path) -> None:
+    billing = tree / "avro/billing/billing.avdl"
+    edit(billing, "    int lines;", "    int lines")
+    error = fails(tree)
+    assert re.search(
+        rf"{re.escape(str(billing))}:{line_of(billing, 'InvoiceStatus status')}:\d+: ", error.message
+    )
+    edit(billing, "    int lines", "    int lines;")
+    (tree / "avro/billing/a.avdl").write_text('protocol A { import idl "b.avdl"; }\n')
+    (tree / "avro/billing/b.avdl").write_text('protocol B { import idl "a.avdl"; }\n')
+    assert "import cycle" in fails(tree).message

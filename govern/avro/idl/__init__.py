@@ -26,6 +26,7 @@ then in ``import_dirs`` (the analogue of Java's classpath).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from govern.avro.idl import jackson
 from govern.avro.idl.compiler import CompileError, Compiler, IdlWarning, check_defaults
 from govern.avro.idl.model import ModelError, protocol_json, standalone_json
 from govern.avro.jsonpos import Position
+
+_WRITE_RECURSION_LIMIT = 20_000
 
 __all__ = ["IdlError", "IdlResult", "IdlWarning", "compile_idl", "schemata_files", "write_schemata"]
 
@@ -70,20 +73,25 @@ class IdlResult:
 def compile_idl(path: Path, import_dirs: Iterable[Path] = ()) -> IdlResult:
     """Compile an ``.avdl`` file and its imports; raise ``IdlError`` naming file:line:col if bad."""
     compiler = Compiler(tuple(Path(d) for d in import_dirs))
+    limit = sys.getrecursionlimit()
     try:
         compiled = compiler.compile_file(Path(path))
+        # Writing a type inlines the types it uses, as deep as they chain; Python frames are cheap.
+        sys.setrecursionlimit(max(limit, _WRITE_RECURSION_LIMIT))
         types = list(compiler.context.types.values())
         protocol = compiled.protocol
         check_defaults(types, list(protocol.messages.values()) if protocol else [])
-        named = {t.fullname: jackson.plain(standalone_json(t)) for t in types}
-        main = jackson.plain(standalone_json(compiled.main)) if compiled.main is not None else None
-        printed = jackson.plain(protocol_json(protocol)) if protocol else main
+        named = {t.fullname: standalone_json(t) for t in types}
+        main = standalone_json(compiled.main) if compiled.main is not None else None
+        printed = protocol_json(protocol) if protocol else main
     except CompileError as err:
         raise IdlError(err.reason, err.position, str(path)) from None
     except ModelError as err:  # a name left unresolved where no position is known
         raise IdlError(str(err), None, str(path)) from None
     except RecursionError:
         raise IdlError("types nest too deeply to write out", None, str(path)) from None
+    finally:
+        sys.setrecursionlimit(limit)
     return IdlResult(
         kind="protocol" if protocol else "schema",
         json=printed,

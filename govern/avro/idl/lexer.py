@@ -38,9 +38,22 @@ _FLOAT = re.compile(
     r"|0[xX](?:[0-9a-fA-F]*\.[0-9a-fA-F]+|[0-9a-fA-F]+\.?)[pP][+-]?[0-9]+[fFdD]?)"
 )
 _WS = re.compile(r"[ \t\n\r\f]+")
-_NEWLINE = re.compile("\n")  # ANTLR counts lines at LF only
 _COMMENT_END = re.compile("\r\n?|\n")
 _SUBSTITUTE = "\x1a"  # the grammar ends the input at an ASCII SUB character
+
+
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def _candidates(ch: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The rules a token starting with ``ch`` may match, in the grammar's order."""
+    if ch == '"':
+        return ((STRING, _STRING),)
+    if ch in _NUMBER_START:
+        return ((INT, _INT), (FLOAT, _FLOAT))
+    if ch in "NI":  # NaN and Infinity are numbers, NaNa an identifier
+        return ((FLOAT, _FLOAT), (IDENT, _IDENT))
+    return ((IDENT, _IDENT),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +88,10 @@ def tokenize(text: str) -> list[Token]:
 
     def advance(upto: int) -> None:
         nonlocal line, line_start
-        for m in _NEWLINE.finditer(text, pos, upto):
-            line += 1
-            line_start = m.end()
+        breaks = text.count("\n", pos, upto)  # ANTLR counts lines at LF only
+        if breaks:
+            line += breaks
+            line_start = text.rfind("\n", pos, upto) + 1
 
     while pos < end:
         col = pos - line_start + 1
@@ -106,7 +120,7 @@ def tokenize(text: str) -> list[Token]:
             pos = stop
             continue
         best_kind, best_end = "", pos
-        for kind, pattern in ((STRING, _STRING), (INT, _INT), (FLOAT, _FLOAT), (IDENT, _IDENT)):
+        for kind, pattern in _candidates(ch):
             m = pattern.match(text, pos)
             if m and m.end() > best_end:  # strictly longer: the earlier rule wins ties
                 best_kind, best_end = kind, m.end()

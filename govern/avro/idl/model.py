@@ -9,9 +9,11 @@ namespaces relative to the enclosing one, ``order`` only when not ascending.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from govern.avro.idl.jackson import plain
 from govern.avro.jsonpos import Position
 
 NO_DEFAULT: Any = object()
@@ -63,25 +65,37 @@ class MapSchema(Schema):
 class UnionSchema(Schema):
     """A union; ``optional`` marks one made by the ``type?`` shorthand (null first until placed)."""
 
-    def __init__(self, branches: list[Schema], optional: bool = False) -> None:
+    def __init__(
+        self, branches: list[Schema], optional: bool = False, position: Position | None = None
+    ) -> None:
         self.branches = branches
         self.optional = optional
+        self.position = position
         self.props: dict[str, Any] = {}
+        # Names not yet defined are told apart once resolved (Java's placeholders are all distinct).
+        duplicate = self.duplicate(resolved_only=True)
+        if duplicate:
+            raise ModelError(f"duplicate type {duplicate!r} in union")
+
+    def duplicate(self, resolved_only: bool = False) -> str | None:
+        """The first member type named twice, if any."""
         seen: set[str] = set()
-        for branch in branches:
+        for branch in self.branches:
+            if resolved_only and isinstance(branch, Ref) and branch.target is None:
+                continue
             name = member_name(branch)
             if name in seen:
-                raise ModelError(f"duplicate type {name!r} in union")
+                return name
             seen.add(name)
+        return None
 
 
 class Ref(Schema):
     """A named type used by its full name; ``target`` is set when the name is resolved."""
 
-    def __init__(self, fullname: str, position: Position | None, scope: object = None) -> None:
+    def __init__(self, fullname: str, position: Position | None) -> None:
         self.fullname = fullname
         self.position = position
-        self.scope = scope  # None inside a named type; else the file whose message or main uses it
         self.target: Named | None = None
         self.props: dict[str, Any] = {}
 
@@ -156,16 +170,13 @@ class Context:
 
     def __init__(self) -> None:
         self.types: dict[str, Named] = {}
-        self._pending: list[Ref] = []
 
     def find(self, fullname: str) -> Named | None:
         return self.types.get(fullname)
 
-    def reference(self, fullname: str, position: Position | None, scope: object = None) -> Ref:
-        ref = Ref(fullname, position, scope)
+    def reference(self, fullname: str, position: Position | None) -> Ref:
+        ref = Ref(fullname, position)
         ref.target = self.types.get(fullname)
-        if ref.target is None:
-            self._pending.append(ref)
         return ref
 
     def define(self, named: Named) -> None:
@@ -177,19 +188,50 @@ class Context:
             where = f" (first defined at {known.position})" if known.position else ""
             raise ModelError(f"can't redefine {named.fullname!r}{where}")
 
-    def resolve(self, scope: object = None, everything: bool = False) -> Ref | None:
-        """Resolve the references in named types and in ``scope``; return the first undefined one."""
-        still: list[Ref] = []
-        undefined: Ref | None = None
-        for ref in self._pending:
-            if everything or ref.scope is None or ref.scope is scope:
-                ref.target = self.types.get(ref.fullname)
-                if ref.target is None and undefined is None:
-                    undefined = ref
-            if ref.target is None:
-                still.append(ref)
-        self._pending = still
-        return undefined
+    def resolve(self, roots: list[Schema]) -> tuple[str, Position | None] | None:
+        """Resolve every name reachable from ``roots`` and the known types; the first problem.
+
+        Only what is reachable counts: a reference a union dropped (see the compiler) is never
+        resolved, as in Avro Java. Unions are checked again once their names resolve.
+        """
+        stack: list[Schema] = [*reversed(roots), *reversed(list(self.types.values()))]
+        seen: set[int] = set()
+        unions: list[UnionSchema] = []
+        while stack:
+            schema = stack.pop()
+            if id(schema) in seen:
+                continue
+            seen.add(id(schema))
+            if isinstance(schema, Ref):
+                schema.target = schema.target or self.types.get(schema.fullname)
+                if schema.target is None:
+                    return f"undefined type {schema.fullname!r}", schema.position
+                stack.append(schema.target)
+            elif isinstance(schema, Named):
+                stack.extend(f.type for f in reversed(schema.fields))
+            elif isinstance(schema, ArraySchema):
+                stack.append(schema.items)
+            elif isinstance(schema, MapSchema):
+                stack.append(schema.values)
+            elif isinstance(schema, UnionSchema):
+                unions.append(schema)
+                stack.extend(reversed(schema.branches))
+        for union in unions:
+            duplicate = union.duplicate()
+            if duplicate:
+                return f"duplicate type {duplicate!r} in union", union.position
+        return None
+
+
+def message_schemas(messages: Iterable[Message]) -> list[Schema]:
+    """The schemas messages use: parameters, response, and errors (as the union Java makes)."""
+    roots: list[Schema] = []
+    for m in messages:
+        roots += [f.type for f in m.request] + [m.response]
+        if m.errors:
+            position = getattr(m.errors[0], "position", None)
+            roots.append(UnionSchema([Primitive("string"), *m.errors], position=position))
+    return roots
 
 
 def _shape(schema: Schema, top: bool = False) -> Any:
@@ -377,11 +419,11 @@ def _qualified(fullname: str, namespace: str | None, name: str, space: str | Non
 def schema_json(schema: Schema, names: _Names) -> Any:
     schema = deref(schema)
     if isinstance(schema, Primitive):
-        return {"type": schema.type, **schema.props} if schema.props else schema.type
+        return {"type": schema.type, **plain(schema.props)} if schema.props else schema.type
     if isinstance(schema, ArraySchema):
-        return {"type": "array", "items": schema_json(schema.items, names), **schema.props}
+        return {"type": "array", "items": schema_json(schema.items, names), **plain(schema.props)}
     if isinstance(schema, MapSchema):
-        return {"type": "map", "values": schema_json(schema.values, names), **schema.props}
+        return {"type": "map", "values": schema_json(schema.values, names), **plain(schema.props)}
     if isinstance(schema, UnionSchema):
         return [schema_json(branch, names) for branch in schema.branches]
     assert isinstance(schema, Named)
@@ -406,7 +448,7 @@ def schema_json(schema: Schema, names: _Names) -> Any:
             out["default"] = schema.enum_default
     else:
         out["size"] = schema.size
-    out.update(schema.props)
+    out.update(plain(schema.props))
     if schema.aliases:
         out["aliases"] = [
             _qualified(alias, alias.rpartition(".")[0] or None, alias.rpartition(".")[2], schema.namespace)
@@ -420,12 +462,12 @@ def field_json(f: Field, names: _Names) -> dict[str, Any]:
     if f.doc is not None:
         out["doc"] = f.doc
     if f.default is not NO_DEFAULT:
-        out["default"] = f.default
+        out["default"] = plain(f.default)
     if f.order != "ascending":
         out["order"] = f.order
     if f.aliases:
         out["aliases"] = list(f.aliases)
-    out.update(f.props)
+    out.update(plain(f.props))
     return out
 
 
@@ -435,13 +477,16 @@ def standalone_json(schema: Schema) -> Any:
 
 
 def protocol_json(protocol: Protocol) -> dict[str, Any]:
-    """``Protocol.toJson``: types not already written inline, then the messages."""
+    """``Protocol.toJson``: types not already written inline, then the messages.
+
+    As everywhere here, NaN and the infinities come out as the strings Jackson prints.
+    """
     out: dict[str, Any] = {"protocol": protocol.name}
     if protocol.namespace is not None:
         out["namespace"] = protocol.namespace
     if protocol.doc is not None:
         out["doc"] = protocol.doc
-    out.update(protocol.props)
+    out.update(plain(protocol.props))
     names = _Names(protocol.namespace)
     out["types"] = [schema_json(t, names) for t in protocol.types if t.fullname not in names.written]
     messages: dict[str, Any] = {}
@@ -449,7 +494,7 @@ def protocol_json(protocol: Protocol) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if message.doc is not None:
             body["doc"] = message.doc
-        body.update(message.props)
+        body.update(plain(message.props))
         body["request"] = [field_json(f, names) for f in message.request]
         if message.one_way:
             body["response"] = "null"

@@ -228,14 +228,13 @@ class Registry:
             strict=strict,
         )
 
-    def _admit(self, parsed: ParsedSchema) -> ParsedSchema:
+    def _admit(self, parsed: ParsedSchema) -> None:
         """Refuse (42201) a schema beyond the complexity budget as it comes in, so that every
         stored schema can be checked later."""
         try:
             admit(parsed.avro.root, self.limits)
         except ComplexityExceeded as error:
             raise _too_complex(error) from None
-        return parsed
 
     def _request_fields(self, body: Any) -> tuple[str, str, tuple[Reference, ...]]:
         if not isinstance(body, dict):
@@ -306,7 +305,8 @@ class Registry:
         self, level: str, new: ParsedSchema, history: Sequence[Any], versions: Sequence[VersionRecord]
     ) -> tuple[bool, list[str]]:
         """Check `new` against the history at `level`; Confluent's verbose messages when incompatible."""
-        from govern.compat import check_level, confluent_messages
+        from govern.compat import check_level
+        from govern.registry.server.messages import confluent_messages
 
         if level == "NONE" or not history:
             return True, []

@@ -32,7 +32,9 @@ def _err(description: str) -> dict[str, Any]:
 _COMMON_ERRORS = {
     "401": _err("Missing or wrong credentials (only when the server runs with --users)."),
     "403": _err("The user's role does not allow this operation (only with --users)."),
+    "429": _err("Too many failed logins from this user name or address (only with --users; Retry-After)."),
     "500": _err("Store failure (error_code 50001) or an unexpected server error (500)."),
+    "503": _err("Too many requests in progress (error_code 503; Retry-After)."),
 }
 _BODY_ERRORS = {
     "400": _err("The body is not JSON or not a JSON object (error_code 400)."),
@@ -382,9 +384,9 @@ _PATHS: dict[str, Any] = {
                 ),
                 "409": _err("Incompatible with earlier versions under the subject's level (409)."),
                 "422": _err(
-                    "Invalid or empty schema or metadata (42201), mode forbids it (42205), id clash on "
-                    "import (42207), invalid subject (42208), schema over 1 MiB (42209), invalid rule set "
-                    "(42210)."
+                    "Invalid or empty schema or metadata, or beyond the complexity limits (42201), mode "
+                    "forbids it (42205), id clash on import (42207), invalid subject (42208), schema over "
+                    "1 MiB (42209), invalid rule set (42210)."
                 ),
             },
             params=[
