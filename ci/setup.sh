@@ -4,14 +4,23 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-python3}
+# govern's fixture codec is a Rust crate (rust/govern_codec) that pip builds: cargo must be there.
+# rustup puts it in ~/.cargo/bin, which a non-login shell (CI's, say) may not have on PATH.
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "govern: cargo not found: install Rust (https://rustup.rs, or apt-get install cargo), then run ci/setup.sh again" >&2
+  exit 3
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "govern: creating .venv" >&2
   "$PY" -m venv .venv
 fi
 stamp=.venv/.govern-installed
-# Reinstalled when the project's metadata or a C source changes: an editable install builds the
-# native extensions (govern/**/*.c) once and does not notice their sources changing afterwards.
-if [ ! -f "$stamp" ] || [ -n "$(find pyproject.toml setup.py govern -newer "$stamp" \( -name pyproject.toml -o -name setup.py -o -name '*.c' -o -name '*.h' \) 2>/dev/null | head -1)" ]; then
+# Reinstalled when the project's metadata or the Rust crate changes: an editable install builds the
+# extension (rust/govern_codec) once and does not notice its sources changing afterwards.
+if [ ! -f "$stamp" ] || [ -n "$(find pyproject.toml setup.py rust/govern_codec/src rust/govern_codec/Cargo.toml -newer "$stamp" \( -name pyproject.toml -o -name setup.py -o -name '*.rs' -o -name Cargo.toml \) 2>/dev/null | head -1)" ]; then
   echo "govern: installing govern and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e '.[dev]'

@@ -8,4 +8,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash ci/setup.sh
 export PACT_DO_NOT_TRACK=true
+# the codec crate's own tests (the differential tests against fastavro run under pytest); cargo
+# where ci/setup.sh found it
+[ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$PATH:$HOME/.cargo/bin"
+cargo test --quiet --manifest-path rust/govern_codec/Cargo.toml >&2
 exec .venv/bin/python -m pytest "$@"

@@ -34,13 +34,12 @@ from govern.avro import AvroSchema
 from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.accepted import LEDGER
 from govern.check.from_registry import RegistryHistory
-from govern.check.model import Acceptance, CheckFinding
+from govern.check.model import Acceptance, Finding
 from govern.check.subjects import (
     Lines,
     Subject,
     event_type_causes,
     relative_display,
-    to_check_finding,
 )
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
@@ -74,7 +73,7 @@ class Registration:
     previous_level: str | None = None
     schema: str = ""  #: the schema text to register
     references: list[Reference] = field(default_factory=list)
-    findings: list[CheckFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     accepted: list[Acceptance] = field(default_factory=list)  #: ledger entries that let a break through
 
     @property
@@ -188,7 +187,7 @@ def _judge(
     """Check a new version against the registry's at the subject's level; accept ledgered breaks."""
     result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
     entry.findings = [
-        to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
+        lines.finding(f, f"registry {unit.subject} v{f.version}")
         for f in event_type_causes(result, new)
     ]
     for finding in entry.findings:

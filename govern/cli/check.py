@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.cli.options import RootOption
 from govern.errors import ExitCode, InputError
+from govern.report.printers import Format
 
 
-class CheckFormat(StrEnum):
-    """Output formats of `govern check`."""
-
-    text = "text"
-    json = "json"
-    junit = "junit"
-    sarif = "sarif"
-    github = "github"
-
-
-@app.command("check")
 def check_command(
     against: Annotated[
         str | None,
@@ -32,6 +20,7 @@ def check_command(
             "--against",
             help="Git ref to compare with (main, origin/main, a tag, a commit); no registry needed.",
             show_default=False,
+            metavar="REF",
         ),
     ] = None,
     registry: Annotated[
@@ -40,6 +29,7 @@ def check_command(
             "--registry",
             help="Registry URL to compare with (default: GOVERN_REGISTRY_URL / govern.toml).",
             show_default=False,
+            metavar="URL",
         ),
     ] = None,
     subject: Annotated[
@@ -48,6 +38,7 @@ def check_command(
             "--subject",
             help="Check only this subject (repeat for several); must be declared.",
             show_default=False,
+            metavar="SUBJECT",
         ),
     ] = None,
     all_subjects: Annotated[
@@ -58,11 +49,21 @@ def check_command(
         typer.Option("--ask-registry", help="Also ask the registry's own verdict and report disagreements."),
     ] = False,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", help="text, json, junit, sarif or github.")
-    ] = CheckFormat.text,
+        Format,
+        typer.Option(
+            "--format",
+            help="text, json, junit, sarif, github (workflow annotations), gitlab (a code-quality report) "
+            "or markdown (a pull-request comment).",
+        ),
+    ] = Format.text,
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Write the report to this file instead of stdout.", show_default=False),
+        typer.Option(
+            "--output",
+            help="Write the report to this file instead of stdout.",
+            show_default=False,
+            metavar="FILE",
+        ),
     ] = None,
     root: RootOption = Path("."),
 ) -> None:
@@ -91,7 +92,7 @@ def check_command(
         all_subjects=all_subjects,
         ask_registry=ask_registry,
     )
-    color = output is None and fmt is CheckFormat.text and sys.stdout.isatty()
+    color = output is None and fmt is Format.text and sys.stdout.isatty()
     text = render(report, fmt.value, color=color)
     if output is not None:
         try:

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app, err_console
-from govern.cli.options import OutputFormat, RegistryOption
+from govern.cli.options import OutputFormat, RegistryOption, err_console
 from govern.errors import EnvironmentProblem, InputError
 
 
@@ -69,7 +68,6 @@ def _parse_time(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@app.command("record")
 def record_command(
     topics: Annotated[list[str], typer.Argument(help="Topics to record.", show_default=False)],
     output: Annotated[
@@ -157,6 +155,7 @@ def record_command(
             "partitions": partitions,
             "schemas": schemas,
             "undecoded": summary.undecoded,
+            "warnings": summary.warnings,
             "elapsed_s": round(summary.elapsed, 3),
         }
         typer.echo(json.dumps(payload, indent=2))
@@ -171,6 +170,8 @@ def record_command(
         typer.echo(f"  schema {schema['name']} (subject {schema['subject']}, id {schema['id']})")
     if summary.undecoded:
         err_console.print(
-            f"[yellow]warning:[/] {summary.undecoded} framed payload(s) had a schema id the registry "
-            "does not know and were kept as bytes"
+            f"[yellow]warning:[/] {summary.undecoded} framed payload(s) could not be decoded (a schema id "
+            "the registry does not know, or a body that is not valid for its schema) and were kept as bytes"
         )
+        for warning in summary.warnings:
+            err_console.print(f"  {warning}", soft_wrap=True)

@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.errors import InputError
 
 registry_app = typer.Typer(
@@ -23,7 +22,6 @@ registry_app = typer.Typer(
     help="Run a Confluent-compatible schema registry (REST API v1, Avro) backed by SQLite.",
     no_args_is_help=True,
 )
-app.add_typer(registry_app)
 
 
 @registry_app.command("serve")

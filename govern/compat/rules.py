@@ -3,9 +3,10 @@
 One recursive walk over (reader, writer) node pairs. Results are memoised per pair of node
 identities; a pair met again while still being computed (a recursive type) counts as compatible
 ("compatible unless proven otherwise"). The location is a stack of path tokens pushed and
-popped while descending; union sub-checks start from a fresh stack, as in Java, and their
-nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
-exception is ``CheckFailed`` for what Avro Java itself throws on.
+popped while descending; union sub-checks start from a fresh stack, as in Java. Java discards
+their nested reasons; we keep those of the branch of the writer's type as the union finding's
+``cause`` (verdicts and Avro's messages unchanged). Results are data: tuples of
+``Incompatibility``; the only exception is ``CheckFailed`` for what Avro Java itself throws on.
 
 Bounded work: a reader union of more than 16 branches is indexed by branch type and name, so a
 writer branch is compared only with the reader branches that could read it (Avro's resolver
@@ -224,14 +225,19 @@ class Checker:
             return tuple(found)
         if rtype == "union":
             branches = reader.branches
+            # the cause: why the branch of the writer's type (and, if named, name) cannot read it
+            cause: tuple[Incompatibility, ...] = COMPATIBLE
             if len(branches) <= _SMALL_UNION:  # probe every branch, as Java does
                 if wtype in PRIMITIVE_TYPES:  # the usual case: the same primitive is a branch, so no
                     for branch in branches:  # mismatch against the other branches is built
                         if branch.type == wtype:
                             return COMPATIBLE
                 for branch in branches:
-                    if not self.fresh(branch, writer):
+                    found = self.fresh(branch, writer)
+                    if not found:
                         return COMPATIBLE
+                    if not cause and branch.type == wtype and _same_name(branch, writer):
+                        cause = found
             else:
                 probe = (id(reader), id(writer))
                 for position in self.candidates(reader, writer):
@@ -239,8 +245,11 @@ class Checker:
                     branch = branches[position]
                     if branch.type == wtype and wtype in PRIMITIVE_TYPES:
                         return COMPATIBLE
-                    if not self.fresh(branch, writer):
+                    found = self.fresh(branch, writer)
+                    if not found:
                         return COMPATIBLE
+                    if not cause and branch.type == wtype and _same_name(branch, writer):
+                        cause = found
                 self.probed[probe] = len(branches)
             return (
                 self.incompatible(
@@ -252,6 +261,7 @@ class Checker:
                     writer.pointer,
                     writer_type=writer.upper,
                     writer_type_lower=writer.fullname or writer.type,
+                    cause=cause,
                 ),
             )
         if wtype in PROMOTIONS.get(rtype, ()):
@@ -288,7 +298,8 @@ class Checker:
         result: list[Incompatibility] = []
         for index, branch in enumerate(writer.branches):
             self.tokens.append(str(index))
-            if self.fresh(reader, branch):
+            found = self.fresh(reader, branch)
+            if found:
                 result.append(
                     self.incompatible(
                         "MISSING_UNION_BRANCH",
@@ -299,6 +310,7 @@ class Checker:
                         branch.pointer,
                         writer_type=branch.upper,
                         writer_type_lower=branch.fullname or branch.type,
+                        cause=found[0].context.get("cause", COMPATIBLE),
                     )
                 )
             self.tokens.pop()
@@ -376,6 +388,8 @@ class Checker:
                     )
                 wfield = matches[0] if matches else None
             if wfield is not None:
+                if rfield.type_ref.__class__ is str and rfield.type_ref == wfield.type_ref:
+                    continue  # the same primitive, by name: compatible, and no type node is built
                 rtype, wtype = rfield.type, wfield.type
                 if rtype.type == wtype.type and rtype.type in PRIMITIVE_TYPES:
                     continue  # compatible, nothing to locate: the common case, kept cheap
@@ -436,6 +450,11 @@ class _BranchIndex:
                 keys = [(kind, None)]
             for key in keys:
                 self.by_key.setdefault(key, []).append(position)
+
+
+def _same_name(reader: Node, writer: Node) -> bool:
+    """Whether a reader branch stands for the writer's type: unnamed, or named as it (or aliasing it)."""
+    return writer.fullname is None or reader.name == writer.name or writer.fullname in reader.aliases
 
 
 def check_nodes(reader: Node, writer: Node, limits: Limits | None = None) -> tuple[Incompatibility, ...]:

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from govern.errors import EnvironmentProblem
 
@@ -84,10 +84,10 @@ def is_reachable(bootstrap: str, timeout: float = 5.0) -> bool:
 class KafkaAdmin:
     """Topic administration for tests and tools: create and wait, delete, end offsets, bounded reads."""
 
-    def __init__(self, bootstrap: str, *, timeout: float = ADMIN_TIMEOUT_S) -> None:
+    def __init__(self, bootstrap: str, *, timeout: float = ADMIN_TIMEOUT_S, **settings: Any) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self._admin = AdminClient(client_config(bootstrap))
+        self._admin = AdminClient(client_config(bootstrap, **settings))
         self.created: list[str] = []
 
     def create_topic(
@@ -137,6 +137,23 @@ class KafkaAdmin:
     def list_topics(self) -> set[str]:
         """Names of the cluster's topics, internal ones included."""
         return set(self._admin.list_topics(timeout=self.timeout).topics)
+
+    def partition_counts(self) -> dict[str, int]:
+        """Every topic the cluster lists (without errors), with its partition count."""
+        # all topics: a metadata request naming a missing topic makes brokers with
+        # auto.create.topics.enable create it with default settings
+        metadata = self._admin.list_topics(timeout=self.timeout)
+        return {name: len(t.partitions) for name, t in metadata.topics.items() if t.error is None}
+
+    def latest_offsets(self, partitions: list[TopicPartition], *, committed: bool) -> dict[Any, Any]:
+        """One ListOffsets request for the latest offsets of `partitions` (the last stable ones
+        with `committed`), answered as {TopicPartition: future}."""
+        isolation = IsolationLevel.READ_COMMITTED if committed else IsolationLevel.READ_UNCOMMITTED
+        return self._admin.list_offsets(  # type: ignore[no-any-return]
+            {tp: OffsetSpec.latest() for tp in partitions},
+            isolation_level=isolation,
+            request_timeout=self.timeout,
+        )
 
     def partitions(self, name: str) -> int:
         """How many partitions `name` has (0 when it does not exist)."""

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.kafka import KafkaAdmin, client_config
 from govern.registry import Client
@@ -47,7 +46,6 @@ def seed(bootstrap: str, registry: str, topic: str, count: int) -> None:
 
 
 def test_record_then_replay_into_a_new_topic_then_record_again(
-    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     registry: str,

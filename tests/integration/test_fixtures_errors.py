@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
-from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.errors import EnvironmentProblem, InputError
 from govern.kafka import KafkaAdmin, client_config
@@ -90,7 +89,6 @@ def own_registry() -> Iterator[str]:
         ('{"schema": "w", "value": {"n": 1}}\n', "unknown schema 'w'"),
     ],
 )
-@pytest.mark.parametrize("two_threads", [False, True])
 def test_bad_input_produces_nothing(
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
@@ -99,11 +97,7 @@ def test_bad_input_produces_nothing(
     tmp_path: Path,
     last: str,
     message: str,
-    two_threads: bool,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if two_threads:  # the bad line is in the second half, validated on another thread (natively)
-        monkeypatch.setattr(sys.modules["govern.recording.replay"], "SPLIT_MIN_BYTES", 0)
     path = fixture_file(tmp_path / "bad.jsonl", 500, last)
     with pytest.raises(InputError) as caught:
         replay(
@@ -138,7 +132,6 @@ def test_a_schema_the_target_refuses_produces_and_registers_nothing(
 
 
 def test_fewer_target_partitions_hash_keys_with_a_warning(
-    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     unique_topic: Callable[..., str],
@@ -185,7 +178,7 @@ def test_bad_input_fails_at_once_even_when_the_broker_is_unreachable(registry: s
 
 @pytest.mark.slow
 def test_a_replay_killed_mid_way_leaves_nothing_visible_to_read_committed(
-    produce_path: str, kafka_cluster: str, kafka_admin: KafkaAdmin, target: str, registry: str, tmp_path: Path
+    kafka_cluster: str, kafka_admin: KafkaAdmin, target: str, registry: str, tmp_path: Path
 ) -> None:
     path = fixture_file(tmp_path / "big.jsonl", 20_000)
     process = subprocess.Popen(

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.kafka import KafkaAdmin
 from govern.recording import Header, ReplayOptions, SchemaEntry, read_topic, records_source, replay
@@ -35,7 +34,6 @@ def records(count: int) -> list[dict]:
 
 
 def test_no_transaction_timestamps_now_partitions_by_key_and_avro_keys(
-    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     registry: str,
@@ -61,7 +59,6 @@ def test_no_transaction_timestamps_now_partitions_by_key_and_avro_keys(
 
 
 def test_rate_paces_the_replay(
-    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     registry: str,
@@ -104,7 +101,6 @@ def test_topic_reader_waits_for_a_topic_the_service_creates_later(
         thread.join()
 
 
-@pytest.mark.usefixtures("record_path")
 def test_record_from_offset_from_time_and_max_messages(
     kafka_cluster: str, kafka_admin: KafkaAdmin, registry: str, unique_topic: Callable[..., str], tmp_path
 ) -> None:

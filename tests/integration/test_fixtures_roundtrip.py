@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
-from produce_paths import _produce_path  # noqa: F401  (the produce_path fixture)
 
 from govern.kafka import KafkaAdmin, client_config
 from govern.recording import FixtureReader, ReplayOptions, file_source, record_topics, replay
@@ -18,7 +17,7 @@ from govern.registry import Client
 from govern.registry.server.run import serve_in_thread
 from govern.serde import Serializer
 
-pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("record_path")]  # both record paths
+pytestmark = pytest.mark.kafka
 
 RECENT = int(time.time() * 1000) - 3_600_000
 """Explicit timestamps, but recent: older ones would fall to the topic's 7-day retention."""
@@ -113,7 +112,6 @@ def normalized(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_record_replay_record_is_identical_but_for_offsets_and_ids(
-    produce_path: str,
     kafka_cluster: str,
     kafka_admin: KafkaAdmin,
     registry: str,

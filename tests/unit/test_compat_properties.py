@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from govern.avro import AvroSchema, clear_cache, parse_schema
 from govern.avro.model import Node
-from govern.compat import RULES_BY_ID, Level, Result, check_level, check_pair, rules
+from govern.compat import Level, Result, check_level, check_pair, rules
 from govern.compat.rules import _IN_PROGRESS, COMPATIBLE, Checker, CheckFailed, Incompatibility
+from govern.report import RULES_BY_ID
 
 PROFILE = gen.Profile(p_nested=0.35)
 QUICK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

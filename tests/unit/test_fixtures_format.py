@@ -91,7 +91,7 @@ def _written(path: Path, guess: Header | None, final: Header, *, fail: bool = Fa
         if guess is not None:
             writer.expect(lambda: guess)
         writer.write(FixtureRecord({"n": 1}, "k", schema="v", topic="t", partition=0, offset=0))
-        writer.write_line({"topic": "t", "value": None})
+        writer.write(FixtureRecord(None, topic="t"))
         writer.write_lines(b'{"value":"x"}\n{"value":"y"}\n', 2)
         if fail:
             raise RuntimeError("broker died")

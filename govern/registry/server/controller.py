@@ -273,7 +273,8 @@ class Registry:
         self, level: str, new: ParsedSchema, history: Sequence[Any], versions: Sequence[VersionRecord]
     ) -> tuple[bool, list[str]]:
         """Check `new` against the history at `level`; Confluent's verbose messages when incompatible."""
-        from govern.compat import check_level, confluent_messages
+        from govern.compat import check_level
+        from govern.registry.server.messages import confluent_messages
 
         if level == "NONE" or not history:
             return True, []

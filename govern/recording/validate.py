@@ -1,0 +1,148 @@
+"""Replay's first pass: read and validate every record line into the spool, before anything is sent.
+
+Each source's lines go to the codec extension a block at a time (`_codec.Lines`: parse, check the
+line's shape, encode key and value through their schemas); what comes back is appended to one
+temporary spool file as `u32 source, u32 length, batch`. Nothing is held in memory beyond a
+block. The first invalid line stops the replay with `file:line: field: reason` (exit 2).
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from govern.errors import InputError
+from govern.recording import _codec
+from govern.recording.format import FixtureReader, FixtureRecord, Header, SchemaEntry, dumps_line
+from govern.recording.schemas import FixtureSchemas
+
+__all__ = ["Plan", "RecordSource", "file_source", "records_source", "spool_batches", "validate"]
+
+READ_BLOCK = 1 << 20
+"""Bytes of a file handed to the extension at once."""
+_BATCH = struct.Struct("<II")  # source index, batch length
+NEWLINE = b"\n"
+
+
+@dataclass
+class RecordSource:
+    """A header and its record lines as blocks of JSON Lines: `blocks()` yields (first line number,
+    bytes of complete lines); `where(line)` words a line's place in errors (`file:line`)."""
+
+    label: str
+    header: Header
+    blocks: Callable[[], Iterator[tuple[int, bytes]]]
+    where: Callable[[int], str]
+    close: Callable[[], None] = lambda: None
+
+
+def _file_blocks(reader: FixtureReader) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines after the header; the last one may lack its newline (a cut file)."""
+    try:
+        raw = reader.open_records()
+    except OSError as error:
+        raise InputError(
+            f"{reader.path}: cannot read: {error}", hint="the file is damaged or cut short"
+        ) from None
+    line = 2
+    rest = b""
+    with raw:
+        while True:
+            try:
+                chunk = raw.read(READ_BLOCK)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+                where = reader.where(line + rest.count(NEWLINE))
+                raise InputError(
+                    f"{where}: cannot read: {error}",
+                    hint="the file is damaged or cut short",
+                ) from None
+            if not chunk:
+                break
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield line, data[:cut]
+                line += data.count(b"\n", 0, cut)
+            rest = data[cut:]
+    if rest:
+        yield line, rest
+
+
+def file_source(path: Path | str) -> RecordSource:
+    """A fixture file as a source (the header is read and checked here)."""
+    reader = FixtureReader(path)
+    return RecordSource(str(path), reader.header, lambda: _file_blocks(reader), reader.where, reader.close)
+
+
+def records_source(
+    header: Header, records: Iterable[FixtureRecord | dict[str, Any]], label: str = "records"
+) -> RecordSource:
+    """In-memory records (objects, or plain JSON dicts in the file's shape) as a source: written as
+    lines and validated like a file's; errors name `label[i]`."""
+
+    def blocks() -> Iterator[tuple[int, bytes]]:
+        for i, item in enumerate(records, 1):
+            data = item.to_json() if isinstance(item, FixtureRecord) else item
+            yield i, dumps_line(data) + b"\n"
+
+    return RecordSource(label, header, blocks, lambda i: f"{label}[{i}]")
+
+
+@dataclass
+class Plan:
+    """What validation learned: per source its topics, schema slots and recorded partitions."""
+
+    sources: list[RecordSource]
+    schemas: list[FixtureSchemas] = field(default_factory=list)
+    topics: list[list[str]] = field(default_factory=list)  # per source: source topics by index
+    slots: list[list[tuple[int, SchemaEntry, str]]] = field(default_factory=list)  # (topic, entry, kind)
+    partitions: list[list[int]] = field(default_factory=list)  # per source, per topic: needed partitions
+    counts: list[list[tuple[int, int, int]]] = field(default_factory=list)  # (topic, partition or -1, n)
+    count: int = 0
+
+
+def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes]) -> Plan:
+    """Validate every source into `spool`; InputError (exit 2) naming the first bad line."""
+    plan = Plan(list(sources))
+    for index, source in enumerate(sources):
+        schemas = FixtureSchemas(source.header, f"{source.label}:1")
+        compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
+        topics = source.header.topics
+        default = topics[0].name if len(topics) == 1 else topic
+        lines = _codec.Lines(compiled, default)
+        for first, block in source.blocks():
+            try:
+                batch, count = lines.feed(block, first)
+            except _codec.LineError as error:
+                number, message = error.args
+                raise InputError(
+                    f"{source.where(number)}: {message}",
+                    hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
+                    if "(schema '" in message
+                    else "see docs/fixtures.md",
+                ) from None
+            if count:
+                spool.write(_BATCH.pack(index, len(batch)))
+                spool.write(batch)
+        recorded = {info.name: info.partitions or 0 for info in topics}
+        plan.schemas.append(schemas)
+        plan.topics.append(lines.topics)
+        needed = zip(lines.topics, lines.partitions, strict=True)
+        plan.partitions.append([max(seen, recorded.get(name, 0)) for name, seen in needed])
+        plan.counts.append(lines.counts)
+        plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
+        plan.count += lines.count
+    return plan
+
+
+def spool_batches(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(source index, batch) of the spool written by `validate`, from its start."""
+    spool.seek(0)
+    while head := spool.read(_BATCH.size):
+        index, size = _BATCH.unpack(head)
+        yield index, spool.read(size)

@@ -1,0 +1,18 @@
+//! govern's fixture codec (docs/fixtures.md): the JSON mapping of Avro values both ways over a
+//! schema compiled once, replay's line validation into spool records, and record's message lines.
+//! Built as the Python module `govern.recording._codec` (feature `python`, see setup.py).
+
+pub mod decode;
+pub mod encode;
+pub mod json;
+pub mod lines;
+pub mod numbers;
+pub mod record;
+pub mod schema;
+pub mod time;
+
+#[cfg(feature = "python")]
+mod python;
+
+#[cfg(test)]
+mod tests;
