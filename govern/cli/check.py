@@ -65,6 +65,16 @@ def check_command(
             metavar="FILE",
         ),
     ] = None,
+    reports: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--report",
+            help="Also write the same run's findings in another format to a file, e.g. "
+            "sarif:govern-check.sarif (repeat for several), so CI runs the check once.",
+            show_default=False,
+            metavar="FORMAT:FILE",
+        ),
+    ] = None,
     root: RootOption = Path("."),
 ) -> None:
     """Check changed subjects against a git ref (--against) or a registry, and each consumer's reader schema.
@@ -81,6 +91,7 @@ def check_command(
         raise InputError("--against and --registry are exclusive", hint="check against one thing per run")
     if ask_registry and against is not None:
         raise InputError("--ask-registry needs a registry, not --against", hint="drop one of the two options")
+    extra = [_report_option(value) for value in reports or ()]
     registry_url = None
     if against is None:
         registry_url = load_config(root, registry_url=registry).registry_url
@@ -94,14 +105,32 @@ def check_command(
     )
     color = output is None and fmt is Format.text and sys.stdout.isatty()
     text = render(report, fmt.value, color=color)
+    for extra_fmt, path in extra:
+        _write(path, render(report, extra_fmt.value), "--report")
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise InputError(
-                f"--output {output}: cannot write: {error.strerror}", hint="check the path"
-            ) from None
+        _write(output, text, "--output")
     else:
         typer.echo(text, nl=False)
     if not report.compatible:
         raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _report_option(value: str) -> tuple[Format, Path]:
+    """`FORMAT:FILE` of --report; a bad one is exit 2 before anything is checked."""
+    name, sep, file = value.partition(":")
+    names = ", ".join(f.value for f in Format)
+    if not sep or not file:
+        raise InputError(
+            f"--report {value!r}: expected FORMAT:FILE", hint=f"e.g. sarif:govern-check.sarif ({names})"
+        )
+    try:
+        return Format(name), Path(file)
+    except ValueError:
+        raise InputError(f"--report {value!r}: unknown format {name!r}", hint=f"formats: {names}") from None
+
+
+def _write(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot write: {error.strerror}", hint="check the path") from None

@@ -53,6 +53,7 @@ def register_command(
     """
     from govern.catalog import load_catalog
     from govern.check.accepted import load_ledger
+    from govern.check.data_contracts import load_data_contracts
     from govern.check.register import REFERENCE_MODES, register_all
     from govern.check.subjects import declared_subjects, select
     from govern.config import load_config
@@ -75,8 +76,17 @@ def register_command(
     declared = declared_subjects(catalog)
     chosen = select(declared, subject or ())
     ledger = load_ledger(root, [s.name for s in declared], config.contracts_dir)
+    data_contracts = load_data_contracts(catalog, chosen)
     with connect(url, vars(config), retries=1) as client:
-        results = register_all(catalog, client, chosen, dry_run=dry_run, references=references, ledger=ledger)
+        results = register_all(
+            catalog,
+            client,
+            chosen,
+            dry_run=dry_run,
+            references=references,
+            ledger=ledger,
+            data_contracts=data_contracts,
+        )
     if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
     else:
