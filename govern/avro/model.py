@@ -48,9 +48,13 @@ class Node:
 
     def __init__(self, type_: str, pointer: str, origin: object = None) -> None:
         self.type = type_
-        self.upper = _UPPER.get(type_) or type_.upper()
         self.pointer = pointer
         self.origin = origin  # the SchemaSource this node was defined in (for positions)
+
+    @property
+    def upper(self) -> str:
+        """The type name as Avro Java's ``Schema.Type`` prints it (``INT``, ``RECORD``)."""
+        return _UPPER.get(self.type) or self.type.upper()
 
     def __repr__(self) -> str:
         label = self.fullname or self.type
@@ -58,32 +62,38 @@ class Node:
 
 
 class Field:
-    """One record field: name, type node, default (``has_default``), aliases, reader position."""
+    """One record field: name, type node, default (``has_default``), aliases, reader position.
 
-    __slots__ = (
-        "name",
-        "type",
-        "default",
-        "has_default",
-        "aliases",
-        "pos",
-        "pointer",
-        "doc",
-        "order",
-        "props",
-    )
+    The attributes most fields leave at their defaults live on the class: a field stores only
+    what its JSON sets (parsing builds one per field of every schema, so this is the hot path).
+    A type written as a primitive's name is kept as that name (``type_ref``) and its node built
+    on first use of ``type``: most fields never need one (the compatibility walk compares the
+    names), and a node per field was a third of parsing time.
+    """
 
-    def __init__(self, name: str, type_: Node, pos: int, pointer: str) -> None:
+    __slots__ = ("name", "type_ref", "pos", "pointer", "origin", "__dict__")
+
+    default: Any = None
+    has_default = False
+    aliases: list[str] = []  # replaced per instance, never mutated
+    doc: str | None = None
+    order = "ascending"
+    props: dict[str, Any] = {}
+
+    def __init__(self, name: str, type_: Node | str, pos: int, pointer: str, origin: object = None) -> None:
         self.name = name
-        self.type = type_
+        self.type_ref = type_  #: the type node, or the name of a primitive type not yet built
         self.pos = pos
         self.pointer = pointer
-        self.default: Any = None
-        self.has_default = False
-        self.aliases: list[str] = []
-        self.doc: str | None = None
-        self.order = "ascending"
-        self.props: dict[str, Any] = {}
+        self.origin = origin  # the SchemaSource of the record (for a type node built later)
+
+    @property
+    def type(self) -> Node:
+        """The field's type node."""
+        ref = self.type_ref
+        if ref.__class__ is str:
+            ref = self.type_ref = Node(ref, f"{self.pointer}/type", self.origin)  # type: ignore[arg-type]
+        return ref  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return f"<field {self.name}: {self.type!r}>"
+        return f"<field {self.name}: {self.type_ref!r}>"

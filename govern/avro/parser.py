@@ -25,6 +25,7 @@ FIELD_RESERVED = frozenset({"default", "doc", "name", "order", "type", "aliases"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+_MISSING: Any = object()
 
 
 class SchemaSource:
@@ -57,7 +58,10 @@ class SchemaSource:
 
 
 def read_source(source: str | Path | Any, file: str | None = None) -> SchemaSource:
-    """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``."""
+    """Turn JSON text, a file path or an already-decoded JSON value into a ``SchemaSource``.
+
+    ``file`` labels text (e.g. ``<commit12>:schemas/a.avsc``) for positions; a path labels itself.
+    """
     if isinstance(source, Path):
         try:
             text = source.read_text(encoding="utf-8-sig")  # a BOM is not part of the JSON
@@ -68,11 +72,11 @@ def read_source(source: str | Path | Any, file: str | None = None) -> SchemaSour
         except (OSError, UnicodeDecodeError) as err:
             reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else err.strerror or str(err)
             raise SchemaParseError(f"cannot read file: {reason}", pointer=None, file=str(source)) from None
-        return _decode(text, str(source))
+        return _decode(text, file or str(source))
     if isinstance(source, str):
         return _decode(source, file)
     if isinstance(source, (dict, list)):
-        return SchemaSource(source)
+        return SchemaSource(source, file=file)
     raise SchemaParseError(
         f"unsupported schema source of type {type(source).__name__}",
         pointer=None,
@@ -354,6 +358,7 @@ class Parser:
                 fields_ptr if "fields" in obj else pointer,
                 hint='give the record a "fields" array',
             )
+        src, strict, field_map = self.src, self.strict, node.field_map
         for index, raw in enumerate(fields):
             f_ptr = f"{fields_ptr}/{index}"
             if not isinstance(raw, dict):
@@ -361,35 +366,50 @@ class Parser:
             name = raw.get("name")
             if not isinstance(name, str):
                 raise self.fail("No field name", f_ptr, hint='give the field a "name"')
-            self.check_name(name, f"{f_ptr}/name", "field name")
-            if "type" not in raw:
+            if strict:
+                self.check_name(name, f"{f_ptr}/name", "field name")
+            ftype = raw.get("type", _MISSING)
+            if ftype is _MISSING:
                 raise self.fail(f"No field type for field {name}", f_ptr, hint='give the field a "type"')
-            field = Field(name, self.parse(raw["type"], f"{f_ptr}/type", ns), index, f_ptr)
-            if name in node.field_map:
+            if ftype.__class__ is str and ftype in PRIMITIVES:  # most fields: its node built when used
+                field = Field(name, ftype, index, f_ptr, src)
+            else:
+                field = Field(name, self.parse(ftype, f"{f_ptr}/type", ns), index, f_ptr, src)
+            if name in field_map:
                 raise self.fail(f"Duplicate field {name} in record {node.fullname}", f"{f_ptr}/name")
-            doc = raw.get("doc")
-            field.doc = doc if isinstance(doc, str) else None
-            order = raw.get("order", "ascending")
-            if order not in ("ascending", "descending", "ignore"):
-                raise self.fail(f"Invalid field order: {order}", f"{f_ptr}/order")
-            field.order = order
-            aliases = raw.get("aliases")
-            if aliases is not None:
-                if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-                    raise self.fail("field aliases must be an array of strings", f"{f_ptr}/aliases")
-                field.aliases = list(dict.fromkeys(aliases))
-            field.props = {k: v for k, v in raw.items() if k not in FIELD_RESERVED}
-            if "default" in raw:
-                field.has_default = True
-                field.default = raw["default"]
-                if self.strict:
-                    self.deferred_defaults.append(lambda f=field, p=f_ptr: self.check_default(f, p))
+            if len(raw) > 2:  # more than name and type: the optional attributes
+                self.field_options(field, raw, f_ptr)
             node.fields.append(field)
-            node.field_map[name] = field
+            field_map[name] = field
         if any(alias in node.field_map for f in node.fields for alias in f.aliases):
             self.names.ambiguous = True
 
+    def field_options(self, field: Field, raw: dict[str, Any], f_ptr: str) -> None:
+        """A field's doc, order, aliases, default and other properties (what is there besides name, type)."""
+        doc = raw.get("doc")
+        if isinstance(doc, str):
+            field.doc = doc
+        order = raw.get("order", "ascending")
+        if order != "ascending":
+            if order not in ("descending", "ignore"):
+                raise self.fail(f"Invalid field order: {order}", f"{f_ptr}/order")
+            field.order = order
+        aliases = raw.get("aliases")
+        if aliases is not None:
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                raise self.fail("field aliases must be an array of strings", f"{f_ptr}/aliases")
+            field.aliases = list(dict.fromkeys(aliases))
+        if not raw.keys() <= FIELD_RESERVED:
+            field.props = {k: v for k, v in raw.items() if k not in FIELD_RESERVED}
+        if "default" in raw:
+            field.has_default = True
+            field.default = raw["default"]
+            if self.strict:
+                self.deferred_defaults.append(lambda f=field, p=f_ptr: self.check_default(f, p))
+
     def props(self, node: Node, obj: dict[str, Any], reserved: frozenset[str]) -> None:
+        if obj.keys() <= reserved:  # the common case: nothing beyond the schema's own attributes
+            return
         props = {k: v for k, v in obj.items() if k not in reserved}
         node.props = props
         logical = props.get("logicalType")
@@ -398,7 +418,7 @@ class Parser:
     # -- defaults -------------------------------------------------------------------------------
     def check_default(self, field: Field, pointer: str) -> None:
         """Avro Java ``validateDefaults``: the default must be a valid value of the field type."""
-        if not is_valid_default(field.type, field.default):
+        if not is_valid_default(field.type_ref, field.default):
             from govern.avro.writer import java_string
 
             raise self.fail(
@@ -410,9 +430,11 @@ class Parser:
             )
 
 
-def is_valid_default(node: Node, value: Any) -> bool:
-    """Avro Java 1.12 ``Schema.isValidDefault``: unions accept a value valid for any branch."""
-    kind = node.type
+def is_valid_default(node: Node | str, value: Any) -> bool:
+    """Avro Java 1.12 ``Schema.isValidDefault``: unions accept a value valid for any branch.
+
+    ``node`` may be a primitive's name (a field's ``type_ref`` whose node was never built)."""
+    kind = node if node.__class__ is str else node.type  # type: ignore[union-attr]
     if kind in ("string", "bytes", "enum", "fixed"):
         return isinstance(value, str)
     if kind == "int":
@@ -436,7 +458,7 @@ def is_valid_default(node: Node, value: Any) -> bool:
             return False
         for f in node.fields:
             if f.name in value:
-                if not is_valid_default(f.type, value[f.name]):
+                if not is_valid_default(f.type_ref, value[f.name]):
                     return False
             elif not f.has_default:
                 return False

@@ -180,6 +180,9 @@ def parse_schema(
     ``references`` are schemas whose named types this one may use by name (Confluent schema
     references), parsed leniently and in order. ``strict`` is Confluent's treatment of a new
     schema: names validated and field defaults checked against their types.
+    ``file`` names where JSON text came from (positions then read ``file:line:col``; e.g.
+    ``<commit12>:schemas/a.avsc`` for a file at a git commit, parsed from its text, no file written).
+    Source positions are computed only when asked for (an error, a finding that prints them).
     Raises ``SchemaParseError`` (an ``InputError``) naming the JSON pointer and file:line:col.
     """
     if isinstance(source, AvroSchema) and not references:
@@ -188,7 +191,7 @@ def parse_schema(
     if isinstance(source, str) and not references:
         cache_key = (source, strict, file)
     elif isinstance(source, (dict, list)) and not references:
-        cache_key = ("\x00json", json.dumps(source, sort_keys=True, separators=(",", ":")), strict)
+        cache_key = ("\x00json", json.dumps(source, sort_keys=True, separators=(",", ":")), strict, file)
     if cache_key is not None:
         hit = _cache.get(cache_key)
         if hit is not None:

@@ -78,7 +78,10 @@ class _JavaWriter:
                     if i:
                         out.append(",")
                     out.append('{"name":' + _dumps(field.name) + ',"type":')
-                    self.write(field.type)
+                    if field.type_ref.__class__ is str:  # a primitive by name: no node to build
+                        out.append(_dumps(field.type_ref))
+                    else:
+                        self.write(field.type)
                     if field.doc is not None:
                         out.append(f',"doc":{_dumps(field.doc)}')
                     if field.has_default:
@@ -155,7 +158,10 @@ def canonical_form(node: Node) -> str:
                     if i:
                         out.append(",")
                     out.append('{"name":' + _dumps(field.name) + ',"type":')
-                    write(field.type)
+                    if field.type_ref.__class__ is str:  # a primitive by name: no node to build
+                        out.append(_dumps(field.type_ref))
+                    else:
+                        write(field.type)
                     out.append("}")
                 out.append("]}")
             elif kind == "enum":

@@ -82,15 +82,17 @@ def check_level(
     ``versions`` are the version numbers of the history entries (default 1..n), used in findings
     and Confluent messages. Raw ``new`` input is parsed strictly (as Confluent parses a new
     schema), history leniently; already-parsed ``AvroSchema`` objects are used as they are.
+    ``new`` is validated at every level, NONE and an empty history included: an invalid schema
+    raises ``SchemaParseError`` naming file:line:col and JSON pointer, as a registry refuses it.
     """
     lvl = Level.parse(level)
     if versions is not None and len(versions) != len(history):
         raise InputError("versions and history differ in length", hint="give one version number per schema")
     numbers = list(versions) if versions is not None else list(range(1, len(history) + 1))
     result = Result(compatible=True, level=lvl.value)
+    new_schema = _as_schema(new, strict=True)  # at every level: NONE too refuses an invalid schema
     if lvl is Level.NONE or not history:
         return result
-    new_schema = _as_schema(new, strict=True)
     order = list(zip(numbers, history, strict=True))[::-1]  # newest first
     if not lvl.transitive:
         order = order[:1]
