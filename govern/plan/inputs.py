@@ -44,9 +44,12 @@ def snapshot(catalog: Catalog | None, label: str, in_git: bool = False) -> Snaps
     topics = {t.name: t for t in catalog.topics}
     views = []
     for service in catalog.services:
-        digest = hashlib.sha256(catalog.sources.tree.read_bytes(service.file.as_posix()) or b"")
-        for pact in sorted((catalog.root / PACT_DIR).glob(f"{service.name}-*.json")):
-            digest.update(pact.read_bytes())  # a consumer's pact is part of its release
+        tree = catalog.sources.tree  # the working tree, or the commit's files for the base
+        digest = hashlib.sha256(tree.read_bytes(service.file.as_posix()) or b"")
+        prefix = f"{PACT_DIR.as_posix()}/{service.name}-"
+        for rel in tree.files(PACT_DIR.as_posix()):
+            if rel.startswith(prefix) and rel.endswith(".json") and "/" not in rel[len(prefix) :]:
+                digest.update(tree.read_bytes(rel) or b"")  # a consumer's pact is part of its release
         fingerprint = digest.hexdigest()
         writes = {t: _schema(topics[t].value_schema, label, in_git) for t in service.produces}
         reads = {
