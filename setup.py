@@ -15,7 +15,6 @@ setup(
             path="rust/govern_codec/Cargo.toml",
             binding=Binding.PyO3,
             features=["python"],
-            py_limited_api="auto",
             debug=False,  # editable installs too: a debug build decodes ~10x slower
         )
     ]

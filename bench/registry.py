@@ -1,6 +1,7 @@
 """Registry benchmark (not a test): read throughput against the stack's ceiling, and registration cost.
 
-Starts `govern registry serve` in a subprocess on loopback (SQLite store in a temp dir), then:
+Starts `govern registry serve` in a subprocess on loopback (SQLite store in a temp dir; with
+`--kafka BOOTSTRAP` also a second run on a fresh `_schemas`-format topic of that cluster), then:
 
 1. With N concurrent keep-alive clients (default 16) for D seconds each (taking turns in short
    slices, so background load affects all alike), measures requests/s and
@@ -13,6 +14,10 @@ Starts `govern registry serve` in a subprocess on loopback (SQLite store in a te
 
     .venv/bin/python bench/registry.py            # full run (about a minute or two)
     .venv/bin/python bench/registry.py --quick    # scaled down: 2 s per endpoint, 1,000 registrations
+    .venv/bin/python bench/registry.py --quick --kafka "$(govern broker up | sed -n 's/^bootstrap: //p')"
+
+With `--kafka`, the end prints the time per registration on each store side by side (a Kafka
+registration is a transaction written, then read back before it is acknowledged).
 """
 
 from __future__ import annotations
@@ -33,9 +38,9 @@ from _load import free_port, http_request, run_clients, summary  # bench/ is sys
 SR_JSON = "application/vnd.schemaregistry.v1+json"
 
 
-def start_server(store: Path, port: int) -> subprocess.Popen:
+def start_server(store: str, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "govern", "registry", "serve", "--port", str(port), "--store", str(store)],
+        [sys.executable, "-m", "govern", "registry", "serve", "--port", str(port), "--store", store],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -78,7 +83,8 @@ def schema_version(subject_index: int, version: int) -> str:
     return json.dumps({"type": "record", "name": f"S{subject_index}", "namespace": "bench", "fields": fields})
 
 
-def registrations(url: str, subjects: int, deep: int, deep_versions: int, shallow_versions: int) -> None:
+def registrations(url: str, subjects: int, deep: int, deep_versions: int, shallow_versions: int) -> float:
+    """Register the history; print its timings; the mean seconds per registration."""
     with httpx.Client(base_url=url, timeout=60) as http:
         http.put("/config", json={"compatibility": "BACKWARD_TRANSITIVE"}).raise_for_status()
         timings: dict[int, list[float]] = {1: [], 50: [], 100: []}
@@ -109,6 +115,34 @@ def registrations(url: str, subjects: int, deep: int, deep_versions: int, shallo
                 f"  version {version:>3}: {statistics.mean(values) * 1000:7.2f} ms per registration "
                 f"(mean of {len(values)} deep subjects)"
             )
+    return total / count
+
+
+def run_store(label: str, store: str, args: argparse.Namespace, seconds: float, subjects: int) -> float:
+    """Reads against the ceiling, then registrations, on one store; the mean seconds per registration."""
+    deep = max(1, subjects // 100)
+    print(f"\n== store: {label}")
+    port = free_port()
+    server = start_server(store, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        schema = schema_version(0, 3)
+        registered = httpx.post(f"{url}/subjects/read-bench/versions", json={"schema": schema}).json()
+        lookup_body = json.dumps({"schema": schema}).encode()
+        rows = [
+            ("GET / (ceiling)", "GET", "/", None),
+            ("GET /schemas/ids/{id}", "GET", f"/schemas/ids/{registered['id']}", None),
+            ("POST /subjects/{s} (lookup)", "POST", "/subjects/read-bench", lookup_body),
+        ]
+        print(f"\n{'endpoint':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs ceiling':>12}")
+        results = load_all(port, rows, args.clients, seconds)
+        ceiling = results[0][0]
+        for (label_, *_), (rps, p50, p99) in zip(rows, results, strict=True):
+            print(f"{label_:<30}{rps:>10.0f}{p50:>10.2f}{p99:>10.2f}{rps / ceiling:>11.0%}")
+        return registrations(url, subjects, deep, 100, 9)
+    finally:
+        server.terminate()
+        server.wait(15)
 
 
 def main() -> None:
@@ -119,34 +153,26 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=None, help="per endpoint (default 8, quick 2)")
     parser.add_argument("--subjects", type=int, default=None, help="default 1000 (quick 100)")
+    parser.add_argument(
+        "--kafka", metavar="BOOTSTRAP", help="also run on a fresh _schemas topic of this cluster"
+    )
     args = parser.parse_args()
     seconds = args.seconds or (2.0 if args.quick else 8.0)
     subjects = args.subjects or (100 if args.quick else 1000)
-    deep = max(1, subjects // 100)
     print(f"govern registry benchmark: {args.clients} clients, {seconds:g} s/endpoint, {os.cpu_count()} CPUs")
 
+    per_registration = {}
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        server = start_server(Path(tmp) / "bench.sqlite", port)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            schema = schema_version(0, 3)
-            registered = httpx.post(f"{url}/subjects/read-bench/versions", json={"schema": schema}).json()
-            lookup_body = json.dumps({"schema": schema}).encode()
-            rows = [
-                ("GET / (ceiling)", "GET", "/", None),
-                ("GET /schemas/ids/{id}", "GET", f"/schemas/ids/{registered['id']}", None),
-                ("POST /subjects/{s} (lookup)", "POST", "/subjects/read-bench", lookup_body),
-            ]
-            print(f"\n{'endpoint':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs ceiling':>12}")
-            results = load_all(port, rows, args.clients, seconds)
-            ceiling = results[0][0]
-            for (label, *_), (rps, p50, p99) in zip(rows, results, strict=True):
-                print(f"{label:<30}{rps:>10.0f}{p50:>10.2f}{p99:>10.2f}{rps / ceiling:>11.0%}")
-            registrations(url, subjects, deep, 100, 9)
-        finally:
-            server.terminate()
-            server.wait(15)
+        sqlite = str(Path(tmp) / "bench.sqlite")
+        per_registration["SQLite"] = run_store("SQLite", sqlite, args, seconds, subjects)
+    if args.kafka:
+        topic = f"_schemas-bench-{os.getpid()}-{int(time.time())}"
+        store = f"kafka://{args.kafka}?topic={topic}"
+        per_registration["Kafka"] = run_store(f"Kafka ({topic})", store, args, seconds, subjects)
+        base = per_registration["SQLite"]
+        print("\ntime per registration (all versions): ", end="")
+        print(", ".join(f"{name} {value * 1000:.2f} ms" for name, value in per_registration.items()), end="")
+        print(f"; Kafka/SQLite {per_registration['Kafka'] / base:.1f}x")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class Config:
     registry_ca_location: str | None = None
     registry_certificate_location: str | None = None
     registry_key_location: str | None = None
+    # [lint]: which lint rules `govern check` reports and which fail it (govern.report.policy)
+    lint: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 _KEYS = {f.name for f in fields(Config)} - {"root"}
@@ -45,6 +47,11 @@ def _check_values(path: Path, data: dict[str, Any]) -> None:
     from govern.compat.levels import Level
 
     for key, value in data.items():
+        if key == "lint":  # a table: its own rules name the file too
+            from govern.report.policy import LintPolicy
+
+            LintPolicy.parse(value, str(path))
+            continue
         if not isinstance(value, str) or not value.strip():
             raise InputError(
                 f"{path}: setting {key!r} must be a non-empty string", hint=f'e.g. {key} = "..."'

@@ -19,7 +19,7 @@ import fastavro
 from fastavro.types import Schema as FastavroSchema
 
 from govern.errors import InputError
-from govern.registry.client import Client, Reference, SchemaLike, schema_text
+from govern.registry.client import Client, Reference, RegisteredSchema, SchemaLike, schema_text
 from govern.registry.errors import NotFound
 
 MAGIC_BYTE = 0
@@ -77,7 +77,9 @@ class Serializer:
     """Turns records into Confluent-framed Avro bytes for one subject and schema.
 
     The schema is registered on first use (`auto_register=True`, as Confluent's default) or
-    looked up (`auto_register=False`, raising `SchemaNotFound` if absent).
+    looked up (`auto_register=False`, raising `SchemaNotFound` if absent). `metadata` and
+    `rule_set` are its data contract, sent with it; `contract` is the one the registry holds for
+    the version used (govern does not execute rules: confluent-kafka's rule executors do).
     """
 
     def __init__(
@@ -89,8 +91,12 @@ class Serializer:
         references: Sequence[Reference] = (),
         auto_register: bool = True,
         normalize: bool = False,
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> None:
         self.client = client
+        self.metadata, self.rule_set = metadata, rule_set
+        self._registered: RegisteredSchema | None = None
         self.subject = subject
         self.schema = schema_text(schema)
         self.references = tuple(references)
@@ -110,21 +116,30 @@ class Serializer:
         assert self._id is not None
         return self._id
 
+    @property
+    def contract(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(metadata, rule set) of the registered version this serializer writes with."""
+        self.schema_id  # noqa: B018 - registers or looks up on first use
+        assert self._registered is not None
+        return self._registered.metadata, self._registered.rule_set
+
     def _prepare(self) -> None:
-        if self.auto_register:
-            registered = self.client.register(
-                self.subject, self.schema, references=self.references, normalize=self.normalize
-            )
-        else:
-            registered = self.client.lookup(
-                self.subject, self.schema, references=self.references, normalize=self.normalize
-            )
+        call = self.client.register if self.auto_register else self.client.lookup
+        contract = {"metadata": self.metadata, "rule_set": self.rule_set}
+        registered = call(
+            self.subject,
+            self.schema,
+            references=self.references,
+            normalize=self.normalize,
+            **{k: v for k, v in contract.items() if v is not None},
+        )
         named: dict[str, Any] = {}
         _resolve_references(self.client, self.references, named, set())
         try:
             self._parsed = _parse(self.schema, named)
         except (ValueError, fastavro.schema.SchemaParseException) as error:
             raise SerdeError(f"fastavro cannot use the schema for {self.subject}: {error}") from None
+        self._registered = registered
         self._id = registered.id
 
     def __call__(self, record: Any) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,7 +38,7 @@ from govern.catalog.resolve import (
     primitive_ref,
     union_ref,
 )
-from govern.catalog.sources import READERS, SchemaIndex
+from govern.catalog.sources import READERS, SchemaFile, SchemaIndex
 from govern.catalog.tree import DiskTree, GitTree, Tree
 from govern.errors import InputError
 
@@ -416,6 +416,7 @@ def load_catalog(
     config: Any = None,
     tree: Tree | None = None,
     validate: bool = True,
+    reuse: Mapping[str, SchemaFile] | None = None,
 ) -> Catalog:
     """Load and cross-check the contracts and schemas folders of the project at `root`.
 
@@ -424,6 +425,7 @@ def load_catalog(
     `schemas_dir` (`config`, else read from `root`). `tree` is where files are read (the working
     tree by default; `catalog_at` passes a git commit's). `validate` parses every schema file
     now (the working tree); without it files are parsed when asked (a base compared with).
+    `reuse` holds schema files already read whose text is the same in `tree`.
     """
     if config is None:
         from govern.config import load_config
@@ -441,7 +443,7 @@ def load_catalog(
             f"{tree.display(schemas_dir)}: schema directory not found",
             hint="run from the project root or pass --root (or set schemas_dir in govern.toml)",
         )
-    index = SchemaIndex(tree, schemas_dir, strict=validate)
+    index = SchemaIndex(tree, schemas_dir, strict=validate, reuse=reuse)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
     builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
     topic_rows, topics_file = _load_topics(ctx, builtin)
@@ -502,17 +504,17 @@ def catalog_at(
     commit: str,
     *,
     config: Any = None,
-    worktree: Path | None = None,
+    worktree: Catalog | None = None,
     label: str | None = None,
 ) -> Catalog | None:
     """The catalog as it is at `commit`: the one loader of "the catalog at a git ref".
 
     Read from git objects (no checkout), with the same loader and cross-checks as the working
     tree; schemas are parsed when asked (`Catalog.parse`); files are named `<label>:<path>` (the
-    ref as the user gave it; the commit's first 12 digits by default). None when
-    the commit has no contracts folder (everything is new). With `worktree`, files `git diff`
-    reports unchanged are read from the working tree instead of git. Errors are InputError
-    naming the base's file:line.
+    ref as the user gave it; the commit's first 12 digits by default). None when the commit has
+    no contracts folder (everything is new). With `worktree` (the working tree's catalog), files
+    `git diff` reports unchanged are taken from it instead of being read and scanned again.
+    Errors are InputError naming the base's file:line.
     """
     if config is None:
         from govern.config import load_config
@@ -520,17 +522,25 @@ def catalog_at(
         config = load_config(repo.root)
     folders = (config.contracts_dir.rstrip("/"), config.schemas_dir.rstrip("/"))
     same: dict[str, bytes] = {}
+    reuse: dict[str, SchemaFile] = {}
     if worktree is not None:
         changed = repo.changed_paths(commit, folders)
-        disk = DiskTree(worktree)
+        disk = DiskTree(worktree.root)
+        scanned = worktree.sources.files
         for folder in folders:
             for rel in disk.files(folder):
-                if rel not in changed:
+                if rel in changed:
+                    continue
+                known = scanned.get(rel)
+                if known is not None and rel.startswith(folders[1] + "/") and known.type_positions is None:
+                    reuse[rel] = known
+                    same[rel] = known.text.encode()  # not read again: the scanned file is reused
+                else:
                     same[rel] = disk.read_bytes(rel) or b""
     tree = GitTree(repo, commit, folders, same, label=label)
     if not tree.is_dir(folders[0]):
         return None
     try:
-        return load_catalog(repo.root, config=config, tree=tree, validate=False)
+        return load_catalog(repo.root, config=config, tree=tree, validate=False, reuse=reuse)
     except InputError as error:
         raise InputError(f"{error.message} (in the base {tree.label})", hint=error.hint) from error

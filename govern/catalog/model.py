@@ -6,8 +6,9 @@ computation of subject names (Confluent's strategies) every command uses; nothin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +74,17 @@ class SchemaRef:
     name: str  #: full name of a named type, else the type (`long`, `union`, `array`, ...)
     file: Path | None  #: the file holding it (None: a primitive, or a union of named types)
     schema: Any = field(compare=False, repr=False)
-    expanded: Any = field(compare=False, repr=False)
+    #: makes `expanded` when first asked (most checks compare files, not documents)
+    expand: Callable[[], Any] = field(compare=False, repr=False, default=lambda: None)
     references: tuple[str, ...] = ()
     types: tuple[str, ...] = ()  #: a union of event types: their full names
     pointer: str = ""  #: where in `file` its definition starts ("": the whole document)
     named: bool = False  #: a record, enum or fixed: what a record strategy names a subject after
+
+    @cached_property
+    def expanded(self) -> Any:
+        """The schema made self-contained, each referenced type inlined at its first use."""
+        return self.expand()
 
     @property
     def where(self) -> str:

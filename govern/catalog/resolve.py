@@ -37,7 +37,7 @@ def named_ref(index: SchemaIndex, name: str, rel: str | None = None) -> SchemaRe
             name=name,
             file=Path(rel),
             schema=schema,
-            expanded=index.expanded(schema, rel),
+            expand=lambda: index.expanded(schema, rel),
             references=index.references(schema, rel) if pointer else tuple(n for n, _ in index.uses(rel)),
             pointer=pointer,
             named=True,
@@ -81,13 +81,13 @@ def file_ref(index: SchemaIndex, rel: str) -> SchemaRef:
         name=str(kind),
         file=Path(rel),
         schema=document,
-        expanded=index.expanded(document, rel),
+        expand=lambda: index.expanded(document, rel),
         references=index.references(document, rel),
     )
 
 
 def primitive_ref(name: str) -> SchemaRef:
-    return SchemaRef(name=name, file=None, schema=name, expanded=name)
+    return SchemaRef(name=name, file=None, schema=name, expand=lambda: name)
 
 
 def union_ref(index: SchemaIndex, types: list[SchemaRef]) -> SchemaRef:
@@ -97,7 +97,7 @@ def union_ref(index: SchemaIndex, types: list[SchemaRef]) -> SchemaRef:
         name="union",
         file=None,
         schema=names,
-        expanded=index.expanded(names),
+        expand=lambda: index.expanded(names),
         references=tuple(names),
         types=tuple(names),
     )

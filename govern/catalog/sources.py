@@ -18,7 +18,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from govern.avro import AvroSchema, SchemaParseError, parse_schema
@@ -247,7 +247,16 @@ def _normal(node: Any, space: str | None, resolve: Callable[[str, str | None], s
 class SchemaIndex:
     """Every named type under the schemas folder, by full name, and the files' parses (memoised)."""
 
-    def __init__(self, tree: Tree, directory: str, *, strict: bool = True) -> None:
+    def __init__(
+        self,
+        tree: Tree,
+        directory: str,
+        *,
+        strict: bool = True,
+        reuse: Mapping[str, SchemaFile] | None = None,
+    ) -> None:
+        """Index the source files under `directory` of `tree`. `reuse` holds files already read
+        whose text is the same in `tree` (the working tree's, for the base of a comparison)."""
         self.tree = tree
         self.directory = directory
         self.strict = strict  #: parse as Confluent parses a new schema (the working tree) or an old one
@@ -257,11 +266,13 @@ class SchemaIndex:
         self.refs: dict[tuple[str, str], Any] = {}  #: (full name, file) -> its SchemaRef (resolve.named_ref)
         self.compiled: dict[str, SchemaFile] = {}  #: label of a compiled file's JSON -> the file
         self._uses: dict[str, list[tuple[str, str]]] = {}  # rel -> (full name, pointer), first use first
+        reuse = reuse or {}
         paths = [p for p in tree.files(directory) if _suffix(p) in READERS]
         if hasattr(tree, "prefetch"):
-            tree.prefetch(paths)  # one batch from git, not one read per file
+            tree.prefetch([p for p in paths if p not in reuse])  # one batch from git, not one read each
         for rel in paths:
-            self._add(self.read(rel))
+            known = reuse.get(rel)
+            self._add(self.read(rel) if known is None else _renamed(known, tree.display(rel)))
 
     # -- reading --------------------------------------------------------------------------------
     def read(self, rel: str) -> SchemaFile:
@@ -481,6 +492,11 @@ def source_position(compiled: Mapping[str, SchemaFile], position: Position) -> P
                 best = ((start.line, start.column), name)
     found = source.type_positions.get(best[1]) if best else None
     return found or position
+
+
+def _renamed(source: SchemaFile, display: str) -> SchemaFile:
+    """The same file read in another tree: what was worked out is kept, its name is the tree's."""
+    return replace(source, display=display, _positions=None)
 
 
 def _suffix(rel: str) -> str:

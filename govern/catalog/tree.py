@@ -140,6 +140,10 @@ class GitTree(Tree):
             self.prefetch([rel])
         return self._data[rel]
 
+    def same_as_worktree(self, rel: str) -> bool:
+        """Whether `rel` is at this commit as in the working tree (as `git diff` said)."""
+        return rel in self._same
+
     def blob(self, rel: str) -> str | None:
         """The blob id of `rel` at the commit (None when absent)."""
         return self._blobs.get(rel)

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from govern.catalog._yaml import LocatedList, LocatedMap, load_yaml
-from govern.check.model import Acceptance, CheckFinding, Place, Report, SubjectReport
+from govern.check.model import Acceptance, Finding, Place, Report, SubjectReport
 from govern.errors import InputError
 
 LEDGER = "contracts/accepted-breaks.yaml"  #: where it is when govern.toml names no contracts_dir
@@ -138,8 +138,8 @@ def apply_ledger(
             )
 
 
-def _expired(entry: Acceptance, file: str) -> CheckFinding:
-    return CheckFinding(
+def _expired(entry: Acceptance, file: str) -> Finding:
+    return Finding(
         rule="ACCEPTED_BREAK_EXPIRED",
         location=entry.location,
         message=f"accepted break {entry.rule} at {entry.location} expired on {entry.expires.isoformat()}",

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from govern.avro import AvroSchema
 from govern.catalog import Catalog
-from govern.check.model import CheckFinding
-from govern.check.subjects import Lines, Subject, to_check_finding
+from govern.check.model import Finding
+from govern.check.subjects import Lines, Subject
 from govern.compat.pair import findings_for
 
 
 def check_consumers(
     catalog: Catalog, subject: Subject, writer: AvroSchema, lines: Lines, checked: list[str] | None = None
-) -> list[CheckFinding]:
+) -> list[Finding]:
     """Findings of reading `writer` data with each consumer's pinned reader schema for the topic."""
-    out: list[CheckFinding] = []
+    out: list[Finding] = []
     for service in catalog.services:
         pinned = service.reader_schemas.get(subject.topic.name)
         if pinned is None:
@@ -28,5 +28,5 @@ def check_consumers(
         if checked is not None:
             checked.append(against)
         for finding in findings_for(reader, writer, f"{service.name} reader", "new"):
-            out.append(to_check_finding(finding, "new", against, lines))
+            out.append(lines.finding(finding, against))
     return out

@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Sequence
 
-from govern.catalog import Catalog, Subject, Topic
+from govern.catalog import Catalog, SchemaRef, Subject, Topic
 from govern.catalog.git import DEEPEN_HINT, Repo
 from govern.catalog.loader import catalog_at
 from govern.check.consumers import check_consumers
-from govern.check.history import GitVersions, Version
-from govern.check.model import CheckFinding, Place, Report, SubjectReport
-from govern.check.subjects import Lines, event_type_causes, relative_display, to_check_finding
+from govern.check.history import GitVersions, Version, schema_files
+from govern.check.model import Finding, Place, Report, SubjectReport
+from govern.check.subjects import Lines, event_type_causes, relative_display
 from govern.compat import Level, check_level
+from govern.compat.lint import lint
 from govern.errors import EnvironmentProblem, InputError
 
 
@@ -40,7 +41,7 @@ def check_against_git(
         commit = repo.resolve(ref)
         report = Report(against=f"git {ref} ({commit[:12]})")
         try:
-            base = catalog_at(repo, commit, config=config, worktree=catalog.root, label=ref)
+            base = catalog_at(repo, commit, config=config, worktree=catalog, label=ref)
         except InputError as error:  # a broken base must not block the change that repairs it
             report.notes.append(f"{error.message}: the base cannot be read, every subject is checked as new")
             base = None
@@ -94,14 +95,23 @@ def _texts(base: Catalog | None, ref: str, git: GitVersions) -> Callable[[str], 
 
 
 def _differs(catalog: Catalog, subject: Subject, base: Catalog, before: Subject) -> bool:
-    if subject.level != before.level or subject.schema.expanded != before.schema.expanded:
+    if subject.level != before.level or not _same(catalog, base, subject.schema, before.schema):
         return True
     if not subject.whole_value:
         return False
     topic = subject.topic.name
-    now = {s.name: s.reader_schemas[topic].expanded for s in catalog.services if topic in s.reader_schemas}
-    then = {s.name: s.reader_schemas[topic].expanded for s in base.services if topic in s.reader_schemas}
-    return now != then
+    now = {s.name: s.reader_schemas[topic] for s in catalog.services if topic in s.reader_schemas}
+    then = {s.name: s.reader_schemas[topic] for s in base.services if topic in s.reader_schemas}
+    return now.keys() != then.keys() or not all(_same(catalog, base, now[n], then[n]) for n in now)
+
+
+def _same(catalog: Catalog, base: Catalog, new: SchemaRef, old: SchemaRef) -> bool:
+    """Whether two schemas are the same document: cheaply when the same type comes from files git
+    says did not change, else by their self-contained forms."""
+    tree = base.sources.tree
+    if new == old and all(tree.same_as_worktree(rel) for rel in schema_files(catalog, new)):
+        return True
+    return new.expanded == old.expanded
 
 
 def _check_subject(
@@ -141,7 +151,9 @@ def _check_subject(
             failing = next(v for v in history if v.number == result.findings[0].version)
             label = failing.label if level.transitive else f"{ref} ({failing.commit[:12]}:{failing.path})"
             causes = event_type_causes(result, new)
-            entry.findings.extend(to_check_finding(f, "new", label, lines) for f in causes)
+            entry.findings.extend(lines.finding(f, label) for f in causes)
+        latest_label = f"{history[-1].path} at {ref}"
+        entry.findings.extend(lines.finding(f, latest_label) for f in lint(history[-1].schema, new))
     if subject.whole_value:
         entry.findings.extend(check_consumers(catalog, subject, new, lines, entry.checked))
     return entry
@@ -150,7 +162,7 @@ def _check_subject(
 def _removed(topic: Topic, ref: str, base: Catalog) -> SubjectReport:
     consumers = ", ".join(topic.consumers)
     topics_file = f"{base.contracts_dir}/topics.yaml"
-    finding = CheckFinding(
+    finding = Finding(
         rule="REMOVED_TOPIC_HAS_CONSUMERS",
         location="/topics/" + topic.name,
         message=f"topic {topic.name!r} was removed but {consumers} consumed it at {ref}",

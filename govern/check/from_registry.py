@@ -17,9 +17,10 @@ from govern.avro import AvroSchema, SchemaParseError, parse_schema
 from govern.avro.writer import java_string
 from govern.catalog import Catalog
 from govern.check.consumers import check_consumers
-from govern.check.model import CheckFinding, Report, SubjectReport
-from govern.check.subjects import Lines, Subject, event_type_causes, relative_display, to_check_finding
+from govern.check.model import Finding, Report, SubjectReport
+from govern.check.subjects import Lines, Subject, event_type_causes, relative_display
 from govern.compat import Level, check_level
+from govern.compat.lint import lint
 from govern.registry import Client, RegisteredSchema, SubjectNotFound
 from govern.registry.errors import NotFound
 
@@ -107,9 +108,11 @@ def check_against_registry(
         if versions:
             entry.checked.append(f"{len(versions)} registry version(s) at {level}")
         entry.findings.extend(
-            to_check_finding(f, "new", f"registry {subject.name} v{f.version}", lines)
-            for f in event_type_causes(result, new)
+            lines.finding(f, f"registry {subject.name} v{f.version}") for f in event_type_causes(result, new)
         )
+        if versions:
+            latest = f"registry {subject.name} v{versions[-1][0]}"
+            entry.findings.extend(lines.finding(f, latest) for f in lint(versions[-1][1], new))
         if ask_registry and versions:
             entry.checked.append("the registry's own verdict")
             disagreement = _ask(client, subject, result.compatible)
@@ -122,7 +125,7 @@ def check_against_registry(
     return report
 
 
-def _ask(client: Client, subject: Subject, ours: bool) -> CheckFinding | None:
+def _ask(client: Client, subject: Subject, ours: bool) -> Finding | None:
     """A REGISTRY_DISAGREES finding when the registry's verdict differs from ours, else None."""
     try:
         theirs = client.test_compatibility(
@@ -139,7 +142,7 @@ def _ask(client: Client, subject: Subject, ours: bool) -> CheckFinding | None:
     said = "compatible" if theirs.is_compatible else "incompatible"
     detail = "; ".join(theirs.messages[:3])
     where = f" at its level {level}" if level else ""
-    return CheckFinding(
+    return Finding(
         rule="REGISTRY_DISAGREES",
         location="/",
         message=f"the registry says {said}{where}; govern says {'compatible' if ours else 'incompatible'} "

@@ -26,21 +26,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from govern.avro import AvroSchema
 from govern.catalog import Catalog, SchemaRef, combined_level
 from govern.check.accepted import LEDGER
+from govern.check.data_contracts import DataContract
 from govern.check.from_registry import RegistryHistory
-from govern.check.model import Acceptance, CheckFinding
+from govern.check.model import Acceptance, Finding
 from govern.check.subjects import (
     Lines,
     Subject,
     event_type_causes,
     relative_display,
-    to_check_finding,
 )
 from govern.compat import Level, check_level
 from govern.errors import ExitCode, GovernError
@@ -74,8 +74,10 @@ class Registration:
     previous_level: str | None = None
     schema: str = ""  #: the schema text to register
     references: list[Reference] = field(default_factory=list)
-    findings: list[CheckFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     accepted: list[Acceptance] = field(default_factory=list)  #: ledger entries that let a break through
+    #: the data contract (contracts/data-contracts/<topic>.yaml) it is registered with
+    contract: DataContract = field(default_factory=DataContract)
 
     @property
     def writes(self) -> bool:
@@ -129,6 +131,7 @@ def plan_registration(
     references: str = "auto",
     ledger: Sequence[Acceptance] = (),
     today: dt.date | None = None,
+    data_contracts: Mapping[str, DataContract] | None = None,
 ) -> list[Registration]:
     """What registering `subjects` needs, read from the registry without writing anything."""
     if references not in REFERENCE_MODES:
@@ -153,6 +156,7 @@ def plan_registration(
             continue
         form = forms.get(unit.subject, "references")
         entry = Registration(unit.subject, unit.kind, unit.ref.where, unit.level, form=form)
+        entry.contract = (data_contracts or {}).get(unit.subject, DataContract())
         _plan_level(client, entry)
         new = catalog.parse(unit.ref)
         # a reference to a version not registered yet cannot be looked up: the user is new too
@@ -166,7 +170,7 @@ def plan_registration(
             pending = any(u.status != "unchanged" for u in uses)
         past = history.versions(unit.subject)
         entry.latest = past[-1][0] if past else None
-        found = None if pending else _lookup(client, unit.subject, entry.schema, entry.references)
+        found = None if pending else _lookup(client, entry)
         if found is not None:
             entry.status, entry.version, entry.schema_id = "unchanged", found.version, found.id
         else:
@@ -188,7 +192,7 @@ def _judge(
     """Check a new version against the registry's at the subject's level; accept ledgered breaks."""
     result = check_level(unit.level, new, [s for _, s in past], versions=[n for n, _ in past])
     entry.findings = [
-        to_check_finding(f, "new", f"registry {unit.subject} v{f.version}", lines)
+        lines.finding(f, f"registry {unit.subject} v{f.version}")
         for f in event_type_causes(result, new)
     ]
     for finding in entry.findings:
@@ -249,9 +253,18 @@ def register_all(
     references: str = "auto",
     ledger: Sequence[Acceptance] = (),
     today: dt.date | None = None,
+    data_contracts: Mapping[str, DataContract] | None = None,
 ) -> list[Registration]:
     """Plan, and unless `dry_run` or a subject is incompatible, apply; see the module doc."""
-    plan = plan_registration(catalog, client, subjects, references=references, ledger=ledger, today=today)
+    plan = plan_registration(
+        catalog,
+        client,
+        subjects,
+        references=references,
+        ledger=ledger,
+        today=today,
+        data_contracts=data_contracts,
+    )
     if not dry_run and not any(entry.blocked for entry in plan):
         apply_plan(client, plan)
     return plan
@@ -281,11 +294,23 @@ def _plan_level(client: Client, entry: Registration) -> None:
         entry.level_status = "would set"
 
 
-def _lookup(client: Client, subject: str, text: str, references: list[Reference]) -> Any:
+def _lookup(client: Client, entry: Registration) -> Any:
+    """The version holding this schema (and its data contract, when one is declared), or None."""
     try:
-        return client.lookup(subject, text, references=references, normalize=True)
+        return client.lookup(entry.subject, entry.schema, **_as_sent(entry))
     except (SubjectNotFound, SchemaNotFound, NotFound):
         return None
+
+
+def _as_sent(entry: Registration) -> dict[str, Any]:
+    """How a subject's schema goes to the registry: its references, normalized, with its contract."""
+    contract = entry.contract
+    return {
+        "references": entry.references,
+        "normalize": True,
+        "metadata": contract.metadata,
+        "rule_set": contract.rule_set,
+    }
 
 
 def _still_at(client: Client, entry: Registration) -> None:
@@ -304,7 +329,7 @@ def _still_at(client: Client, entry: Registration) -> None:
 
 def _register(client: Client, entry: Registration) -> Any:
     try:
-        return client.register(entry.subject, entry.schema, references=entry.references, normalize=True)
+        return client.register(entry.subject, entry.schema, **_as_sent(entry))
     except IncompatibleSchema as error:
         # Our engine said compatible; the registry disagrees (another level, another engine).
         raise RegistryChanged(

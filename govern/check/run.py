@@ -14,6 +14,7 @@ from govern.check.model import Report
 from govern.check.subjects import declared_subjects, select
 from govern.config import load_config
 from govern.errors import InputError
+from govern.report.policy import LintPolicy
 
 
 def run_check(
@@ -94,4 +95,5 @@ def _run_check(
             "(or set GOVERN_REGISTRY_URL)",
         )
     apply_ledger(report, ledger, today, ledger_path(config.contracts_dir))
+    LintPolicy.parse(config.lint).apply_to(report)
     return report

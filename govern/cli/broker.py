@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from govern.cli.app import app
 from govern.cli.options import FormatOption, OutputFormat
 from govern.config import load_config
 from govern.errors import EnvironmentProblem, InputError
@@ -33,7 +32,6 @@ broker_app = typer.Typer(
     help="Run a local single-node Apache Kafka (KRaft, from Maven Central jars) for this project.",
     no_args_is_help=True,
 )
-app.add_typer(broker_app)
 
 # Log lines contain [brackets]; print them verbatim, never as rich markup.
 _plain_err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app, err_console, report_error
+from govern.cli.options import err_console, report_error
 from govern.errors import ExitCode, GovernError, InputError
 
 
@@ -24,7 +24,6 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@app.command()
 def idl(
     file: Annotated[Path, typer.Argument(help="The Avro IDL file (.avdl) to compile.")],
     out: Annotated[

@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.cli.options import RegistryOption
 from govern.errors import InputError
 
 
-@app.command("import")
 def import_command(
     registry: RegistryOption = None,
     bootstrap: Annotated[

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app, err_console
-from govern.cli.options import OutputFormat, RegistryOption
+from govern.cli.options import OutputFormat, RegistryOption, err_console
 from govern.errors import EnvironmentProblem, InputError
 
 
@@ -69,7 +68,6 @@ def _parse_time(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@app.command("record")
 def record_command(
     topics: Annotated[list[str], typer.Argument(help="Topics to record.", show_default=False)],
     output: Annotated[

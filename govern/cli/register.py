@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.cli.options import FormatOption, OutputFormat, RegistryOption, RootOption
 from govern.errors import ExitCode, InputError
 
 
-@app.command("register")
 def register_command(
     registry: RegistryOption = None,
     dry_run: Annotated[
@@ -28,6 +27,7 @@ def register_command(
             "--subject",
             help="Register only this subject (repeat for several); must be declared.",
             show_default=False,
+            metavar="SUBJECT",
         ),
     ] = None,
     references: Annotated[
@@ -53,11 +53,12 @@ def register_command(
     """
     from govern.catalog import load_catalog
     from govern.check.accepted import load_ledger
+    from govern.check.data_contracts import load_data_contracts
     from govern.check.register import REFERENCE_MODES, register_all
-    from govern.check.report.registration import render_json, render_text
     from govern.check.subjects import declared_subjects, select
     from govern.config import load_config
     from govern.registry.credentials import connect
+    from govern.report.registration import render_json, render_text
 
     config = load_config(root, registry_url=registry)
     url = config.registry_url
@@ -75,11 +76,21 @@ def register_command(
     declared = declared_subjects(catalog)
     chosen = select(declared, subject or ())
     ledger = load_ledger(root, [s.name for s in declared], config.contracts_dir)
+    data_contracts = load_data_contracts(catalog, chosen)
     with connect(url, vars(config), retries=1) as client:
-        results = register_all(catalog, client, chosen, dry_run=dry_run, references=references, ledger=ledger)
+        results = register_all(
+            catalog,
+            client,
+            chosen,
+            dry_run=dry_run,
+            references=references,
+            ledger=ledger,
+            data_contracts=data_contracts,
+        )
     if fmt is OutputFormat.json:
         typer.echo(render_json(results, dry_run=dry_run), nl=False)
     else:
-        typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
+        width = shutil.get_terminal_size((80, 24)).columns  # the table wraps to it (COLUMNS when piped)
+        typer.echo(render_text(results, dry_run=dry_run, color=sys.stdout.isatty(), width=width), nl=False)
     if any(r.blocked for r in results):
         raise typer.Exit(int(ExitCode.FINDINGS))

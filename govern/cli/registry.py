@@ -15,15 +15,13 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.errors import InputError
 
 registry_app = typer.Typer(
     name="registry",
-    help="Run a Confluent-compatible schema registry (REST API v1, Avro) backed by SQLite.",
+    help="Run a Confluent-compatible schema registry (REST API v1, Avro) on SQLite or Kafka (_schemas).",
     no_args_is_help=True,
 )
-app.add_typer(registry_app)
 
 
 @registry_app.command("serve")
@@ -33,8 +31,23 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8081,
     store: Annotated[
-        str, typer.Option(help="SQLite file, or ':memory:' for a throwaway store.")
+        str,
+        typer.Option(
+            help="SQLite file, ':memory:' for a throwaway store, or kafka://HOST:PORT[,...][?topic=_schemas] "
+            "to share Confluent's _schemas topic with other instances."
+        ),
     ] = ".govern/registry.sqlite",
+    kafka_config: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A Kafka client setting KEY=VALUE for a kafka:// store (repeatable), e.g. "
+            "security.protocol=SASL_SSL; values may be @FILE to read them from a file.",
+        ),
+    ] = None,
+    advertised_url: Annotated[
+        str | None,
+        typer.Option(help="URL other instances reach this one at (kafka:// store); default http://HOST:PORT."),
+    ] = None,
     users: Annotated[
         Path | None,
         typer.Option(help="Users file (name:role:scrypt-hash lines) to require basic auth."),
@@ -70,28 +83,78 @@ def serve(
     from govern.registry.server.connections import ConnectionLimits
 
     loaded = load_users(users) if users is not None else None
-    if store != ":memory:" and Path(store).is_dir():
+    shown = store
+    opened: object = store
+    if store.startswith("kafka:"):
+        from govern.registry.kafka_store import redact
+
+        if advertised_url is None and host in ("0.0.0.0", "::", ""):
+            raise InputError(
+                f"--host {host or repr(host)} with a kafka:// store needs --advertised-url",
+                hint="give the URL other registry instances reach this one at, e.g. http://reg-1:8081",
+            )
+        url = advertised_url or f"{'https' if tls_cert else 'http'}://{host}:{port}"
+        opened, shown = _kafka_store(store, kafka_config or [], url), redact(store)
+    elif store != ":memory:" and Path(store).is_dir():
         raise InputError(
             f"--store {store} is a directory", hint="give a file path, e.g. .govern/registry.sqlite"
         )
-    run(
-        host=host,
-        port=port,
-        store=store,
-        users=loaded,
-        log_level=log_level,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        announce=lambda url: typer.echo(f"govern registry: serving {url} (store: {store})", err=True),
-        auth_limits=AuthLimits(login_failures_per_user, login_failures_per_address, login_window),
-        connections=ConnectionLimits(
-            head_timeout_s=head_timeout,
-            body_timeout_s=body_timeout,
-            keep_alive_s=keep_alive,
-            max_connections=max_connections,
-            max_requests=max_requests,
-        ),
-    )
+    try:
+        run(
+            host=host,
+            port=port,
+            store=opened,  # type: ignore[arg-type]
+            users=loaded,
+            log_level=log_level,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            announce=lambda url: typer.echo(f"govern registry: serving {url} (store: {shown})", err=True),
+            auth_limits=AuthLimits(login_failures_per_user, login_failures_per_address, login_window),
+            connections=ConnectionLimits(
+                head_timeout_s=head_timeout,
+                body_timeout_s=body_timeout,
+                keep_alive_s=keep_alive,
+                max_connections=max_connections,
+                max_requests=max_requests,
+            ),
+        )
+    finally:
+        if not isinstance(opened, str):
+            opened.close()  # type: ignore[attr-defined]  # leave the group: a follower leads at once
+
+
+def _kafka_store(store: str, settings: list[str], url: str) -> object:
+    """Open a `KafkaStore` from `--store kafka://...` and `--kafka-config KEY=VALUE` settings."""
+    from govern.errors import EnvironmentProblem
+    from govern.registry.errors import StoreError
+    from govern.registry.kafka_store import KafkaStore, parse_store_url
+
+    try:
+        bootstrap, topic, config = parse_store_url(store)
+    except ValueError as error:
+        raise InputError(str(error), hint="write --store kafka://HOST:PORT[?topic=_schemas]") from None
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name:
+            raise InputError(
+                f"--kafka-config {name or setting!r} is not KEY=VALUE", hint="e.g. sasl.mechanism=PLAIN"
+            )
+        if value.startswith("@"):
+            try:
+                value = Path(value[1:]).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise InputError(
+                    f"--kafka-config {name}: cannot read {value[1:]}: {error.strerror}"
+                ) from None
+        config[name] = value
+    try:
+        return KafkaStore(bootstrap, topic=topic, url=url, settings=config)
+    except StoreError as error:
+        raise EnvironmentProblem(error.message, hint=getattr(error, "hint", None)) from None
+    except Exception as error:  # noqa: BLE001 - librdkafka refuses a bad setting by raising KafkaException
+        raise InputError(
+            f"--store {store.split('?')[0]}: {error}", hint="check the --kafka-config settings"
+        ) from None
 
 
 @registry_app.command("add-user")

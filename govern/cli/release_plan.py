@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app
 from govern.cli.options import RootOption
 from govern.errors import ExitCode
 
@@ -22,10 +21,12 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
-@app.command("release-plan")
 def release_plan_command(
     against: Annotated[
-        str, typer.Option("--against", help="Git ref holding the deployed contracts/ and schemas/.")
+        str,
+        typer.Option(
+            "--against", help="Git ref holding the deployed contracts/ and schemas/.", metavar="REF"
+        ),
     ] = "HEAD",
     drained: Annotated[
         list[str] | None,
@@ -34,6 +35,7 @@ def release_plan_command(
             help="A topic whose old records are gone (expired, migrated or rewritten) before new readers "
             "start. Repeat for several.",
             show_default=False,
+            metavar="TOPIC",
         ),
     ] = None,
     root: RootOption = Path("."),
@@ -43,8 +45,9 @@ def release_plan_command(
 ) -> None:
     """Order the deploys of the changed services so every reader can always read every writer.
 
-    Exit 0 when the plan is proven safe, 1 when no safe rolling plan exists (blocking pairs printed), 2 for bad input (unknown ref, invalid contract or schema).
-    """  # noqa: E501  (one line: typer keeps docstring line breaks in --help)
+    Exit 0 when the plan is proven safe, 1 when no safe rolling plan exists (blocking pairs
+    printed), 2 for bad input (unknown ref, invalid contract or schema).
+    """
     from govern.plan import load_change, make_plan, render
 
     change = load_change(root, against, drained or ())

@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.app import app, err_console
-from govern.cli.options import OutputFormat
+from govern.cli.options import OutputFormat, err_console
 from govern.cli.record import progress_bar, resolve_bootstrap_flag
 
 
@@ -28,7 +27,6 @@ class TimestampMode(StrEnum):
     now = "now"
 
 
-@app.command("replay")
 def replay_command(
     files: Annotated[
         list[Path], typer.Argument(help="Fixture files (.jsonl or .jsonl.gz).", show_default=False)

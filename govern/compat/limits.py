@@ -40,7 +40,9 @@ class ComplexityExceeded(InputError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The budget; see the module docstring for what each bound means."""
+    """The budget; see the module docstring for what each bound means. Keep ``max_pairs`` above
+    twice ``max_nodes``: checking an admitted schema against a compatible evolution of itself
+    compares each complex node with its counterpart, plus one (union, branch) pair per branch."""
 
     max_depth: int = 64
     max_nodes: int = 100_000

@@ -3,90 +3,10 @@
 from __future__ import annotations
 
 from govern.avro import AvroSchema, SchemaInput
-from govern.avro.jsonpos import Position
-from govern.avro.parser import SchemaSource
 from govern.avro.schema import ensure_schema
-from govern.compat.findings import Finding, Result, explain
-from govern.compat.rules import CheckFailed, Incompatibility, check_nodes
-
-_WIDER = {
-    "int": "long, float or double",
-    "long": "float or double",
-    "float": "double",
-    "string": "bytes",
-    "bytes": "string",
-}
-
-
-def _type_hint(reader_type: str, writer_type: str, reader_role: str, writer_role: str) -> str:
-    wider = _WIDER.get(writer_type)
-    if wider:
-        return (
-            f"keep {writer_type} in the {reader_role} schema or change it only to {wider}; for any other "
-            f"change add a new field (with a default) instead of changing this one"
-        )
-    return (
-        f"keep the type {writer_type} here; to change a type, add a new field with a default and "
-        f"stop writing the old one"
-    )
-
-
-def _position(node_src: object, pointer: str) -> Position | None:
-    if isinstance(node_src, SchemaSource) and node_src.file is not None:
-        return node_src.position(pointer)
-    return None
-
-
-def to_finding(
-    inc: Incompatibility, reader_role: str = "reader", writer_role: str = "writer", version: int | None = None
-) -> Finding:
-    """Dress one raw incompatibility with reason, hint, roles and (for files) source positions."""
-    context = dict(inc.context)
-    context["reader"] = reader_role
-    context["writer"] = writer_role
-    if inc.rule == "TYPE_MISMATCH":
-        context["type_hint"] = _type_hint(
-            inc.context.get("reader_type", "?"), inc.context.get("writer_type", "?"), reader_role, writer_role
-        )
-    reason, hint = explain(inc.rule, context)
-    return Finding(
-        rule=inc.rule,
-        location=inc.location,
-        message=inc.message,
-        hint=hint,
-        reason=reason,
-        reader_pos=_position(inc.reader_node.origin, inc.reader_pointer),
-        writer_pos=_position(inc.writer_node.origin, inc.writer_pointer),
-        reader_pointer=inc.reader_pointer,
-        writer_pointer=inc.writer_pointer,
-        reader_role=reader_role,
-        writer_role=writer_role,
-        version=version,
-    )
-
-
-def failed_finding(
-    error: CheckFailed, reader_role: str = "reader", writer_role: str = "writer", version: int | None = None
-) -> Finding:
-    """The single finding for a check Avro Java aborts (e.g. a field alias matching two fields)."""
-    detail = str(error)
-    reason, hint = explain(
-        "CHECK_FAILED",
-        {
-            "detail": detail,
-            "fix": "make each reader field name and alias match at most one writer field",
-        },
-    )
-    return Finding(
-        "CHECK_FAILED",
-        "/",
-        detail,
-        hint,
-        reason,
-        reader_role=reader_role,
-        writer_role=writer_role,
-        version=version,
-    )
+from govern.compat.findings import Result, failed_finding, to_finding
+from govern.compat.rules import CheckFailed, check_nodes
+from govern.report.model import Finding
 
 
 def findings_for(

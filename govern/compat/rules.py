@@ -3,14 +3,17 @@
 One recursive walk over (reader, writer) node pairs. Results are memoised per pair of node
 identities; a pair met again while still being computed (a recursive type) counts as compatible
 ("compatible unless proven otherwise"). The location is a stack of path tokens pushed and
-popped while descending; union sub-checks start from a fresh stack, as in Java, and their
-nested reasons are discarded. Results are data: tuples of ``Incompatibility``; the only
-exception is ``CheckFailed`` for what Avro Java itself throws on.
+popped while descending; union sub-checks start from a fresh stack, as in Java. Java discards
+their nested reasons; we keep those of the branch of the writer's type as the union finding's
+``cause`` (verdicts and Avro's messages unchanged). Results are data: tuples of
+``Incompatibility``; the only exception is ``CheckFailed`` for what Avro Java itself throws on.
 
-Bounded work: a reader union is indexed by branch type and name, so a writer branch is compared
-only with the reader branches that could read it (Avro's resolver picks union branches the same
-way; every other branch is a certain TYPE_MISMATCH or NAME_MISMATCH, which a union probe
-discards), and results are gathered in lists, never by repeated tuple concatenation. The walk
+Bounded work: a reader union of more than 16 branches is indexed by branch type and name, so a
+writer branch is compared only with the reader branches that could read it (Avro's resolver
+picks union branches the same way; every other branch is a certain TYPE_MISMATCH or
+NAME_MISMATCH, which a union probe discards). A pair passed over is computed later, from a fresh
+location, if the walk meets it again, so memoised findings are located as in Java. Results are
+gathered in lists, never by repeated tuple concatenation. The walk
 counts the pairs it computes and its depth against ``Limits`` and raises ``ComplexityExceeded``
 beyond them, so no input costs more than the budget in time or memory.
 
@@ -74,17 +77,19 @@ def _join(pointer: str, token: str) -> str:
 class Checker:
     """A ``ReaderWriterCompatibilityChecker``: one per top-level check (the memo is per check)."""
 
-    __slots__ = ("memo", "tokens", "limits", "depth", "active", "unions", "parents", "probed")
+    __slots__ = ("memo", "tokens", "limits", "max_pairs", "max_depth", "path", "unions", "parents", "probed")
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.memo: dict[tuple[int, int], Any] = {}
         self.tokens: list[str] = [""]
         self.limits = limits or current_limits()
-        self.depth = 0  # pairs being computed, one inside the other
-        self.active: dict[int, list[int]] = {}  # writer id -> ids of readers it is being computed with
+        self.max_pairs = self.limits.max_pairs
+        self.max_depth = self.limits.check_depth
+        self.path: list[tuple[int, int]] = []  # the pairs being computed, outermost first
+        # Large unions only: their branch index, and what the probes passed over (branch id ->
+        # (union id, position) for each indexed union holding it; (union id, writer id) -> the
+        # position the probe has reached)
         self.unions: dict[int, _BranchIndex] = {}
-        # union probes, for pairs passed over: branch id -> (union id, position) for each indexed
-        # union holding it; (union id, writer id) -> the position the probe has reached
         self.parents: dict[int, list[tuple[int, int]]] = {}
         self.probed: dict[tuple[int, int], int] = {}
 
@@ -111,7 +116,7 @@ class Checker:
             self.tokens.pop()
 
     def compat(self, reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-        """Memoised check of one pair at the current location.
+        """Memoised check of one pair at the current location, within the budget.
 
         Same-type primitives and a node against itself are compatible at once (not in
         ``ambiguous`` documents: there Java's walk of the same record throws).
@@ -122,45 +127,37 @@ class Checker:
             if reader is writer and not reader.ambiguous:
                 return COMPATIBLE
         key = (id(reader), id(writer))
-        result = self.memo.get(key)
+        memo = self.memo
+        result = memo.get(key)
         if result is not None:
             return COMPATIBLE if result is _IN_PROGRESS else result
-        parents = self.parents.get(key[0])
-        if parents is not None and self.passed_over(parents, key[1]):
+        path = self.path
+        if len(memo) >= self.max_pairs:
+            raise too_many_pairs(self.limits)
+        if len(path) >= self.max_depth:
+            raise too_deep(self.limits)
+        saved = None
+        if self.parents and key[0] in self.parents and self.passed_over(key):
             # Java computed this pair in an earlier union probe that we passed over: compute it as
             # then, from a fresh location, so that its memoised findings are located as in Java
-            saved = self.tokens
-            self.tokens = [""]
-            try:
-                return self.compute(key, reader, writer)
-            finally:
-                self.tokens = saved
-        return self.compute(key, reader, writer)
-
-    def compute(self, key: tuple[int, int], reader: Node, writer: Node) -> tuple[Incompatibility, ...]:
-        """Compute and memoise one pair, within the budget."""
-        memo = self.memo
-        if len(memo) >= self.limits.max_pairs:
-            raise too_many_pairs(self.limits)
-        if self.depth >= self.limits.check_depth:
-            raise too_deep(self.limits)
+            saved, self.tokens = self.tokens, [""]
         memo[key] = _IN_PROGRESS
-        readers = self.active.setdefault(key[1], [])
-        readers.append(key[0])
-        self.depth += 1
+        path.append(key)
         try:
             result = self.calculate(reader, writer)
         finally:
-            self.depth -= 1
-            readers.pop()
+            path.pop()
+            if saved is not None:
+                self.tokens = saved
         memo[key] = result
         return result
 
-    def passed_over(self, parents: list[tuple[int, int]], writer: int) -> bool:
-        """Whether a probe of a union holding the reader (at a position in ``parents``) against
-        ``writer`` went past the reader's position: Java would have computed the pair there."""
+    def passed_over(self, key: tuple[int, int]) -> bool:
+        """Whether a probe of a large union holding the reader against the writer went past the
+        reader's position without comparing them: Java would have computed the pair there."""
         probed = self.probed
-        return any(probed.get((union, writer), -1) > position for union, position in parents)
+        writer = key[1]
+        return any(probed.get((union, writer), -1) > position for union, position in self.parents[key[0]])
 
     # -- the rules ------------------------------------------------------------------------------
     def incompatible(
@@ -228,15 +225,32 @@ class Checker:
             return tuple(found)
         if rtype == "union":
             branches = reader.branches
-            probe = (id(reader), id(writer))
-            for position in self.candidates(reader, writer):
-                self.probed[probe] = position
-                branch = branches[position]
-                if branch.type == wtype and wtype in PRIMITIVE_TYPES:
-                    return COMPATIBLE  # the usual case, decided without building anything
-                if not self.fresh(branch, writer):
-                    return COMPATIBLE
-            self.probed[probe] = len(branches)
+            # the cause: why the branch of the writer's type (and, if named, name) cannot read it
+            cause: tuple[Incompatibility, ...] = COMPATIBLE
+            if len(branches) <= _SMALL_UNION:  # probe every branch, as Java does
+                if wtype in PRIMITIVE_TYPES:  # the usual case: the same primitive is a branch, so no
+                    for branch in branches:  # mismatch against the other branches is built
+                        if branch.type == wtype:
+                            return COMPATIBLE
+                for branch in branches:
+                    found = self.fresh(branch, writer)
+                    if not found:
+                        return COMPATIBLE
+                    if not cause and branch.type == wtype and _same_name(branch, writer):
+                        cause = found
+            else:
+                probe = (id(reader), id(writer))
+                for position in self.candidates(reader, writer):
+                    self.probed[probe] = position
+                    branch = branches[position]
+                    if branch.type == wtype and wtype in PRIMITIVE_TYPES:
+                        return COMPATIBLE
+                    found = self.fresh(branch, writer)
+                    if not found:
+                        return COMPATIBLE
+                    if not cause and branch.type == wtype and _same_name(branch, writer):
+                        cause = found
+                self.probed[probe] = len(branches)
             return (
                 self.incompatible(
                     "MISSING_UNION_BRANCH",
@@ -247,6 +261,7 @@ class Checker:
                     writer.pointer,
                     writer_type=writer.upper,
                     writer_type_lower=writer.fullname or writer.type,
+                    cause=cause,
                 ),
             )
         if wtype in PROMOTIONS.get(rtype, ()):
@@ -254,7 +269,7 @@ class Checker:
         return self.type_mismatch(reader, writer)
 
     def candidates(self, union: Node, writer: Node) -> Iterator[int]:
-        """Positions of the branches of a reader union that could read ``writer`` (not a union), in
+        """Positions of the branches of a large reader union that could read ``writer`` (not a union), in
         branch order: the same type with the same short name or an alias of the writer's full name
         (named types), the same type (array, map, primitives), a promotion, or a pair already being
         computed (which counts as compatible, as in Java). Any other branch is a certain type or
@@ -271,10 +286,10 @@ class Checker:
             keys = [(wtype, None)] + [(other, None) for other in _PROMOTED_TO.get(wtype, ())]
         keys.append(_ANY)
         lists = [found for found in map(index.by_key.get, keys) if found]
-        active = self.active.get(id(writer))
+        wid = id(writer)
+        active = sorted(index.by_id[r] for r, w in self.path if w == wid and r in index.by_id)
         if active:
-            lists.append(sorted(index.by_id[r] for r in active if r in index.by_id))
-        lists = [found for found in lists if found]
+            lists.append(active)
         if len(lists) == 1:
             return iter(lists[0])
         return (position for position, _ in groupby(heapq.merge(*lists)))
@@ -283,7 +298,8 @@ class Checker:
         result: list[Incompatibility] = []
         for index, branch in enumerate(writer.branches):
             self.tokens.append(str(index))
-            if self.fresh(reader, branch):
+            found = self.fresh(reader, branch)
+            if found:
                 result.append(
                     self.incompatible(
                         "MISSING_UNION_BRANCH",
@@ -294,6 +310,7 @@ class Checker:
                         branch.pointer,
                         writer_type=branch.upper,
                         writer_type_lower=branch.fullname or branch.type,
+                        cause=found[0].context.get("cause", COMPATIBLE),
                     )
                 )
             self.tokens.pop()
@@ -403,6 +420,7 @@ class Checker:
         return tuple(result)
 
 
+_SMALL_UNION = 16  # unions up to this many branches are probed branch by branch, as in Java
 _NAMED = frozenset({"record", "enum", "fixed"})
 _ANY = ("*", None)  # branches every writer is compared with (a nested union, only in lenient input)
 # writer type -> reader types that read it by promotion
@@ -432,6 +450,11 @@ class _BranchIndex:
                 keys = [(kind, None)]
             for key in keys:
                 self.by_key.setdefault(key, []).append(position)
+
+
+def _same_name(reader: Node, writer: Node) -> bool:
+    """Whether a reader branch stands for the writer's type: unnamed, or named as it (or aliasing it)."""
+    return writer.fullname is None or reader.name == writer.name or writer.fullname in reader.aliases
 
 
 def check_nodes(reader: Node, writer: Node, limits: Limits | None = None) -> tuple[Incompatibility, ...]:

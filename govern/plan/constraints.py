@@ -76,9 +76,8 @@ class Violation:
             self.writer_side if self.writer_changed and not self.link.retained else "*",
         )
 
-    def sentence(self) -> str:
-        """E.g. "wallet's old reader of transaction-success (…) cannot read transaction's new writer (…):
-        READER_FIELD_MISSING_DEFAULT_VALUE at /fields/5"."""
+    def pair(self) -> str:
+        """E.g. "wallet's old reader of transaction-success (…) cannot read transaction's new writer (…)"."""
         link = self.link
         reader_age = f"{self.reader_side} " if self.reader_changed else ""
         if link.retained:
@@ -86,12 +85,14 @@ class Violation:
         else:
             writer_age = f"{self.writer_side} " if self.writer_changed else ""
             target = f"{link.writer}'s {writer_age}writer ({self.writer_label})"
+        reader = f"{link.reader}'s {reader_age}reader of {link.topic} ({self.reader_label})"
+        return f"{reader} cannot read {target}"
+
+    def sentence(self) -> str:
+        """The pair and why: "...: READER_FIELD_MISSING_DEFAULT_VALUE at /fields/5"."""
         first = self.issues[0]
         more = f" (+{len(self.issues) - 1} more)" if len(self.issues) > 1 else ""
-        return (
-            f"{link.reader}'s {reader_age}reader of {link.topic} ({self.reader_label}) cannot read "
-            f"{target}: {first.rule} at {first.location}{more}"
-        )
+        return f"{self.pair()}: {first.rule} at {first.location}{more}"
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a blocking pair."""
@@ -110,11 +111,18 @@ class Violation:
                 "file": self.writer_file or None,
                 "retained_records": self.link.retained,
             },
-            "findings": [
-                {"rule": i.rule, "location": i.location, "message": i.message, "hint": i.hint}
-                for i in self.issues
-            ],
+            "findings": [_issue_json(i) for i in self.issues],
         }
+
+
+def _issue_json(issue: Issue) -> dict[str, object]:
+    """A compat finding in the one JSON shape of findings (docs/findings.md); a pact issue in its
+    subset (rule, location, message, hint)."""
+    if issue.finding is not None:
+        from govern.report.jsonfmt import finding_json
+
+        return finding_json(issue.finding)
+    return {"rule": issue.rule, "location": issue.location, "message": issue.message, "hint": issue.hint}
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,15 @@ _HINTS: dict[str, str] = {
 }
 
 
+_LEADS: dict[str, str] = {
+    "base": "already unsafe at the base",
+    "head": "unsafe after the change",
+    "migration": "needs the old records to expire or be migrated",
+    "cycle": "no order works (cycle)",
+    "proof": "unsafe simulated state",
+}
+
+
 @dataclass(frozen=True)
 class Blocker:
     """A reason no safe rolling plan exists, with the pair and rule that block and a fix hint."""
@@ -153,18 +170,21 @@ class Blocker:
     @property
     def hint(self) -> str:
         first = self.violation.issues[0]
-        general = _HINTS[self.kind].format(topic=self.violation.link.topic)
+        general = self.general_hint
         return f"{first.hint}; {general}" if first.hint and self.kind in ("head", "cycle") else general
 
+    @property
+    def general_hint(self) -> str:
+        """What to do about this kind of blocker, whatever the rule."""
+        return _HINTS[self.kind].format(topic=self.violation.link.topic)
+
+    @property
+    def lead(self) -> str:
+        """The kind of blocker in words."""
+        return _LEADS[self.kind]
+
     def text(self) -> str:
-        lead = {
-            "base": "already unsafe at the base",
-            "head": "unsafe after the change",
-            "migration": "needs the old records to expire or be migrated",
-            "cycle": "no order works (cycle)",
-            "proof": "unsafe simulated state",
-        }[self.kind]
-        return f"{lead}: {self.violation.sentence()}"
+        return f"{self.lead}: {self.violation.sentence()}"
 
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "text": self.text(), "hint": self.hint, **self.violation.as_dict()}
@@ -221,9 +241,9 @@ class AvroPairs:
         writer = change.view(link.writer, writer_side).writes.get(link.topic)
         if reader is None or writer is None:
             return None
-        issues = checker.issues(reader, writer)
-        if not issues:
+        if not checker.issues(reader, writer):
             return None
+        issues = checker.explained(reader, writer, reader_side, writer_side)
         return Violation(
             link,
             reader_side,

@@ -64,7 +64,7 @@ def load_change(root: Path, against: str, drained: Iterable[str] = ()) -> Change
     with Repo(root, outside_hint="run inside the project's git checkout") as repo:
         commit = repo.resolve(against)
         after_catalog = load_catalog(root, config=config)
-        before_catalog = catalog_at(repo, commit, config=config, worktree=root, label=against)
+        before_catalog = catalog_at(repo, commit, config=config, worktree=after_catalog, label=against)
         before = snapshot(before_catalog, against, in_git=True)
         with tempfile.TemporaryDirectory(prefix="govern-plan-") as tmp:
             repo.materialise(commit, [PACT_DIR.as_posix()], Path(tmp))

@@ -32,16 +32,21 @@ class Issue:
     location: str
     message: str
     hint: str | None = None
+    #: the whole finding when it is a `govern.report.Finding` (its JSON is the plan's finding shape)
+    finding: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, finding: FindingLike) -> Issue:
         """Copy the fields the planner renders, whatever the finding's concrete type."""
+        from govern.report.model import Finding
+
         rule = getattr(finding, "rule", "INCOMPATIBLE")
         return cls(
             rule=str(getattr(rule, "value", rule)),
             location=str(getattr(finding, "location", "") or "/"),
             message=str(getattr(finding, "message", "")),
             hint=getattr(finding, "hint", None),
+            finding=finding if isinstance(finding, Finding) else None,
         )
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from govern.plan.constraints import AvroPairs, Blocker, Constraint, ConstraintSource, Link, derive
 from govern.plan.model import Change
 from govern.plan.pacts import MessagePacts
-from govern.plan.pairs import CanRead, PairChecker, compat_can_read
+from govern.plan.pairs import CanRead, PairChecker, compat_can_read, compat_explain
 from govern.plan.proof import Proof, prove
 
 
@@ -82,9 +82,11 @@ class Plan:
         return not self.blockers and not self.groups and self.proof.ok
 
     def as_dict(self) -> dict[str, object]:
-        """The documented JSON shape (version 1)."""
+        """The documented JSON shape; findings in govern.report's one shape (docs/findings.md)."""
+        from govern.report.model import FORMAT_VERSION
+
         return {
-            "version": 1,
+            "format_version": FORMAT_VERSION,
             "safe": self.safe,
             "before": self.before,
             "after": self.after,
@@ -204,7 +206,7 @@ def make_plan(
     `can_read(reader, writer)` defaults to `govern.compat.check_pair`; pass `checker` to share a
     memo across calls (the benchmark does, to count pairs).
     """
-    checker = checker or PairChecker(can_read or compat_can_read)
+    checker = checker or (PairChecker(can_read) if can_read else PairChecker(compat_can_read, compat_explain))
     sources = list(sources) if sources is not None else [AvroPairs(), MessagePacts()]
     links: list[Link] = [link for source in sources for link in source.links(change)]
     derived = derive(change, links, checker)

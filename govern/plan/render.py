@@ -2,16 +2,16 @@
 
 Renderers only read the plan; they decide nothing. Each returns one string.
 
-JSON (version 1), for scripts::
+JSON (format version 2: findings in the one shape of docs/findings.md), for scripts::
 
-    {"version": 1, "safe": bool, "before": "<ref>", "after": "worktree",
+    {"format_version": 2, "safe": bool, "before": "<ref>", "after": "worktree",
      "stages": [{"services": [...], "groups": [[...]], "reasons": ["a before b: ..."]}],
      "groups": [{"services": [...], "warning": str, "suggestion": str, "reasons": [...]}],
      "constraints": [{"first": svc, "then": svc, "reason": str}],
      "blocking": [{"kind": "base|head|migration|cycle|proof", "text", "hint", "topic",
                    "reader": {"service", "side", "schema", "file"},
                    "writer": {"service", "side", "schema", "file", "retained_records"},
-                   "findings": [{"rule", "location", "message", "hint"}]}],
+                   "findings": [finding]}],
      "unchanged": [...], "drained": [...],
      "proof": {"states", "pairs", "distinct_pairs", "reduced_stages", "ok", "failures"}}
 """
@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import textwrap
 from collections.abc import Callable
 
+from govern.plan.constraints import Blocker, Violation
+from govern.plan.model import Issue
 from govern.plan.planner import Plan
 
 FORMATS = ("text", "json", "mermaid", "markdown")
@@ -57,39 +61,144 @@ def _migration_note(plan: Plan) -> str | None:
     return f"{lead}: then plan with {flags}."
 
 
-def render_text(plan: Plan) -> str:
-    """A stages table with, per stage, why each service is where it is; then blockers and proof."""
-    lines = [f"Release plan {plan.before} -> {plan.after}: {_verdict(plan)}"]
+class _Reasons:
+    """Each distinct reason once, numbered: the same rule and explanation on many pairs (one enum
+    symbol added, read by every consumer) is told once and referred to as [n]."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, str], int] = {}
+        self.issues: list[Issue] = []
+        self.pairs: list[list[str]] = []
+
+    def ref(self, violation: Violation) -> int:
+        first = violation.issues[0]
+        explained = first.finding.reason if first.finding is not None else first.message
+        key = (f"{first.rule} at {first.location}", explained or "")
+        number = self.numbers.get(key)
+        if number is None:
+            number = self.numbers[key] = len(self.issues) + 1
+            self.issues.append(first)
+            self.pairs.append([])
+        topic = violation.link.topic
+        if topic not in self.pairs[number - 1]:
+            self.pairs[number - 1].append(topic)
+        return number
+
+
+def _wrap(text: str, width: int, indent: str, hang: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=max(width, 40),
+        initial_indent=indent,
+        subsequent_indent=hang if hang is not None else indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+def _orderings(plan: Plan, reasons: _Reasons) -> list[tuple[list[str], list[str]]]:
+    """Per stage: each ordering pair once (in the stage of the one that goes first) as "a before b:
+    topics [n]", and the services no constraint touches."""
+    out: list[tuple[list[str], list[str]]] = []
+    shown: set[tuple[str, str]] = set()
+    constrained = {s for c in plan.constraints for s in (c.first, c.then)}
+    for stage in plan.stages:
+        members = set(stage.services)
+        pairs: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
+        for c in plan.constraints:
+            if c.first not in members or (c.first, c.then) in shown:
+                continue
+            topics, refs = pairs.setdefault((c.first, c.then), ([], []))
+            if c.because.link.topic not in topics:
+                topics.append(c.because.link.topic)
+            if (number := reasons.ref(c.because)) not in refs:
+                refs.append(number)
+        shown |= set(pairs)
+        orders = [
+            f"{first} before {then}: {', '.join(topics)} " + " ".join(f"[{n}]" for n in refs)
+            for (first, then), (topics, refs) in pairs.items()
+        ]
+        out.append((orders, [s for s in stage.services if s not in constrained]))
+    return out
+
+
+def _stage_lines(plan: Plan, reasons: _Reasons, width: int) -> list[str]:
+    lines: list[str] = []
+    for stage, (orders, free) in zip(plan.stages, _orderings(plan, reasons), strict=True):
+        units = [" + ".join(u) + (" (together)" if len(u) > 1 else "") for u in stage.units]
+        lines += _wrap(f"Stage {stage.index}: {', '.join(units)}", width, "")
+        for order in orders:
+            lines += _wrap(order, width, "  ")
+        if free:
+            lines += _wrap(f"{', '.join(free)}: no ordering constraint (any order)", width, "  ")
+    return lines
+
+
+def _blocking_lines(plan: Plan, reasons: _Reasons, width: int) -> list[str]:
+    """Blockers grouped by kind and hint: the pairs listed with their reason's number, one hint each."""
+    groups: dict[tuple[str, str], list[Blocker]] = {}
+    for b in plan.blockers:
+        groups.setdefault((b.kind, b.general_hint), []).append(b)
+    lines = ["Blocking:"]
+    for blockers in groups.values():
+        for b in blockers:
+            number = reasons.ref(b.violation)
+            lines += _wrap(f"x {b.lead}: {b.violation.pair()} [{number}]", width, "  ", "      ")
+        lines += _wrap(f"hint: {blockers[0].general_hint}", width, "    ", "      ")
+    return lines
+
+
+def _reason_lines(reasons: _Reasons, width: int) -> list[str]:
+    lines = ["Reasons:"]
+    for number, (issue, topics) in enumerate(zip(reasons.issues, reasons.pairs, strict=True), start=1):
+        explained = issue.finding.reason if issue.finding is not None else issue.message
+        lines += _wrap(f"[{number}] {issue.rule} at {issue.location} ({', '.join(topics)})", width, "  ")
+        if explained:
+            lines += _wrap(f"why: {explained}", width, "      ", "        ")
+        if issue.hint:
+            lines += _wrap(f"fix: {issue.hint}", width, "      ", "        ")
+    return lines
+
+
+def render_text(plan: Plan, width: int | None = None) -> str:
+    """Stages with, per stage, which service goes before which (topics and numbered reasons); then
+    blockers grouped by reason, each distinct reason once with its fix, and the proof.
+
+    Lines are wrapped at `width` (default: the terminal's, COLUMNS when piped).
+    """
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    reasons = _Reasons()
+    lines = _wrap(f"Release plan {plan.before} -> {plan.after}: {_verdict(plan)}", width, "")
     if plan.drained:
-        lines.append(f"Drained topics (old records gone before new readers start): {', '.join(plan.drained)}")
-    if not plan.stages:
-        lines.append("Nothing to deploy: no service's contract or schemas changed.")
+        lines += _wrap(
+            f"Drained topics (old records gone before new readers start): {', '.join(plan.drained)}",
+            width,
+            "",
+        )
+    lines.append("")
+    if plan.stages:
+        lines += _stage_lines(plan, reasons, width)
     else:
-        names = [", ".join("+".join(u) if len(u) > 1 else u[0] for u in s.units) for s in plan.stages]
-        width = max(len("services"), *(len(n) for n in names))
-        lines.append("")
-        lines.append(f"{'stage':<6} {'services':<{width}}  why")
-        for stage, name in zip(plan.stages, names, strict=True):
-            reasons = stage.reasons or ("",)
-            lines.append(f"{stage.index:<6} {name:<{width}}  {reasons[0]}")
-            lines.extend(f"{'':<6} {'':<{width}}  {r}" for r in reasons[1:])
+        lines.append("Nothing to deploy: no service's contract or schemas changed.")
     if plan.unchanged:
         lines.append("")
-        lines.append(f"Not deployed (unchanged, still constrain the plan): {', '.join(plan.unchanged)}")
+        lines += _wrap(
+            f"Not deployed (unchanged, still constrain the plan): {', '.join(plan.unchanged)}", width, ""
+        )
     for group in plan.groups:
         lines.append("")
-        lines.append(f"warning: {group.warning}")
-        lines.append(f"  suggestion: {group.suggestion}")
+        lines += _wrap(f"warning: {group.warning}", width, "")
+        lines += _wrap(f"suggestion: {group.suggestion}", width, "  ", "    ")
     if plan.blockers:
         lines.append("")
-        lines.append("Blocking:")
-        for b in plan.blockers:
-            lines.append(f"  x {b.text()}")
-            lines.append(f"    hint: {b.hint}")
+        lines += _blocking_lines(plan, reasons, width)
         if note := _migration_note(plan):
-            lines.append(note)
+            lines += _wrap(note, width, "")
+    if reasons.issues:
+        lines.append("")
+        lines += _reason_lines(reasons, width)
     lines.append("")
-    lines.append(_proof_line(plan))
+    lines += _wrap(_proof_line(plan), width, "")
     return "\n".join(lines) + "\n"
 
 
@@ -152,14 +261,15 @@ def render_markdown(plan: Plan) -> str:
         f"`{plan.before}` → `{plan.after}`",
         "",
     ]
+    reasons = _Reasons()
     if plan.stages:
         lines += ["| Stage | Services | Why |", "|---|---|---|"]
-        for stage in plan.stages:
+        for stage, (orders, free) in zip(plan.stages, _orderings(plan, reasons), strict=True):
             services = ", ".join(
                 " + ".join(f"`{s}`" for s in u) + (" (together)" if len(u) > 1 else "") for u in stage.units
             )
-            why = "<br>".join(_cell(r) for r in stage.reasons)
-            lines.append(f"| {stage.index} | {services} | {why} |")
+            why = orders + ([f"{', '.join(free)}: no ordering constraint (any order)"] if free else [])
+            lines.append(f"| {stage.index} | {services} | {'<br>'.join(_cell(r) for r in why)} |")
     else:
         lines.append("Nothing to deploy: no service's contract or schemas changed.")
     if plan.unchanged:
@@ -174,11 +284,22 @@ def render_markdown(plan: Plan) -> str:
         lines += ["", f"> **Warning:** {group.warning}.", f"> **Suggestion:** {group.suggestion}."]
     if plan.blockers:
         lines += ["", "**Blocking**", ""]
+        hints: dict[str, None] = {}
         for b in plan.blockers:
-            lines.append(f"- {b.text()}  ")
-            lines.append(f"  _fix:_ {b.hint}")
+            lines.append(f"- {b.lead}: {b.violation.pair()} [{reasons.ref(b.violation)}]")
+            hints.setdefault(b.general_hint)
+        lines += ["", *(f"_fix:_ {hint}  " for hint in hints)]
         if note := _migration_note(plan):
             lines += ["", note]
+    if reasons.issues:
+        lines += ["", "**Reasons**", ""]
+        for number, (issue, topics) in enumerate(zip(reasons.issues, reasons.pairs, strict=True), start=1):
+            explained = issue.finding.reason if issue.finding is not None else issue.message
+            lines.append(f"{number}. `{issue.rule}` at `{issue.location}` ({', '.join(topics)})  ")
+            if explained:
+                lines.append(f"   _why:_ {explained}  ")
+            if issue.hint:
+                lines.append(f"   _fix:_ {issue.hint}")
     lines += [
         "",
         f"<sub>{_proof_line(plan)}</sub>",

@@ -49,6 +49,8 @@ class Schema:
     schema: str
     schema_type: str = "AVRO"
     references: tuple[Reference, ...] = ()
+    metadata: dict[str, Any] | None = None  # data contract: {tags, properties, sensitive}
+    rule_set: dict[str, Any] | None = None  # data contract: {domainRules, migrationRules}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class RegisteredSchema:
     version: int | None = None
     schema_type: str = "AVRO"
     references: tuple[Reference, ...] = ()
+    metadata: dict[str, Any] | None = None
+    rule_set: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,20 @@ class Config:
 
     compatibility: str | None
     normalize: bool | None = None
+    compatibility_group: str | None = None  # the metadata property that separates compatibility groups
+    default_metadata: dict[str, Any] | None = None
+    override_metadata: dict[str, Any] | None = None
+    default_rule_set: dict[str, Any] | None = None
+    override_rule_set: dict[str, Any] | None = None
+
+
+_CONFIG_CONTRACT_KEYS = {
+    "compatibility_group": "compatibilityGroup",
+    "default_metadata": "defaultMetadata",
+    "override_metadata": "overrideMetadata",
+    "default_rule_set": "defaultRuleSet",
+    "override_rule_set": "overrideRuleSet",
+}
 
 
 def schema_text(schema: SchemaLike) -> str:
@@ -96,6 +114,23 @@ def schema_text(schema: SchemaLike) -> str:
 
 def _refs(raw: Any) -> tuple[Reference, ...]:
     return tuple(Reference(r["name"], r["subject"], int(r["version"])) for r in raw or ())
+
+
+def _schema_body(
+    text: str,
+    references: Sequence[Reference],
+    metadata: dict[str, Any] | None,
+    rule_set: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A RegisterSchemaRequest: the schema, and its references and data contract when given."""
+    body: dict[str, Any] = {"schema": text}
+    if references:
+        body["references"] = [r.to_json() for r in references]
+    if metadata is not None:
+        body["metadata"] = metadata
+    if rule_set is not None:
+        body["ruleSet"] = rule_set
+    return body
 
 
 def _seg(value: str | int) -> str:
@@ -173,17 +208,14 @@ class Client:
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         body: Any = None,
         raw: bool = False,
     ) -> Any:
         content = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": CONTENT_TYPE} if content is not None else None
-        query = {
-            k: (str(v).lower() if isinstance(v, bool) else v)
-            for k, v in (params or {}).items()
-            if v is not None
-        }
+        pairs = params.items() if isinstance(params, dict) else (params or [])
+        query = [(k, str(v).lower() if isinstance(v, bool) else v) for k, v in pairs if v is not None]
         attempt = 0
         while True:
             try:
@@ -250,14 +282,17 @@ class Client:
         schema_type: str = "AVRO",
         normalize: bool = False,
         force: bool = False,
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> RegisteredSchema:
-        """Register a schema under a subject (idempotent); `IncompatibleSchema` if the level forbids it."""
+        """Register a schema under a subject (idempotent); `IncompatibleSchema` if the level forbids it.
+
+        `metadata` and `rule_set` are its data contract; left out, the registry carries over the
+        previous version's (as Confluent does)."""
         text = schema_text(schema)
-        body: dict[str, Any] = {"schema": text}
+        body = _schema_body(text, references, metadata, rule_set)
         if schema_type != "AVRO":
             body["schemaType"] = schema_type
-        if references:
-            body["references"] = [r.to_json() for r in references]
         params = {"normalize": normalize or None, "force": force or None}
         answer = self._request("POST", f"/subjects/{_seg(subject)}/versions", params=params, body=body)
         stored = answer.get("schema", text)
@@ -268,9 +303,14 @@ class Client:
             version=answer.get("version"),
             schema_type=answer.get("schemaType", schema_type),
             references=_refs(answer.get("references")) or tuple(references),
+            metadata=answer.get("metadata"),
+            rule_set=answer.get("ruleSet"),
         )
         if "schema" in answer:
-            self._remember(result.id, Schema(stored, result.schema_type, result.references))
+            self._remember(
+                result.id,
+                Schema(stored, result.schema_type, result.references, result.metadata, result.rule_set),
+            )
         return result
 
     def lookup(
@@ -281,11 +321,12 @@ class Client:
         references: Sequence[Reference] = (),
         normalize: bool = False,
         deleted: bool = False,
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> RegisteredSchema:
-        """Which version of `subject` holds this schema (`SchemaNotFound` / `SubjectNotFound` if none)."""
-        body: dict[str, Any] = {"schema": schema_text(schema)}
-        if references:
-            body["references"] = [r.to_json() for r in references]
+        """Which version of `subject` holds this schema (`SchemaNotFound` / `SubjectNotFound` if none);
+        with `metadata` / `rule_set`, only a version with that contract."""
+        body = _schema_body(schema_text(schema), references, metadata, rule_set)
         answer = self._request(
             "POST",
             f"/subjects/{_seg(subject)}",
@@ -303,6 +344,8 @@ class Client:
             version=answer.get("version"),
             schema_type=answer.get("schemaType", "AVRO"),
             references=_refs(answer.get("references")),
+            metadata=answer.get("metadata"),
+            rule_set=answer.get("ruleSet"),
         )
 
     def _remember(self, schema_id: int, schema: Schema) -> None:
@@ -319,7 +362,13 @@ class Client:
         if cached is not None:
             return cached
         answer = self._request("GET", f"/schemas/ids/{int(schema_id)}")
-        schema = Schema(answer["schema"], answer.get("schemaType", "AVRO"), _refs(answer.get("references")))
+        schema = Schema(
+            answer["schema"],
+            answer.get("schemaType", "AVRO"),
+            _refs(answer.get("references")),
+            answer.get("metadata"),
+            answer.get("ruleSet"),
+        )
         self._remember(schema_id, schema)
         return schema
 
@@ -365,6 +414,18 @@ class Client:
     def get_latest(self, subject: str) -> RegisteredSchema:
         """The newest non-deleted version of a subject."""
         return self.get_version(subject, "latest")
+
+    def get_latest_with_metadata(
+        self, subject: str, properties: dict[str, str], *, deleted: bool = False
+    ) -> RegisteredSchema:
+        """The newest version whose metadata properties hold every key=value given (Confluent's
+        "latest with metadata", e.g. `{"application.major.version": "2"}`)."""
+        params: list[tuple[str, str]] = []
+        for key, value in properties.items():
+            params += [("key", key), ("value", value)]
+        if deleted:
+            params.append(("deleted", "true"))
+        return self._registered(self._request("GET", f"/subjects/{_seg(subject)}/metadata", params=params))
 
     def get_raw_schema(self, subject: str, version: int | str = "latest") -> str:
         """The schema text of one version, unwrapped."""
@@ -420,7 +481,10 @@ class Client:
 
     @staticmethod
     def _config(answer: dict[str, Any]) -> Config:
-        return Config(answer.get("compatibilityLevel", answer.get("compatibility")), answer.get("normalize"))
+        contract = {name: answer.get(key) for name, key in _CONFIG_CONTRACT_KEYS.items()}
+        return Config(
+            answer.get("compatibilityLevel", answer.get("compatibility")), answer.get("normalize"), **contract
+        )
 
     def get_config(self, subject: str | None = None, *, default_to_global: bool = False) -> Config:
         """Global config, or a subject's (`SubjectConfigNotFound` unless `default_to_global`)."""
@@ -428,15 +492,33 @@ class Client:
         return self._config(self._request("GET", path, params={"defaultToGlobal": default_to_global or None}))
 
     def set_config(
-        self, compatibility: str | None = None, *, subject: str | None = None, normalize: bool | None = None
+        self,
+        compatibility: str | None = None,
+        *,
+        subject: str | None = None,
+        normalize: bool | None = None,
+        compatibility_group: str | None = None,
+        default_metadata: dict[str, Any] | None = None,
+        override_metadata: dict[str, Any] | None = None,
+        default_rule_set: dict[str, Any] | None = None,
+        override_rule_set: dict[str, Any] | None = None,
     ) -> Config:
-        """Set the compatibility level (and/or normalize), globally or for one subject."""
+        """Set the compatibility level, normalize and data-contract keys, globally or for one subject
+        (keys left None are left as they are)."""
         path = "/config" if subject is None else f"/config/{_seg(subject)}"
         body: dict[str, Any] = {}
         if compatibility is not None:
             body["compatibility"] = compatibility.upper()
         if normalize is not None:
             body["normalize"] = normalize
+        given = {
+            "compatibility_group": compatibility_group,
+            "default_metadata": default_metadata,
+            "override_metadata": override_metadata,
+            "default_rule_set": default_rule_set,
+            "override_rule_set": override_rule_set,
+        }
+        body.update({_CONFIG_CONTRACT_KEYS[k]: value for k, value in given.items() if value is not None})
         return self._config(self._request("PUT", path, body=body))
 
     def delete_config(self, subject: str | None = None) -> Config:

@@ -182,6 +182,18 @@ class ServerBusy(ServerError):
     retry_after = 1
 
 
+class ForwardingFailed(ServerError):
+    """A follower could not reach the leader to forward a write to it."""
+
+    status, error_code = 500, 50003
+
+
+class LeaderUnknown(ServerError):
+    """No instance leads the shared store just now (an election is in progress): retry."""
+
+    status, error_code = 500, 50004
+
+
 class StoreError(ServerError):
     status, error_code = 500, 50001
 

@@ -1,8 +1,8 @@
 """Registry storage: a small transactional interface and its SQLite implementation.
 
 The controller does all the registry logic inside one `Store.write()` (or `read()`) unit of work,
-using only the primitive operations of `StoreTx`. A store backed by Kafka's `_schemas` topic can
-implement the same two protocols later (a write unit = a produce + wait-for-own-offset).
+using only the primitive operations of `StoreTx`. The other implementation, on Kafka's `_schemas`
+topic, is `govern.registry.kafka_store` (a write unit = a produce + wait-for-own-offset).
 
 `SqliteStore` keeps every write in one `BEGIN IMMEDIATE` transaction, so concurrent requests and
 several server processes on one file serialise their read-check-write sequences: there is no
@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from govern.registry.client import Reference  # a model of the client surface, stored as it is
 from govern.registry.errors import StoreError
@@ -37,6 +37,19 @@ class SchemaRecord:
     schema_type: str
     schema: str
     references: tuple[Reference, ...] = ()
+    metadata: dict[str, Any] | None = None  # data contract: {tags, properties, sensitive}
+    rule_set: dict[str, Any] | None = None  # data contract: {domainRules, migrationRules}
+
+    def optional_parts(self) -> dict[str, Any]:
+        """`references`, `metadata` and `ruleSet` in Confluent's JSON, each only when present."""
+        parts: dict[str, Any] = {}
+        if self.references:
+            parts["references"] = [r.to_json() for r in self.references]
+        if self.metadata is not None:
+            parts["metadata"] = self.metadata
+        if self.rule_set is not None:
+            parts["ruleSet"] = self.rule_set
+        return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +80,24 @@ class StoreTx(Protocol):
         ...
 
     def add_schema(
-        self, identity: str, schema_type: str, text: str, references: Sequence[Reference]
+        self,
+        identity: str,
+        schema_type: str,
+        text: str,
+        references: Sequence[Reference],
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> int: ...
 
     def add_schema_with_id(
-        self, schema_id: int, identity: str, schema_type: str, text: str, references: Sequence[Reference]
+        self,
+        schema_id: int,
+        identity: str,
+        schema_type: str,
+        text: str,
+        references: Sequence[Reference],
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> None: ...
 
     def add_version(self, subject: str, version: int, schema_id: int) -> None: ...
@@ -117,7 +143,9 @@ CREATE TABLE IF NOT EXISTS schemas (
     identity TEXT NOT NULL UNIQUE,
     schema_type TEXT NOT NULL,
     schema TEXT NOT NULL,
-    refs TEXT NOT NULL DEFAULT '[]'
+    refs TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT,
+    rule_set TEXT
 );
 CREATE TABLE IF NOT EXISTS versions (
     subject TEXT NOT NULL,
@@ -137,6 +165,18 @@ CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
 CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
 """
+
+
+def _refs_json(references: Sequence[Reference]) -> str:
+    return json.dumps([r.to_json() for r in references])
+
+
+def _dumps(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _loads(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else json.loads(text)
 
 
 class _SqliteTx:
@@ -161,32 +201,50 @@ class _SqliteTx:
 
     def schema(self, schema_id: int) -> SchemaRecord | None:
         row = self._c.execute(
-            "SELECT id, schema_type, schema, refs FROM schemas WHERE id = ?", (schema_id,)
+            "SELECT id, schema_type, schema, refs, metadata, rule_set FROM schemas WHERE id = ?", (schema_id,)
         ).fetchone()
         if row is None:
             return None
         refs = tuple(Reference(r["name"], r["subject"], r["version"]) for r in json.loads(row[3]))
-        return SchemaRecord(row[0], row[1], row[2], refs)
+        return SchemaRecord(row[0], row[1], row[2], refs, _loads(row[4]), _loads(row[5]))
 
     def schema_id_for(self, identity: str) -> int | None:
         row = self._c.execute("SELECT id FROM schemas WHERE identity = ?", (identity,)).fetchone()
         return None if row is None else row[0]
 
-    def add_schema(self, identity: str, schema_type: str, text: str, references: Sequence[Reference]) -> int:
+    def add_schema(
+        self,
+        identity: str,
+        schema_type: str,
+        text: str,
+        references: Sequence[Reference],
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
+    ) -> int:
         cursor = self._c.execute(
-            "INSERT INTO schemas (identity, schema_type, schema, refs) VALUES (?, ?, ?, ?)",
-            (identity, schema_type, text, json.dumps([r.to_json() for r in references])),
+            "INSERT INTO schemas (identity, schema_type, schema, refs, metadata, rule_set) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (identity, schema_type, text, _refs_json(references), _dumps(metadata), _dumps(rule_set)),
         )
         schema_id = int(cursor.lastrowid or 0)
         self._add_refs(schema_id, references)
         return schema_id
 
     def add_schema_with_id(
-        self, schema_id: int, identity: str, schema_type: str, text: str, references: Sequence[Reference]
+        self,
+        schema_id: int,
+        identity: str,
+        schema_type: str,
+        text: str,
+        references: Sequence[Reference],
+        metadata: dict[str, Any] | None = None,
+        rule_set: dict[str, Any] | None = None,
     ) -> None:
         self._c.execute(
-            "INSERT INTO schemas (id, identity, schema_type, schema, refs) VALUES (?, ?, ?, ?, ?)",
-            (schema_id, identity, schema_type, text, json.dumps([r.to_json() for r in references])),
+            "INSERT INTO schemas (id, identity, schema_type, schema, refs, metadata, rule_set) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (schema_id, identity, schema_type, text, _refs_json(references))
+            + (_dumps(metadata), _dumps(rule_set)),
         )
         self._add_refs(schema_id, references)
 
@@ -291,6 +349,10 @@ class SqliteStore:
             for statement in _DDL.split(";"):
                 if statement.strip():
                     connection.execute(statement)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(schemas)")}
+            for column in ("metadata", "rule_set"):  # stores written before data contracts
+                if column not in columns:
+                    connection.execute(f"ALTER TABLE schemas ADD COLUMN {column} TEXT")
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

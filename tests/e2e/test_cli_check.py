@@ -306,7 +306,7 @@ def test_unreachable_registry_exits_3(repo: Path) -> None:
 def test_report_files_in_every_format(repo: Path) -> None:
     line = insert_field(repo, WALLET, '{"name": "fee", "type": "int", "doc": "x"}')
     out = repo / "out"
-    for fmt in ("junit", "sarif", "github", "json", "text"):
+    for fmt in ("junit", "sarif", "github", "gitlab", "markdown", "json", "text"):
         result = govern("check", "--against", "main", "--format", fmt, "--output", str(out), cwd=repo)
         assert result.returncode == 1 and result.stdout == ""
         text = out.read_text()
@@ -318,8 +318,42 @@ def test_report_files_in_every_format(repo: Path) -> None:
             assert result_["locations"][0]["physicalLocation"]["region"]["startLine"] == line
         elif fmt == "github":
             assert f"::error file={WALLET},line={line},col=5," in text
+        elif fmt == "gitlab":
+            [issue] = json.loads(text)
+            assert issue["check_name"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
+            assert issue["location"] == {"path": WALLET, "lines": {"begin": line}}
+            assert issue["severity"] == "critical" and len(issue["fingerprint"]) == 64
+        elif fmt == "markdown":
+            assert text.startswith("### ❌ govern check: incompatible")
+            assert "| `wallet-value` | BACKWARD | changed | ❌ 1 finding |" in text
+            assert f"**READER_FIELD_MISSING_DEFAULT_VALUE** at `/fields/0` in `{WALLET}:{line}:5`" in text
         elif fmt == "text":
             assert "READER_FIELD_MISSING_DEFAULT_VALUE" in text and f"{WALLET}:{line}:5" in text
+
+
+def test_lint_warns_and_fails_only_when_configured(repo: Path) -> None:
+    replace(
+        repo,
+        WALLET,
+        '"precision": 24, "scale": 8}, "doc": "Balance',
+        '"precision": 24, "scale": 6}, "doc": "Balance',
+    )
+    line = line_of(repo, WALLET, '"scale": 6}, "doc": "Balance')
+    code, data = check_json(repo)
+    assert code == 0 and data["compatible"] is True  # Avro resolves it: a warning, not a failure
+    [warning] = data["subjects"][0]["findings"]
+    assert (warning["rule"], warning["category"], warning["severity"]) == (
+        "DECIMAL_SCALE_CHANGED",
+        "LINT",
+        "warning",
+    )
+    assert (warning["file"], warning["line"]) == (WALLET, line)
+    (repo / "govern.toml").write_text('[lint]\nfail = ["DECIMAL_SCALE_CHANGED"]\n')
+    code, data = check_json(repo)
+    assert code == 1 and data["subjects"][0]["findings"][0]["severity"] == "error"
+    (repo / "govern.toml").write_text('[lint]\nexcept = ["DECIMAL_SCALE_CHANGED"]\n')
+    code, data = check_json(repo)
+    assert code == 0 and data["subjects"][0]["findings"] == []
 
 
 @pytest.mark.slow

@@ -146,3 +146,25 @@ def test_unusable_store_and_tls_files_are_one_line_errors(tmp_path: Path) -> Non
         )
         assert result.returncode == code, (args, result.stderr)
         assert "Traceback" not in result.stderr and "hint:" in result.stderr
+
+
+def test_kafka_store_bad_input_is_exit_2_and_hides_settings(tmp_path: Path) -> None:
+    cases = [
+        (["--store", "kafka://"], "not a kafka:// store URL"),
+        (["--store", "kafka://127.0.0.1:1", "--kafka-config", "sasl.password"], "is not KEY=VALUE"),
+        (["--store", "kafka://127.0.0.1:1", "--host", "0.0.0.0"], "needs --advertised-url"),
+        (
+            ["--store", "kafka://127.0.0.1:1?sasl.password=hunter2", "--kafka-config", "no.such.setting=1"],
+            "check the --kafka-config settings",
+        ),
+    ]
+    for args, message in cases:
+        result = subprocess.run(
+            [*GOVERN, "registry", "serve", "--port", "0", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and "hunter2" not in result.stderr + result.stdout

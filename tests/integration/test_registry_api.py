@@ -19,9 +19,15 @@ NO_DEFAULT = {**V1, "fields": [*V1["fields"], {"name": "b", "type": "int"}]}
 V1_TEXT = '{"type":"record","name":"R","fields":[{"name":"a","type":"string"}]}'
 
 
-@pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with serve_in_thread() as base:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("kafka", marks=pytest.mark.kafka)])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The registry under test: on SQLite (in memory), and on a Kafka `_schemas` topic."""
+    store = None
+    if request.param == "kafka":
+        from registry_stores import kafka_store
+
+        store = kafka_store(request.getfixturevalue("kafka_cluster"), f"_schemas-api-{uuid.uuid4().hex[:8]}")
+    with serve_in_thread(store) as base:
         yield base
 
 

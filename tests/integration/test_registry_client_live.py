@@ -21,8 +21,8 @@ from govern.registry import (
     SubjectConfigNotFound,
     SubjectNotFound,
     VersionNotFound,
-    serve_in_thread,
 )
+from govern.registry.server import serve_in_thread
 
 V1 = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}
 V2 = {**V1, "fields": [*V1["fields"], {"name": "b", "type": "int", "default": 0}]}

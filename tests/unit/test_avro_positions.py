@@ -87,7 +87,7 @@ def test_findings_locate_both_files_when_printed() -> None:
     reader = parse_schema(new, file="new.avsc")
     writer = parse_schema(old, file="old.avsc")
     (finding,) = check_pair(reader, writer).findings
-    assert (str(finding.reader_pos), str(finding.writer_pos)) == ("new.avsc:3:12", "old.avsc:2:25")
+    assert (str(finding.reader.place), str(finding.writer.place)) == ("new.avsc:3:12", "old.avsc:2:25")
 
 
 def test_text_labelled_as_a_file_at_a_commit_needs_no_file_on_disk() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from govern.catalog import load_catalog
 from govern.check.accepted import LEDGER, apply_ledger, load_ledger
-from govern.check.model import CheckFinding, Report, SubjectReport
+from govern.check.model import Finding, Report, SubjectReport
 from govern.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,12 +34,12 @@ def _ledger(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
-def _report(*findings: CheckFinding) -> Report:
+def _report(*findings: Finding) -> Report:
     return Report("git main", [SubjectReport("wallet-value", "BACKWARD", "changed", findings=list(findings))])
 
 
-def _finding(location: str = "/fields/4", rule: str = "READER_FIELD_MISSING_DEFAULT_VALUE") -> CheckFinding:
-    return CheckFinding(rule, location, "fee")
+def _finding(location: str = "/fields/4", rule: str = "READER_FIELD_MISSING_DEFAULT_VALUE") -> Finding:
+    return Finding(rule, location, "fee")
 
 
 def test_catalog_loader_skips_the_ledger(tmp_path: Path) -> None:

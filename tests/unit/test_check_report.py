@@ -9,14 +9,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from govern.check import FORMATS, render
-from govern.check.model import Acceptance, CheckFinding, Place, Report, SubjectReport
-from govern.check.report.github import annotation
+from govern.check.model import Acceptance, Finding, Place, Report, SubjectReport
+from govern.report.github import annotation
 
 FILE = "schemas/io.govern.exchange.Wallet.avsc"
 
 
 def _report() -> Report:
-    breaking = CheckFinding(
+    breaking = Finding(
         rule="TYPE_MISMATCH",
         location="/fields/1/type",
         message="reader type: STRING not compatible with writer type: INT",
@@ -26,7 +26,7 @@ def _report() -> Report:
         other=Place("3f2a1b0c9d11:" + FILE, 7, 5, '{"name": "count", "type": "int"},'),
         against="main (3f2a1b0c9d11:schemas/io.govern.exchange.Wallet.avsc)",
     )
-    accepted = CheckFinding(
+    accepted = Finding(
         rule="READER_FIELD_MISSING_DEFAULT_VALUE",
         location="/fields/0",
         message="fee, with 100% of: commas",
@@ -53,7 +53,7 @@ def _report() -> Report:
 
 
 def test_formats_are_the_documented_ones() -> None:
-    assert FORMATS == ("text", "json", "junit", "sarif", "github")
+    assert FORMATS == ("text", "json", "junit", "sarif", "github", "gitlab", "markdown")
 
 
 def test_text_groups_by_subject_with_rule_reason_fix_and_both_lines() -> None:
@@ -76,7 +76,7 @@ def test_text_groups_by_subject_with_rule_reason_fix_and_both_lines() -> None:
 
 def test_json_has_the_documented_shape() -> None:
     data = json.loads(render(_report(), "json"))
-    assert data["compatible"] is False and data["format_version"] == 1
+    assert data["compatible"] is False and data["format_version"] == 2
     wallet, account, rate = data["subjects"]
     assert (wallet["subject"], wallet["level"], wallet["compatible"]) == ("wallet-value", "BACKWARD", False)
     assert account["compatible"] is True and rate["findings"] == []
@@ -127,11 +127,55 @@ def test_github_annotation_lines() -> None:
 
 @pytest.mark.parametrize(("raw", "escaped"), [("100%", "100%25"), ("a\nb", "a%0Ab"), ("x\ry", "x%0Dy")])
 def test_github_escapes_data(raw: str, escaped: str) -> None:
-    line = annotation("s", CheckFinding("R", "/", raw))
+    line = annotation("s", Finding("R", "/", raw))
     assert escaped in line.split("::", 2)[2] and "\n" not in line
 
 
 def test_github_escapes_properties() -> None:
-    line = annotation("a,b", CheckFinding("R:1", "/", "m", place=Place("dir,x/f:1.avsc", 2, 3)))
+    line = annotation("a,b", Finding("R:1", "/", "m", place=Place("dir,x/f:1.avsc", 2, 3)))
     props = line.split("::")[1]
     assert "file=dir%2Cx/f%3A1.avsc" in props and "title=R%3A1 (a%2Cb)" in props
+
+
+def _with_warning() -> Report:
+    warning = Finding(
+        "DECIMAL_SCALE_CHANGED",
+        "/fields/2/type",
+        "scale 8 -> 6",
+        "the scale changes",
+        "keep scale 8",
+        place=Place(FILE, 9, 5),
+    )
+    return Report(
+        "git main (3f2a1b0c9d11)", [SubjectReport("wallet-value", "BACKWARD", "changed", FILE, [], [warning])]
+    )
+
+
+def test_a_lint_warning_is_a_warning_in_every_format_and_fails_nothing() -> None:
+    report = _with_warning()
+    assert report.compatible
+    assert "::warning file=" in render(report, "github")
+    [result] = json.loads(render(report, "sarif"))["runs"][0]["results"]
+    assert result["level"] == "warning"
+    [issue] = json.loads(render(report, "gitlab"))
+    assert (issue["severity"], issue["check_name"]) == ("minor", "DECIMAL_SCALE_CHANGED")
+    assert ET.fromstring(render(report, "junit")).find(".//failure") is None
+    finding = json.loads(render(report, "json"))["subjects"][0]["findings"][0]
+    assert (finding["category"], finding["severity"]) == ("LINT", "warning")
+    assert "(1 warning)" in render(report, "text")
+    assert "⚠️ 1 warning" in render(report, "markdown")
+
+
+def test_gitlab_fingerprints_are_stable_and_distinct() -> None:
+    first, second = json.loads(render(_report(), "gitlab")), json.loads(render(_report(), "gitlab"))
+    assert [i["fingerprint"] for i in first] == [i["fingerprint"] for i in second]
+    assert len({i["fingerprint"] for i in first}) == len(first) == 2
+    assert {i["severity"] for i in first} == {"critical", "info"}  # the accepted one is info
+
+
+def test_markdown_is_a_pr_comment_with_a_row_per_subject() -> None:
+    md = render(_report(), "markdown")
+    assert md.startswith("### ❌ govern check: incompatible")
+    assert "| `wallet-value` | BACKWARD | changed | ❌ 1 finding |" in md
+    assert "| `rate-value` | BACKWARD | new | ✅ compatible |" in md
+    assert "**Fix:** keep the type int here" in md and "<details>" in md

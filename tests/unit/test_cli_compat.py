@@ -59,7 +59,7 @@ def test_json_compatible() -> None:
     code, out, _ = _run(V1, V2_OK, "--format", "json", "--level", "backward_transitive")
     assert code == 0
     assert json.loads(out) | {"old": None, "new": None} == {
-        "format_version": 1,
+        "format_version": 2,
         "compatible": True,
         "level": "BACKWARD_TRANSITIVE",
         "old": None,

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from govern.compat import INVALID_LEVEL_MESSAGE, Level, check_level, confluent_messages
+from govern.compat import INVALID_LEVEL_MESSAGE, Level, check_level
 from govern.errors import InputError
+from govern.registry.server.messages import confluent_messages
 
 
 def _rec(*fields: dict, name: str = "myrecord") -> str:
@@ -70,10 +71,10 @@ def test_transitive_goes_newest_first_and_stops_at_first_failing_version() -> No
 
 def test_direction_backward_reads_old_with_new_forward_reads_new_with_old() -> None:
     backward = check_level("BACKWARD", S_INT, [S_LONG])  # new int reads old long: no
-    assert [(f.reader_role, f.writer_role) for f in backward.findings] == [("new", "old")]
+    assert [(f.reader.role, f.writer.role) for f in backward.findings] == [("new", "old")]
     assert check_level("FORWARD", S_INT, [S_LONG]).compatible  # old long reads new int: yes
     forward = check_level("FORWARD", S_LONG, [S_INT])  # old int reads new long: no
-    assert [(f.reader_role, f.writer_role) for f in forward.findings] == [("old", "new")]
+    assert [(f.reader.role, f.writer.role) for f in forward.findings] == [("old", "new")]
     assert check_level("BACKWARD", S_LONG, [S_INT]).compatible
 
 
@@ -82,7 +83,7 @@ def test_full_checks_forward_then_backward_and_accumulates() -> None:
     new = _rec(_f("a", "int"), _f("added", "string"))
     result = check_level("FULL", new, [old])
     assert [(c.direction, len(c.findings)) for c in result.comparisons] == [("forward", 1), ("backward", 1)]
-    assert [(f.reader_role, f.message) for f in result.findings] == [("old", "gone"), ("new", "added")]
+    assert [(f.reader.role, f.message) for f in result.findings] == [("old", "gone"), ("new", "added")]
 
 
 def test_full_transitive_compares_every_version_both_ways() -> None:
@@ -121,7 +122,7 @@ def test_confluent_messages_backward_exact() -> None:
 
 def test_confluent_messages_forward_roles_and_type_mismatch() -> None:
     result = check_level("FORWARD", S_LONG, [S_INT])
-    assert result.messages(validate_fields=True) == [
+    assert confluent_messages(result, validate_fields=True) == [
         "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/0/type') of a field in the old "
         "schema does not match with the new schema', additionalInfo:'reader type: INT not compatible with "
         "writer type: LONG'}",
@@ -133,14 +134,14 @@ def test_confluent_messages_forward_roles_and_type_mismatch() -> None:
 
 def test_confluent_messages_full_forward_half_has_no_schema_lines() -> None:
     only_forward = check_level("FULL", S_LONG, [S_INT])  # old int cannot read new long; new long reads int
-    assert only_forward.messages() == [
+    assert confluent_messages(only_forward) == [
         "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/0/type') of a field in the old "
         "schema does not match with the new schema', additionalInfo:'reader type: INT not compatible with "
         "writer type: LONG'}",
         "{validateFields: 'false', compatibility: 'FULL'}",
     ]
     both = check_level("FULL", S_STRING, [S_INT], versions=[4])
-    lines = both.messages()
+    lines = confluent_messages(both)
     assert [line.split(",")[0] for line in lines] == [
         "{errorType:'TYPE_MISMATCH'",
         "{errorType:'TYPE_MISMATCH'",
@@ -177,7 +178,7 @@ def test_confluent_messages_full_forward_half_has_no_schema_lines() -> None:
     ],
 )
 def test_confluent_descriptions(reader: object, writer: object, description: str) -> None:
-    lines = check_level("BACKWARD", json.dumps(reader), [json.dumps(writer)]).messages()
+    lines = confluent_messages(check_level("BACKWARD", json.dumps(reader), [json.dumps(writer)]))
     assert f"description:'{description}'" in lines[0]
 
 
@@ -185,14 +186,14 @@ def test_old_schema_is_truncated_beyond_10_kib() -> None:
     fields = [_f(f"field_{i:04d}", "string", default="x" * 40) for i in range(200)]
     old = _rec(*fields)
     new = _rec(*fields, _f("extra", "int"))
-    lines = check_level("BACKWARD", new, [old]).messages()
+    lines = confluent_messages(check_level("BACKWARD", new, [old]))
     schema_line = lines[2]
     assert schema_line.startswith("{oldSchema: <truncated to 10240 characters> '{")
     assert len(schema_line) == len("{oldSchema: <truncated to 10240 characters> ''}") + 10240
 
 
 def test_compatible_results_have_no_messages() -> None:
-    assert check_level("FULL", S_INT, [S_INT]).messages() == []
+    assert confluent_messages(check_level("FULL", S_INT, [S_INT])) == []
 
 
 def test_new_schema_is_parsed_strictly_and_history_leniently() -> None:

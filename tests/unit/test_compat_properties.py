@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 import avro_generators as gen  # noqa: E402
 import fastavro.schema
@@ -20,8 +21,9 @@ from hypothesis import strategies as st
 
 from govern.avro import AvroSchema, clear_cache, parse_schema
 from govern.avro.model import Node
-from govern.compat import RULES_BY_ID, Level, Result, check_level, check_pair
+from govern.compat import Level, Result, check_level, check_pair, rules
 from govern.compat.rules import _IN_PROGRESS, COMPATIBLE, Checker, CheckFailed, Incompatibility
+from govern.report import RULES_BY_ID
 
 PROFILE = gen.Profile(p_nested=0.35)
 QUICK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,6 +177,18 @@ def test_short_cuts_change_no_finding(case: tuple[Any, Any, gen.Evolution]) -> N
     a, b = parse_schema(old), parse_schema(new)
     for reader, writer in ((a, b), (b, a)):
         assert _raw(Checker(), reader, writer) == _raw(WalkOnly(), reader, writer)
+
+
+@QUICK
+@given(evolutions())
+def test_indexed_union_probes_change_no_finding(case: tuple[Any, Any, gen.Evolution]) -> None:
+    """With every union probed through its branch index (as only large ones are), the findings,
+    their locations included, are still those of Java's branch-by-branch walk."""
+    old, new, _ = case
+    a, b = parse_schema(old), parse_schema(new)
+    with patch.object(rules, "_SMALL_UNION", 0):
+        for reader, writer in ((a, b), (b, a)):
+            assert _raw(Checker(), reader, writer) == _raw(WalkOnly(), reader, writer)
 
 
 # -- the rules, change by change ----------------------------------------------------------------------
@@ -453,3 +467,4 @@ def test_java_string_round_trips_and_keeps_every_verdict(case: tuple[Any, Any, g
 def test_many_changes_have_the_verdicts_avro_gives_them(case: tuple[Any, Any, gen.Evolution]) -> None:
     test_each_change_has_the_verdicts_avro_gives_it.hypothesis.inner_test(case)  # type: ignore[attr-defined]
     test_short_cuts_change_no_finding.hypothesis.inner_test(case)  # type: ignore[attr-defined]
+    test_indexed_union_probes_change_no_finding.hypothesis.inner_test(case)  # type: ignore[attr-defined]

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from govern.avro import parse_schema
-from govern.compat import RULES, RULES_BY_ID, Finding, Result, check_pair, confluent_messages
+from govern.compat import Result, check_pair
+from govern.registry.server.messages import confluent_messages
+from govern.report import RULES, RULES_BY_ID, Finding
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "compat"
 NUMERIC_AND_TEXT = ["int", "long", "float", "double", "bytes", "string"]
@@ -191,19 +193,20 @@ def test_findings_from_files_carry_positions_reason_and_hint() -> None:
     missing = by_rule["READER_FIELD_MISSING_DEFAULT_VALUE"]
     assert missing.hint == "give field `fee` a default"
     assert "expects field `fee`" in missing.reason
-    assert (missing.reader_pos.file, missing.reader_pos.line, missing.reader_pos.column) == (str(new), 10, 5)
-    assert missing.writer_pos.file == str(old)
+    place = missing.reader.place
+    assert (place.file, place.line, place.column) == (str(new), 10, 5)
+    assert missing.writer.place.file == str(old)
     symbols = by_rule["MISSING_ENUM_SYMBOLS"]
     assert symbols.hint == "add symbol `GBP` back or give the enum a default"
-    assert symbols.reader_pos.line == 8 and symbols.writer_pos.line == 8
+    assert symbols.reader.place.line == 8 and symbols.writer.place.line == 8
     mismatch = by_rule["TYPE_MISMATCH"]
-    assert (mismatch.reader_pos.line, mismatch.writer_pos.line) == (7, 7)
+    assert (mismatch.reader.place.line, mismatch.writer.place.line) == (7, 7)
     assert "long" in mismatch.hint
 
 
 def test_text_and_dict_inputs_have_no_file_positions() -> None:
     result = check_pair(_rec({"name": "a", "type": "int"}), _rec())
-    assert result.findings[0].reader_pos is None and result.findings[0].reader_pointer == "/fields/0"
+    assert result.findings[0].reader.place is None and result.findings[0].reader.pointer == "/fields/0"
 
 
 def test_identical_big_schemas_are_compatible_fast() -> None:

@@ -35,6 +35,11 @@ def sleeper(tmp_path: Path):
     """A real child process whose command line names a marker, like a broker names its properties."""
     marker = str(tmp_path / "server.properties")
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    # Until the child has exec'd, /proc shows the parent's command line (seen on a loaded machine).
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while marker.encode() not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield process, marker
     process.kill()
     process.wait()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from govern.plan import FORMATS, Change, SchemaRef, ServiceView, Snapshot, make_plan, render
+from govern.plan.render import render_text
 
 
 def rec(*fields: tuple) -> SchemaRef:
@@ -42,17 +43,33 @@ def blocked_plan():
     return plan_for(rec(("id", "int"), ("amount", "long")))
 
 
-def test_text_is_a_stages_table_with_reasons(safe_plan) -> None:
+def test_text_is_stages_with_each_reason_told_once(safe_plan) -> None:
     text = render(safe_plan, "text")
     assert text.startswith("Release plan main -> worktree: SAFE")
     lines = text.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("stage"))
-    assert lines[header + 1].split()[:2] == ["1", "wallet"]
-    assert "wallet before transaction: wallet's old reader of transaction-success" in lines[header + 1]
-    assert "READER_FIELD_MISSING_DEFAULT_VALUE at /fields/1" in lines[header + 1]
-    assert any(line.split()[:2] == ["2", "transaction"] for line in lines)
+    first = lines.index("Stage 1: wallet")
+    assert lines[first + 1] == "  wallet before transaction: transaction-success [1]"
+    assert "Stage 2: transaction" in lines
+    assert "  [1] READER_FIELD_MISSING_DEFAULT_VALUE at /fields/1 (transaction-success)" in lines
+    assert "fix: keep field `amount` in the new schema" in text  # the old reader cannot be edited
     assert "Not deployed (unchanged, still constrain the plan): rate" in text
     assert "Proof: 3 states simulated" in text
+
+
+def test_text_fits_the_terminal_and_groups_identical_reasons() -> None:
+    enum = {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}
+    grown = enum | {"symbols": ["A", "B", "C"]}
+
+    def side(kind: dict, label: str) -> Snapshot:
+        schema = SchemaRef.of({"type": "record", "name": "E", "fields": [{"name": "k", "type": kind}]})
+        consumers = [ServiceView(f"consumer{i}", {}, {"events": schema}) for i in range(12)]
+        return Snapshot.of([ServiceView("producer", {"events": schema}), *consumers], label)
+
+    text = render_text(make_plan(Change(side(enum, "main"), side(grown, "worktree"))), width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert text.count("MISSING_ENUM_SYMBOLS") == 1  # twelve consumers, one reason
+    assert text.count("fix: remove symbol `C` from enum `Kind` in the new schema") == 1
+    assert text.count("before producer: events [1]") == 12
 
 
 def test_json_has_the_documented_shape(safe_plan, blocked_plan) -> None:

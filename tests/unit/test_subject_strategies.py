@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from govern.pytest_plugin import _header_for
+from govern.recording.decode import _preferred
 from govern.recording.format import SchemaEntry
-from govern.recording.record import _preferred
-from govern.recording.replay import _subject_for
+from govern.recording.register import subject_for
 
 ORDER = {"type": "record", "name": "Order", "namespace": "com.acme", "fields": []}
 
@@ -23,12 +23,12 @@ ORDER = {"type": "record", "name": "Order", "namespace": "com.acme", "fields": [
 )
 def test_replay_into_another_topic_keeps_each_strategy(subject: str, renamed: str) -> None:
     entry = SchemaEntry("o", ORDER, subject=subject)
-    assert _subject_for(entry, "orders", "orders-copy", "value") == renamed
-    assert _subject_for(entry, "orders", "orders", "value") == subject
+    assert subject_for(entry, "orders", "orders-copy", "value") == renamed
+    assert subject_for(entry, "orders", "orders", "value") == subject
 
 
 def test_replay_without_a_subject_uses_the_topic_strategy() -> None:
-    assert _subject_for(SchemaEntry("o", ORDER), "orders", "orders-copy", "key") == "orders-copy-key"
+    assert subject_for(SchemaEntry("o", ORDER), "orders", "orders-copy", "key") == "orders-copy-key"
 
 
 def test_record_prefers_the_subject_a_serializer_of_the_topic_uses() -> None:

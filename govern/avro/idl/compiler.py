@@ -253,6 +253,7 @@ class _FileParser:
         self.processed = -1  # index of the last token a doc comment was looked for before
         self.namespaces: list[str] = []
         self.protocol: Protocol | None = None
+        self.stack: list[Schema] = []  # Avro Java's type stack, replayed for its union quirks
         self.depth = 0
 
     # -- tokens --------------------------------------------------------------------------------
@@ -348,9 +349,9 @@ class _FileParser:
             raise self.unexpected("end of file")
         # Names resolve when a file ends, imported or not: its types, messages and main schema.
         roots = message_schemas(self.protocol.messages.values()) if self.protocol else []
-        undefined = self.context.resolve(roots + ([main] if main is not None else []))
-        if undefined is not None:
-            raise CompileError(f"undefined type {undefined.fullname!r}", undefined.position)
+        problem = self.context.resolve(roots + ([main] if main is not None else []))
+        if problem is not None:
+            raise CompileError(*problem)
         if self.protocol is not None:
             self.protocol.types = list(self.context.types.values())
         return FileResult(self.protocol, main)
@@ -366,7 +367,8 @@ class _FileParser:
         main = None
         if self.peek().kind == "schema":
             self.next()
-            main = self.full_type()
+            self.full_type()
+            main = self.stack.pop()
             self.expect(";", "';'")
         while self.peek().kind != lexer.EOF:
             if self.peek().kind == "import":
@@ -546,12 +548,13 @@ class _FileParser:
     def field_declaration(self) -> list[Field]:
         start = self.peek()
         field_doc = self.doc_for(start)
-        type_ = self.full_type()
-        fields = [self.variable(type_, field_doc)]
+        self.full_type()
+        fields = [self.variable(self.stack[-1], field_doc)]
         while self.peek().kind == ",":
             self.next()
-            fields.append(self.variable(type_, field_doc))
+            fields.append(self.variable(self.stack[-1], field_doc))
         self.expect(";", "';'")
+        self.stack.pop()
         return fields
 
     def variable(self, type_: Schema, default_doc: str | None) -> Field:
@@ -570,7 +573,7 @@ class _FileParser:
         if isinstance(type_, UnionSchema) and type_.optional:
             null, other = type_.branches
             has_value = default is not NO_DEFAULT and default is not None
-            type_ = UnionSchema([other, null] if has_value else [null, other])
+            type_ = UnionSchema([other, null] if has_value else [null, other], position=type_.position)
         f = Field(name, type_, doc, default, position=self.pos(name_token))
         f.aliases = list(dict.fromkeys(self.consume_aliases(props)))
         if "order" in props.values:
@@ -585,9 +588,11 @@ class _FileParser:
 
     # -- types --------------------------------------------------------------------------------------------
     def full_type(self) -> Schema:
+        """Annotations, then a type; the type is pushed on the type stack (and returned)."""
         self.enter()
         props = self.properties()
-        type_ = self.plain_type(annotated=bool(props.values))
+        self.plain_type(annotated=bool(props.values))
+        type_ = self.stack[-1]
         target = type_.branches[1] if isinstance(type_, UnionSchema) and type_.optional else type_
         self.annotate(target.props, props, SCHEMA_RESERVED)
         try:
@@ -597,24 +602,30 @@ class _FileParser:
         self.depth -= 1
         return type_
 
-    def plain_type(self, annotated: bool) -> Schema:
+    def plain_type(self, annotated: bool) -> None:
+        """Push one type, as Avro Java's listener does on its type stack."""
         token = self.peek()
         kind = token.kind
         if kind in ("array", "map") and self.peek(1).kind == "<":
             self.next()
             self.next()
-            inner = self.full_type()
+            self.full_type()
             self.expect(">", "'>'")
-            return ArraySchema(inner) if kind == "array" else MapSchema(inner)
+            inner = self.stack.pop()
+            self.stack.append(ArraySchema(inner) if kind == "array" else MapSchema(inner))
+            return
         if kind == "union" and self.peek(1).kind == "{":
             self.next()
             self.next()
-            members = [self.full_type()]
+            marker = UnionSchema([])
+            self.stack.append(marker)
+            self.full_type()
             while self.peek().kind == ",":
                 self.next()
-                members.append(self.full_type())
+                self.full_type()
             self.expect("}", "',' or '}'")
-            return self.union(members, token)
+            self.stack.append(self.union(marker, token))
+            return
         if kind in _PRIMITIVE_KEYWORDS or (kind == "decimal" and self.peek(1).kind == "("):
             type_ = self.primitive()
         else:
@@ -625,23 +636,26 @@ class _FileParser:
         if self.peek().kind == "?":
             self.next()
             try:
-                return UnionSchema([Primitive("null"), type_], optional=True)
+                type_ = UnionSchema([Primitive("null"), type_], optional=True, position=self.pos(token))
             except ModelError as err:
                 raise self.error(str(err), token) from None
-        return type_
+        self.stack.append(type_)
 
-    def union(self, members: list[Schema], token: Token) -> UnionSchema:
-        # Avro Java builds a union by popping its type stack down to the first union it finds, so
-        # a member that is itself a union (``T?`` or ``union {...}``) drops it and all before it.
-        last_union = max((i for i, m in enumerate(members) if isinstance(m, UnionSchema)), default=-1)
-        if last_union >= 0:
+    def union(self, marker: UnionSchema, token: Token) -> UnionSchema:
+        # Avro Java pops its type stack down to the first union it finds: a member that is itself
+        # a union (``T?``, ``union {...}``) ends the union there, the members before it and the
+        # marker stay on the stack (a later ``void`` message may return one of them).
+        members: list[Schema] = []
+        while not isinstance(top := self.stack.pop(), UnionSchema):
+            members.append(top)
+        if top is not marker:
             self.compiler.warnings.append(
                 IdlWarning(
                     self.pos(token), "a union inside a union: Avro Java keeps only the members after it"
                 )
             )
         try:
-            return UnionSchema(members[last_union + 1 :])
+            return UnionSchema(members[::-1], position=self.pos(token))
         except ModelError as err:
             raise self.error(str(err), token) from None
 
@@ -680,10 +694,11 @@ class _FileParser:
         props = self.properties()
         if self.peek().kind == "void":
             self.next()
-            response: Schema = Primitive("null")
+            if not self.stack:  # Java pushes null only onto an empty type stack
+                self.stack.append(Primitive("null"))
         else:
             self.enter()
-            response = self.plain_type(annotated=bool(props.values))
+            self.plain_type(annotated=bool(props.values))
             self.depth -= 1
         name = self.identifier()
         self.expect("(", "'('")
@@ -694,10 +709,12 @@ class _FileParser:
             param_start = self.peek()
             param_doc = self.doc_for(param_start)
             f = self.variable(self.full_type(), param_doc)
+            self.stack.pop()
             if any(p.name == f.name for p in request):
                 raise CompileError(f"duplicate parameter {f.name!r} in message {name!r}", f.position)
             request.append(f)
         self.next()
+        response = self.stack.pop()  # what Java pops here: the return type, unless a union stranded one
         one_way = False
         errors: list[Schema] = []
         if self.peek().kind == "oneway":

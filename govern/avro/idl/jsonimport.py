@@ -82,7 +82,7 @@ class _Reader:
                 self.schema(b, namespace, join_pointer(pointer, i), depth + 1) for i, b in enumerate(node)
             ]
             try:
-                return UnionSchema(branches)
+                return UnionSchema(branches, position=self.where(pointer))
             except ModelError as err:
                 raise self.fail(str(err), pointer) from None
         if not isinstance(node, dict):
@@ -255,9 +255,9 @@ def import_protocol(path: Path, context: Context) -> dict[str, Message]:
         raise reader.fail("'messages' must be an object", "")
     for name, body in raw_messages.items():
         messages[name] = _message(reader, name, body, space, join_pointer("/messages", name))
-    undefined = local.resolve(message_schemas(messages.values()))
-    if undefined is not None:
-        raise JsonImportError(f"undefined type {undefined.fullname!r}", undefined.position)
+    problem = local.resolve(message_schemas(messages.values()))
+    if problem is not None:
+        raise JsonImportError(*problem)
     try:
         for named in local.types.values():
             context.define(named)

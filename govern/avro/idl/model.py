@@ -65,16 +65,29 @@ class MapSchema(Schema):
 class UnionSchema(Schema):
     """A union; ``optional`` marks one made by the ``type?`` shorthand (null first until placed)."""
 
-    def __init__(self, branches: list[Schema], optional: bool = False) -> None:
+    def __init__(
+        self, branches: list[Schema], optional: bool = False, position: Position | None = None
+    ) -> None:
         self.branches = branches
         self.optional = optional
+        self.position = position
         self.props: dict[str, Any] = {}
+        # Names not yet defined are told apart once resolved (Java's placeholders are all distinct).
+        duplicate = self.duplicate(resolved_only=True)
+        if duplicate:
+            raise ModelError(f"duplicate type {duplicate!r} in union")
+
+    def duplicate(self, resolved_only: bool = False) -> str | None:
+        """The first member type named twice, if any."""
         seen: set[str] = set()
-        for branch in branches:
+        for branch in self.branches:
+            if resolved_only and isinstance(branch, Ref) and branch.target is None:
+                continue
             name = member_name(branch)
             if name in seen:
-                raise ModelError(f"duplicate type {name!r} in union")
+                return name
             seen.add(name)
+        return None
 
 
 class Ref(Schema):
@@ -175,14 +188,15 @@ class Context:
             where = f" (first defined at {known.position})" if known.position else ""
             raise ModelError(f"can't redefine {named.fullname!r}{where}")
 
-    def resolve(self, roots: list[Schema]) -> Ref | None:
-        """Resolve every name reachable from ``roots`` and the known types; the first undefined.
+    def resolve(self, roots: list[Schema]) -> tuple[str, Position | None] | None:
+        """Resolve every name reachable from ``roots`` and the known types; the first problem.
 
         Only what is reachable counts: a reference a union dropped (see the compiler) is never
-        resolved, as in Avro Java.
+        resolved, as in Avro Java. Unions are checked again once their names resolve.
         """
-        stack: list[Schema] = [*reversed(list(self.types.values())), *reversed(roots)]
+        stack: list[Schema] = [*reversed(roots), *reversed(list(self.types.values()))]
         seen: set[int] = set()
+        unions: list[UnionSchema] = []
         while stack:
             schema = stack.pop()
             if id(schema) in seen:
@@ -191,7 +205,7 @@ class Context:
             if isinstance(schema, Ref):
                 schema.target = schema.target or self.types.get(schema.fullname)
                 if schema.target is None:
-                    return schema
+                    return f"undefined type {schema.fullname!r}", schema.position
                 stack.append(schema.target)
             elif isinstance(schema, Named):
                 stack.extend(f.type for f in reversed(schema.fields))
@@ -200,13 +214,24 @@ class Context:
             elif isinstance(schema, MapSchema):
                 stack.append(schema.values)
             elif isinstance(schema, UnionSchema):
+                unions.append(schema)
                 stack.extend(reversed(schema.branches))
+        for union in unions:
+            duplicate = union.duplicate()
+            if duplicate:
+                return f"duplicate type {duplicate!r} in union", union.position
         return None
 
 
 def message_schemas(messages: Iterable[Message]) -> list[Schema]:
-    """The schemas messages use: parameters, response, errors."""
-    return [s for m in messages for s in (*(f.type for f in m.request), m.response, *m.errors)]
+    """The schemas messages use: parameters, response, and errors (as the union Java makes)."""
+    roots: list[Schema] = []
+    for m in messages:
+        roots += [f.type for f in m.request] + [m.response]
+        if m.errors:
+            position = getattr(m.errors[0], "position", None)
+            roots.append(UnionSchema([Primitive("string"), *m.errors], position=position))
+    return roots
 
 
 def _shape(schema: Schema, top: bool = False) -> Any:

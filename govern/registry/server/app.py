@@ -28,6 +28,7 @@ from govern.registry.server import compatibility, config, mode, root, schemas, s
 from govern.registry.server.auth import Authenticator, AuthLimits, LoginLocked, User, load_users
 from govern.registry.server.connections import ConnectionLimits, RequestLimitMiddleware
 from govern.registry.server.controller import Registry
+from govern.registry.server.forward import ForwardingMiddleware
 from govern.registry.server.http import RawPathMiddleware, error_response
 from govern.registry.store import SqliteStore, Store
 
@@ -126,6 +127,8 @@ def create_app(
         if not isinstance(users, dict):
             users = load_users(users)
         middleware.append(Middleware(BasicAuthMiddleware, authenticator=Authenticator(users, auth_limits)))
+    if hasattr(store, "leader_url"):  # a store shared by several instances: followers forward writes
+        middleware.append(Middleware(ForwardingMiddleware, store=store))
     app = Starlette(
         routes=[
             *root.routes,

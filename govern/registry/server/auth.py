@@ -155,6 +155,12 @@ class FailureWindow:
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    def forgive(self, key: str, when: float) -> None:
+        """Take back one failure counted at `when` (the attempt turned out right)."""
+        times = self._failures.get(key)
+        if times is not None and when in times:
+            times.remove(when)
+
 
 class LoginLocked(Exception):
     """Too many failures for this user name or address; `retry_after` in seconds."""
@@ -223,17 +229,19 @@ class Authenticator:
             wait = max(
                 self._by_user.retry_after(name, now) or 0.0, self._by_address.retry_after(address, now) or 0.0
             )
+            if wait <= 0:  # counted as failed until proven right: concurrent guesses cannot overrun
+                self._by_user.fail(name, now)
+                self._by_address.fail(address, now)
         if wait > 0:
             raise LoginLocked(wait)
         user = self.users.get(name)
         with self._scrypt_slots:
             good = verify_password(password, user.password_hash if user is not None else self._dummy)
+        if not good or user is None:
+            return None
         with self._lock:
-            if not good or user is None:
-                self._by_user.fail(name, now)
-                self._by_address.fail(address, now)
-                return None
             self._by_user.clear(name)
+            self._by_address.forgive(address, now)
             if len(self._good) > 10_000:
                 self._good.clear()
             self._good[token] = user.role

@@ -35,8 +35,9 @@ from govern.registry.errors import (
     VersionNotSoftDeleted,
     VersionSoftDeleted,
 )
-from govern.registry.server.parsing import ParsedSchema, SchemaParser
-from govern.registry.store import GLOBAL, Reference, Store, StoreTx, VersionRecord
+from govern.registry.server import contracts
+from govern.registry.server.parsing import ParsedSchema, SchemaParser, identity_of
+from govern.registry.store import GLOBAL, Reference, SchemaRecord, Store, StoreTx, VersionRecord
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT")
@@ -139,6 +140,40 @@ class Registry:
             return config[key]
         return None
 
+    def _effective_config(self, tx: StoreTx, subject: str | None) -> dict[str, Any]:
+        """The global config with the subject's keys over it (each key falls back on its own)."""
+        merged = dict(tx.config(GLOBAL) or {})
+        if subject is not None:
+            merged.update({k: v for k, v in (tx.config(subject) or {}).items() if v is not None})
+        return merged
+
+    def _contract(
+        self, tx: StoreTx, subject: str, body: dict[str, Any], live: Sequence[VersionRecord]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The metadata and rule set a new version of `subject` gets from this request."""
+        asked_metadata = contracts.metadata(body.get("metadata"))
+        asked_rules = contracts.rule_set(body.get("ruleSet"))
+        previous = tx.schema(live[-1].schema_id) if live else None
+        inherited = (previous.metadata, previous.rule_set) if previous is not None else None
+        config = self._effective_config(tx, subject)
+        return contracts.effective(config, asked_metadata, asked_rules, inherited)
+
+    def _same_group(
+        self, tx: StoreTx, subject: str, metadata: dict[str, Any] | None, live: Sequence[VersionRecord]
+    ) -> list[VersionRecord]:
+        """The versions a new one is checked against: with `compatibilityGroup`, those of its group."""
+        group = self._effective_config(tx, subject).get("compatibilityGroup")
+        if not group:
+            return list(live)
+        value = contracts.property_of(metadata, group)
+        return [v for v in live if contracts.property_of(self._record(tx, v).metadata, group) == value]
+
+    @staticmethod
+    def _record(tx: StoreTx, version: VersionRecord) -> SchemaRecord:
+        record = tx.schema(version.schema_id)
+        assert record is not None  # store invariant: every version's schema exists
+        return record
+
     def _level(self, tx: StoreTx, subject: str | None) -> str:
         return str(self._config_value(tx, subject, "compatibilityLevel") or self.default_level)
 
@@ -193,14 +228,13 @@ class Registry:
             strict=strict,
         )
 
-    def _admit(self, parsed: ParsedSchema) -> ParsedSchema:
+    def _admit(self, parsed: ParsedSchema) -> None:
         """Refuse (42201) a schema beyond the complexity budget as it comes in, so that every
         stored schema can be checked later."""
         try:
             admit(parsed.avro.root, self.limits)
         except ComplexityExceeded as error:
             raise _too_complex(error) from None
-        return parsed
 
     def _request_fields(self, body: Any) -> tuple[str, str, tuple[Reference, ...]]:
         if not isinstance(body, dict):
@@ -243,8 +277,7 @@ class Registry:
         return requested or bool(self._config_value(tx, subject, "normalize"))
 
     def _schema_json(self, tx: StoreTx, version: VersionRecord) -> dict[str, Any]:
-        record = tx.schema(version.schema_id)
-        assert record is not None
+        record = self._record(tx, version)
         body: dict[str, Any] = {
             "subject": version.subject,
             "version": version.version,
@@ -252,9 +285,7 @@ class Registry:
             "schemaType": record.schema_type,
             "schema": record.schema,
         }
-        if record.references:
-            body["references"] = [r.to_json() for r in record.references]
-        return body
+        return _with_contract(body, record)
 
     def _history(self, tx: StoreTx, versions: Sequence[VersionRecord]) -> list[Any]:
         history = []
@@ -274,7 +305,8 @@ class Registry:
         self, level: str, new: ParsedSchema, history: Sequence[Any], versions: Sequence[VersionRecord]
     ) -> tuple[bool, list[str]]:
         """Check `new` against the history at `level`; Confluent's verbose messages when incompatible."""
-        from govern.compat import check_level, confluent_messages
+        from govern.compat import check_level
+        from govern.registry.server.messages import confluent_messages
 
         if level == "NONE" or not history:
             return True, []
@@ -395,16 +427,24 @@ class Registry:
             self._check_writable(tx, subject)
             versions = tx.versions(subject)
             live = [v for v in versions if not v.deleted]
-            existing_id = tx.schema_id_for(parsed.identity)
+            if explicit_id is None:
+                metadata, rules = self._contract(tx, subject, body, live)
+            else:  # an import keeps the contract it brings, as it keeps its id
+                metadata = contracts.metadata(body.get("metadata"))
+                rules = contracts.rule_set(body.get("ruleSet"))
+            identity = identity_of(parsed.schema_type, parsed.text, parsed.references, metadata, rules)
+            existing_id = tx.schema_id_for(identity)
             if existing_id is not None:
                 same = [v for v in live if v.schema_id == existing_id]
                 if same and explicit_id in (None, existing_id):
                     return self._register_answer(tx, same[-1])
             if explicit_id is not None:
-                return self._import(tx, subject, parsed, existing_id, explicit_id, explicit_version, versions)
+                contract = (identity, metadata, rules)
+                return self._import(tx, subject, parsed, contract, existing_id, explicit_id, explicit_version)
             if not force:
                 level = self._level(tx, subject)
-                ok, messages = self._compatibility(level, parsed, self._history(tx, live), live)
+                compared = self._same_group(tx, subject, metadata, live)
+                ok, messages = self._compatibility(level, parsed, self._history(tx, compared), compared)
                 if not ok:
                     raise IncompatibleSchema(
                         "Schema being registered is incompatible with an earlier schema for subject "
@@ -413,7 +453,9 @@ class Registry:
                     )
             next_version = (versions[-1].version + 1) if versions else 1
             if existing_id is None:
-                schema_id = tx.add_schema(parsed.identity, parsed.schema_type, parsed.text, parsed.references)
+                schema_id = tx.add_schema(
+                    identity, parsed.schema_type, parsed.text, parsed.references, metadata, rules
+                )
             else:
                 schema_id = existing_id
                 for old in versions:  # tombstone soft-deleted versions of the same schema
@@ -431,11 +473,13 @@ class Registry:
         tx: StoreTx,
         subject: str,
         parsed: ParsedSchema,
+        contract: tuple[str, dict[str, Any] | None, dict[str, Any] | None],
         existing_id: int | None,
         explicit_id: int,
         explicit_version: int | None,
-        versions: list[VersionRecord],
     ) -> dict[str, Any]:
+        identity, metadata, rules = contract
+        versions = tx.versions(subject)
         if existing_id is not None and existing_id != explicit_id:
             raise IdMismatch("The ID of an imported schema does not match the existing ID")
         record = tx.schema(explicit_id)
@@ -450,7 +494,7 @@ class Registry:
             )
         if record is None:
             tx.add_schema_with_id(
-                explicit_id, parsed.identity, parsed.schema_type, parsed.text, parsed.references
+                explicit_id, identity, parsed.schema_type, parsed.text, parsed.references, metadata, rules
             )
         tx.add_version(subject, version, explicit_id)
         return self._register_answer(tx, VersionRecord(subject, version, explicit_id, False))
@@ -468,17 +512,43 @@ class Registry:
             versions = [v for v in tx.versions(subject) if deleted or not v.deleted]
             if not versions:
                 raise SubjectNotFound(f"Subject '{subject}' not found.")
-            schema_id = tx.schema_id_for(parsed.identity)
-            matches = [v for v in versions if v.schema_id == schema_id]
+            # Confluent matches on the schema; a contract in the request must match too.
+            asked_metadata = contracts.metadata(body.get("metadata"))
+            asked_rules = contracts.rule_set(body.get("ruleSet"))
+            matches = []
+            for version in versions:
+                record = self._record(tx, version)
+                if (
+                    (record.schema_type, record.schema, record.references)
+                    == (parsed.schema_type, parsed.text, parsed.references)
+                    and asked_metadata in (None, record.metadata)
+                    and asked_rules in (None, record.rule_set)
+                ):
+                    matches.append(version)
             if not matches:
                 # The same schema in another stored form (registered with or without normalize=true)
                 # is still found: Confluent compares the parsed schemas with each version.
                 matches = [
-                    v for v in versions if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
+                    v
+                    for v in versions
+                    if self._identity_as(tx, v.schema_id, normalized) == parsed.identity
+                    and asked_metadata in (None, self._record(tx, v).metadata)
+                    and asked_rules in (None, self._record(tx, v).rule_set)
                 ]
             if not matches:
                 raise SchemaNotFound("Schema not found")
             return self._schema_json(tx, matches[-1])
+
+    def latest_with_metadata(self, subject: str, wanted: dict[str, str], *, deleted: bool) -> dict[str, Any]:
+        """The newest version whose metadata properties hold every `key=value` asked (40403 if none)."""
+        with self.store.read() as tx:
+            versions = [v for v in tx.versions(subject) if deleted or not v.deleted]
+            if not versions:
+                raise SubjectNotFound(f"Subject '{subject}' not found.")
+            for version in reversed(versions):
+                if contracts.matches(self._record(tx, version).metadata, wanted):
+                    return self._schema_json(tx, version)
+        raise SchemaNotFound(f"Schema with metadata {wanted} not found in subject '{subject}'")
 
     def _identity_as(self, tx: StoreTx, schema_id: int, normalize: bool) -> Any:
         record = tx.schema(schema_id)
@@ -579,10 +649,7 @@ class Registry:
         """SchemaString by id; 40403 unless some (possibly soft-deleted) version still uses it."""
         with self.store.read() as tx:
             record, _ = self._schema_and_usages(tx, schema_id)
-        body: dict[str, Any] = {"schemaType": record.schema_type, "schema": record.schema}
-        if record.references:
-            body["references"] = [r.to_json() for r in record.references]
-        return body
+        return _with_contract({"schemaType": record.schema_type, "schema": record.schema}, record)
 
     def subjects_by_id(self, schema_id: int, *, deleted: bool) -> list[str]:
         """Subjects using a schema id."""
@@ -614,7 +681,8 @@ class Registry:
             versions = tx.versions(subject)
             live = [v for v in versions if not v.deleted]
             if version is None:
-                compared = live
+                metadata, _ = self._contract(tx, subject, body, live)
+                compared = self._same_group(tx, subject, metadata, live)
             elif version == LATEST:
                 compared = live[-1:]
             else:
@@ -637,6 +705,9 @@ class Registry:
             out[key] = config["compatibilityLevel"]
         if config.get("normalize") is not None:
             out["normalize"] = config["normalize"]
+        for name in contracts.CONFIG_KEYS:
+            if config.get(name) is not None:
+                out[name] = config[name]
         return out
 
     def get_config(self, subject: str | None, *, default_to_global: bool) -> dict[str, Any]:
@@ -671,6 +742,7 @@ class Registry:
             if not isinstance(normalize, bool):
                 raise BadRequest("Invalid 'normalize': must be true or false")
             update["normalize"] = normalize
+        update.update(contracts.config_update(body))
         scope = subject if subject is not None else GLOBAL
         with self.store.write() as tx:
             config = dict(tx.config(scope) or {})
@@ -738,3 +810,8 @@ class Registry:
                 raise SubjectNotFound(f"Subject '{subject}' not found.")
             tx.delete_mode(scope)
         return {"mode": mode or "READWRITE"}
+
+
+def _with_contract(body: dict[str, Any], record: SchemaRecord) -> dict[str, Any]:
+    """A schema entity with its references and data contract, each only when present."""
+    return {**body, **record.optional_parts()}

@@ -32,7 +32,9 @@ def _err(description: str) -> dict[str, Any]:
 _COMMON_ERRORS = {
     "401": _err("Missing or wrong credentials (only when the server runs with --users)."),
     "403": _err("The user's role does not allow this operation (only with --users)."),
+    "429": _err("Too many failed logins from this user name or address (only with --users; Retry-After)."),
     "500": _err("Store failure (error_code 50001) or an unexpected server error (500)."),
+    "503": _err("Too many requests in progress (error_code 503; Retry-After)."),
 }
 _BODY_ERRORS = {
     "400": _err("The body is not JSON or not a JSON object (error_code 400)."),
@@ -146,6 +148,8 @@ _COMPONENTS: dict[str, Any] = {
             "references": {"type": "array", "items": {"$ref": _REF + "Reference"}},
             "id": {"type": "integer", "minimum": 1, "description": "Import mode only."},
             "version": {"type": "integer", "minimum": 1, "description": "Import mode only."},
+            "metadata": {"$ref": _REF + "Metadata"},
+            "ruleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "Schema": {
@@ -158,6 +162,8 @@ _COMPONENTS: dict[str, Any] = {
             "schemaType": {"type": "string"},
             "schema": {"type": "string"},
             "references": {"type": "array", "items": {"$ref": _REF + "Reference"}},
+            "metadata": {"$ref": _REF + "Metadata"},
+            "ruleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "RegisterSchemaResponse": {
@@ -169,6 +175,8 @@ _COMPONENTS: dict[str, Any] = {
             "schemaType": {"type": "string"},
             "schema": {"type": "string"},
             "references": {"type": "array", "items": {"$ref": _REF + "Reference"}},
+            "metadata": {"$ref": _REF + "Metadata"},
+            "ruleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "SchemaString": {
@@ -178,6 +186,49 @@ _COMPONENTS: dict[str, Any] = {
             "schema": {"type": "string"},
             "schemaType": {"type": "string"},
             "references": {"type": "array", "items": {"$ref": _REF + "Reference"}},
+            "metadata": {"$ref": _REF + "Metadata"},
+            "ruleSet": {"$ref": _REF + "RuleSet"},
+        },
+    },
+    "Metadata": {
+        "type": "object",
+        "description": "Data contract metadata: tags per path, string properties, sensitive property names.",
+        "properties": {
+            "tags": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+            "properties": {"type": "object", "additionalProperties": {"type": "string"}},
+            "sensitive": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Rule": {
+        "type": "object",
+        "required": ["name", "kind", "mode", "type"],
+        "properties": {
+            "name": {"type": "string"},
+            "doc": {"type": "string"},
+            "kind": {"type": "string", "enum": ["CONDITION", "TRANSFORM"]},
+            "mode": {
+                "type": "string",
+                "enum": ["WRITE", "READ", "WRITEREAD", "UPGRADE", "DOWNGRADE", "UPDOWN"],
+            },
+            "type": {"type": "string", "description": "CEL, CEL_FIELD, JSONATA, ENCRYPT, ..."},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "params": {"type": "object", "additionalProperties": {"type": "string"}},
+            "expr": {"type": "string"},
+            "onSuccess": {"type": "string"},
+            "onFailure": {"type": "string"},
+            "disabled": {"type": "boolean"},
+        },
+    },
+    "RuleSet": {
+        "type": "object",
+        "description": "Data contract rules (run by the clients' rule executors); a bad rule set is 42210.",
+        "properties": {
+            "domainRules": {"type": "array", "items": {"$ref": _REF + "Rule"}},
+            "migrationRules": {"type": "array", "items": {"$ref": _REF + "Rule"}},
+            "encodingRules": {"type": "array", "items": {"$ref": _REF + "Rule"}},
         },
     },
     "SubjectVersion": {
@@ -202,6 +253,11 @@ _COMPONENTS: dict[str, Any] = {
         "properties": {
             "compatibilityLevel": {"type": "string", "enum": list(LEVELS)},
             "normalize": {"type": "boolean"},
+            "compatibilityGroup": {"type": "string"},
+            "defaultMetadata": {"$ref": _REF + "Metadata"},
+            "overrideMetadata": {"$ref": _REF + "Metadata"},
+            "defaultRuleSet": {"$ref": _REF + "RuleSet"},
+            "overrideRuleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "ConfigUpdateRequest": {
@@ -212,6 +268,11 @@ _COMPONENTS: dict[str, Any] = {
                 "description": "A level, case-insensitive: " + ", ".join(LEVELS),
             },
             "normalize": {"type": "boolean"},
+            "compatibilityGroup": {"type": "string"},
+            "defaultMetadata": {"$ref": _REF + "Metadata"},
+            "overrideMetadata": {"$ref": _REF + "Metadata"},
+            "defaultRuleSet": {"$ref": _REF + "RuleSet"},
+            "overrideRuleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "ConfigUpdateResponse": {
@@ -219,6 +280,11 @@ _COMPONENTS: dict[str, Any] = {
         "properties": {
             "compatibility": {"type": "string", "enum": list(LEVELS)},
             "normalize": {"type": "boolean"},
+            "compatibilityGroup": {"type": "string"},
+            "defaultMetadata": {"$ref": _REF + "Metadata"},
+            "overrideMetadata": {"$ref": _REF + "Metadata"},
+            "defaultRuleSet": {"$ref": _REF + "RuleSet"},
+            "overrideRuleSet": {"$ref": _REF + "RuleSet"},
         },
     },
     "Mode": {
@@ -282,6 +348,22 @@ _PATHS: dict[str, Any] = {
             params=[_SUBJECT, _bool("permanent", "Hard delete (needs a prior soft delete).")],
         ),
     },
+    "/subjects/{subject}/metadata": {
+        "get": _op(
+            "The latest version whose metadata properties hold every key=value given",
+            {
+                "200": _ok("That version", _r("Schema")),
+                "400": _err("Not as many 'value' parameters as 'key' ones (400)."),
+                "404": _err("Subject not found (40401) or no version with that metadata (40403)."),
+            },
+            params=[
+                _SUBJECT,
+                _string("key", "A metadata property name (repeatable, paired with value)."),
+                _string("value", "Its value (repeatable)."),
+                _bool("deleted", "Also soft-deleted versions."),
+            ],
+        )
+    },
     "/subjects/{subject}/versions": {
         "get": _op(
             "List a subject's versions",
@@ -302,8 +384,9 @@ _PATHS: dict[str, Any] = {
                 ),
                 "409": _err("Incompatible with earlier versions under the subject's level (409)."),
                 "422": _err(
-                    "Invalid or empty schema (42201), mode forbids it (42205), id clash on import (42207), "
-                    "invalid subject (42208), schema over 1 MiB (42209)."
+                    "Invalid or empty schema or metadata, or beyond the complexity limits (42201), mode "
+                    "forbids it (42205), id clash on import (42207), invalid subject (42208), schema over "
+                    "1 MiB (42209), invalid rule set (42210)."
                 ),
             },
             params=[

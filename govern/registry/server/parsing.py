@@ -62,14 +62,25 @@ def _compact(value: object, *, normalize: bool) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=normalize)
 
 
-def identity_of(schema_type: str, text: str, references: Sequence[Reference]) -> str:
-    """The dedup key: equal keys get the same schema id across all subjects."""
+def identity_of(
+    schema_type: str,
+    text: str,
+    references: Sequence[Reference],
+    metadata: dict[str, Any] | None = None,
+    rule_set: dict[str, Any] | None = None,
+) -> str:
+    """The dedup key: equal keys get the same schema id across all subjects.
+
+    As in Confluent, a schema's data contract (metadata, rule set) is part of its identity: the
+    same text with other rules is another schema (another id, and a new version)."""
     digest = hashlib.sha256()
     digest.update(schema_type.encode())
     digest.update(b"\0")
     digest.update(text.encode())
     for ref in references:
         digest.update(f"\0{ref.name}\0{ref.subject}\0{ref.version}".encode())
+    if metadata is not None or rule_set is not None:  # keys of contract-free schemas stay as they were
+        digest.update(b"\0contract\0" + _compact([metadata, rule_set], normalize=True).encode())
     return digest.hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""Router for `/subjects`: list, versions, register, lookup, get, raw schema, referencedby, delete."""
+"""Router for `/subjects`: list, versions, register, lookup, get, raw schema, referencedby, delete,
+latest with metadata."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from govern.registry.errors import BadRequest
 from govern.registry.server.controller import Registry
 from govern.registry.server.http import (
     call,
@@ -109,6 +111,20 @@ async def referenced_by(request: Request) -> Response:
     return json_response(request, page(request, result))
 
 
+async def latest_with_metadata(request: Request) -> Response:
+    keys, values = request.query_params.getlist("key"), request.query_params.getlist("value")
+    if len(keys) != len(values):
+        raise BadRequest("Give as many 'value' query parameters as 'key' ones")
+    result = await read(
+        request,
+        _registry(request).latest_with_metadata,
+        subject_param(request),
+        dict(zip(keys, values, strict=True)),
+        deleted=flag(request, "deleted"),
+    )
+    return json_response(request, result)
+
+
 async def delete_version(request: Request) -> Response:
     result = await call(
         _registry(request).delete_version,
@@ -127,6 +143,7 @@ routes = [
     Route("/subjects/{subject}/versions/{version}", delete_version, methods=["DELETE"]),
     Route("/subjects/{subject}/versions/{version}/schema", get_version_schema, methods=["GET"]),
     Route("/subjects/{subject}/versions/{version}/referencedby", referenced_by, methods=["GET"]),
+    Route("/subjects/{subject}/metadata", latest_with_metadata, methods=["GET"]),
     Route("/subjects/{subject}", lookup, methods=["POST"]),
     Route("/subjects/{subject}", delete_subject, methods=["DELETE"]),
 ]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::decode::decode;
 use crate::encode::encode_json;
@@ -179,7 +179,7 @@ struct Recorder {
 
 /// A confluent-kafka Message's fields, the payloads borrowed from its bytes objects.
 struct Fields<'py> {
-    topic: String,
+    topic: Bound<'py, PyString>,
     partition: i32,
     offset: i64,
     timestamp: (i32, i64),
@@ -194,7 +194,7 @@ impl<'py> Fields<'py> {
         let headers: Option<Vec<(String, Option<Bound<'py, PyBytes>>)>> =
             m.call_method0(pyo3::intern!(py, "headers"))?.extract()?;
         Ok(Fields {
-            topic: m.call_method0(pyo3::intern!(py, "topic"))?.extract()?,
+            topic: m.call_method0(pyo3::intern!(py, "topic"))?.cast_into::<PyString>()?,
             partition: m.call_method0(pyo3::intern!(py, "partition"))?.extract()?,
             offset: m.call_method0(pyo3::intern!(py, "offset"))?.extract()?,
             timestamp: m.call_method0(pyo3::intern!(py, "timestamp"))?.extract()?,
@@ -204,16 +204,16 @@ impl<'py> Fields<'py> {
         })
     }
 
-    fn message(&self) -> Message<'_> {
-        Message {
-            topic: &self.topic,
+    fn message(&self) -> PyResult<Message<'_>> {
+        Ok(Message {
+            topic: self.topic.to_str()?,
             partition: self.partition,
             offset: self.offset,
             timestamp: self.timestamp,
             key: self.key.as_ref().map(|b| b.as_bytes()),
             value: self.value.as_ref().map(|b| b.as_bytes()),
             headers: self.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref().map(|b| b.as_bytes()))).collect(),
-        }
+        })
     }
 }
 
@@ -236,7 +236,7 @@ impl Recorder {
 
     /// The first schema id of `message` not added yet, or None.
     fn missing(&self, message: &Bound<PyAny>) -> PyResult<Option<u32>> {
-        Ok(self.inner.missing(&Fields::of(message)?.message()))
+        Ok(self.inner.missing(&Fields::of(message)?.message()?))
     }
 
     /// Lines of `messages[start:]` up to `limit` lines, stopping at the first message the caller
@@ -263,8 +263,9 @@ impl Recorder {
                 break;
             }
             let fields = Fields::of(&m)?;
+            let message = fields.message()?;
             if !follow {
-                let known = end_cache.get(&fields.topic).and_then(|p| p.get(&fields.partition)).copied();
+                let known = end_cache.get(message.topic).and_then(|p| p.get(&fields.partition)).copied();
                 let end = match known {
                     Some(e) => e,
                     None => {
@@ -273,7 +274,7 @@ impl Recorder {
                             .map(|e| e.extract())
                             .transpose()?
                             .unwrap_or(-1);
-                        end_cache.entry(fields.topic.clone()).or_default().insert(fields.partition, e);
+                        end_cache.entry(message.topic.to_string()).or_default().insert(fields.partition, e);
                         e
                     }
                 };
@@ -281,7 +282,6 @@ impl Recorder {
                     break;
                 }
             }
-            let message = fields.message();
             if self.inner.missing(&message).is_some() {
                 break;
             }
@@ -296,7 +296,7 @@ impl Recorder {
     fn line<'py>(&mut self, py: Python<'py>, message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
         let fields = Fields::of(message)?;
         let mut out = Vec::new();
-        self.inner.line(&fields.message(), &mut out);
+        self.inner.line(&fields.message()?, &mut out);
         Ok(PyBytes::new(py, &out))
     }
 

@@ -36,6 +36,9 @@ pub struct Recorder {
     pub warnings: Vec<(String, i32, i64, &'static str, String)>,
     /// Lines per topic and partition.
     pub counts: HashMap<String, HashMap<i32, u64>>,
+    /// Buffers a line's key and value are decoded into, kept from message to message.
+    key: Vec<u8>,
+    value: Vec<u8>,
 }
 
 const WARNINGS_KEPT: usize = 5;
@@ -110,7 +113,8 @@ impl Recorder {
             out.extend_from_slice(kind.as_bytes());
             out.push(b'"');
         }
-        let mut key = Vec::new();
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
         let key_schema = self.payload(m, m.key, "key", &mut key);
         if let Some(name) = key_schema {
             out.extend_from_slice(b",\"key_schema\":");
@@ -118,7 +122,9 @@ impl Recorder {
         }
         out.extend_from_slice(b",\"key\":");
         out.extend_from_slice(&key);
-        let mut value = Vec::new();
+        self.key = key;
+        let mut value = std::mem::take(&mut self.value);
+        value.clear();
         let schema = self.payload(m, m.value, "value", &mut value);
         if let Some(name) = schema {
             out.extend_from_slice(b",\"schema\":");
@@ -126,6 +132,7 @@ impl Recorder {
         }
         out.extend_from_slice(b",\"value\":");
         out.extend_from_slice(&value);
+        self.value = value;
         out.extend_from_slice(b",\"headers\":[");
         for (i, (name, v)) in m.headers.iter().enumerate() {
             if i > 0 {

@@ -97,3 +97,10 @@ fn lines_become_spool_records_and_errors_name_the_line() {
     let partition = lines.feed(b"{\"value\":null,\"partition\":4294967296}\n", 1, &mut spool).unwrap_err();
     assert!(partition.message.starts_with("partition:"));
 }
+
+#[test]
+fn strings_are_escaped_as_json_needs() {
+    let mut out = Vec::new();
+    crate::decode::write_string("a\"b\\c\n\u{1}é\t", &mut out);
+    assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001é\\t\"");
+}

@@ -1,4 +1,4 @@
-"""Confluent's ``verbose=true`` compatibility messages, byte for byte.
+"""Confluent's ``verbose=true`` compatibility messages, byte for byte (the REST API's wording).
 
 Each Avro incompatibility becomes ``Difference.toString()`` with the roles filled in
 (``SchemaValidatorBuilder.formatErrorMessages``), followed — for a direction whose errors are
@@ -8,7 +8,8 @@ the end of a non-empty list ``{validateFields: 'false', compatibility: 'BACKWARD
 
 from __future__ import annotations
 
-from govern.compat.findings import Finding, Result
+from govern.compat import Result
+from govern.report import Finding
 
 MAX_SCHEMA_SIZE_FOR_LOGGING = 10 * 1024
 
@@ -33,12 +34,16 @@ _DESCRIPTIONS = {
 }
 
 
+def _reader_role(finding: Finding) -> str:
+    return finding.reader.role if finding.reader else "reader"
+
+
 def difference(finding: Finding, reader_role: str | None = None, writer_role: str | None = None) -> str:
     """One Confluent ``Difference`` string, e.g. ``{errorType:'TYPE_MISMATCH', description:'...', ...}``."""
     if finding.rule == "CHECK_FAILED":
         return f"Unexpected exception during compatibility check: {finding.message}"
-    r = reader_role or finding.reader_role
-    w = writer_role or finding.writer_role
+    r = reader_role or _reader_role(finding)
+    w = writer_role or (finding.writer.role if finding.writer else "writer")
     template = _DESCRIPTIONS.get(finding.rule, "")
     description = template.format(path=finding.location, r=r, w=w, msg=finding.message)
     return f"{{errorType:'{finding.rule}', description:'{description}', additionalInfo:'{finding.message}'}}"
@@ -72,8 +77,8 @@ def confluent_messages(
     level = result.level
     messages: list[str] = []
     version = result.findings[0].version
-    forward = [f for f in result.findings if f.reader_role == "old"]
-    backward = [f for f in result.findings if f.reader_role != "old"]
+    forward = [f for f in result.findings if _reader_role(f) == "old"]
+    backward = [f for f in result.findings if _reader_role(f) != "old"]
     old = result.old_schemas.get(version) if version is not None else None
 
     def append_schema() -> None:

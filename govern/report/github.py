@@ -2,13 +2,13 @@
 
     ::error file=schemas/X.avsc,line=12,col=5,title=TYPE_MISMATCH (wallet-value)::message
 
-Accepted findings are `::notice`; a closing line summarises. Values are escaped as the runner
-expects (`%`, CR, LF everywhere; also `:` and `,` in properties).
+Lint warnings are `::warning`, accepted findings `::notice`; a closing line summarises. Values
+are escaped as the runner expects (`%`, CR, LF everywhere; also `:` and `,` in properties).
 """
 
 from __future__ import annotations
 
-from govern.check.model import CheckFinding, Report
+from govern.report.model import Finding, Report
 
 
 def _data(value: str) -> str:
@@ -19,9 +19,9 @@ def _prop(value: str) -> str:
     return _data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(subject: str, finding: CheckFinding) -> str:
+def annotation(subject: str, finding: Finding) -> str:
     """One `::error` / `::notice` line for a finding of `subject`."""
-    kind = "error" if finding.blocking else "notice"
+    kind = "error" if finding.blocking else "notice" if finding.accepted else "warning"
     props = []
     if finding.place is not None:
         props.append(f"file={_prop(finding.place.file)}")
@@ -32,15 +32,7 @@ def annotation(subject: str, finding: CheckFinding) -> str:
     title = f"{finding.rule} ({subject})" + (" accepted" if finding.accepted else "")
     props.append(f"title={_prop(title)}")
     parts = [f"{finding.location}: {finding.message}"]
-    if finding.reason:
-        parts.append(f"Why: {finding.reason}")
-    if finding.hint:
-        parts.append(f"Fix: {finding.hint}")
-    if finding.against:
-        parts.append(f"Against: {finding.against}")
-    if finding.accepted is not None:
-        acc = finding.accepted
-        parts.append(f"Accepted until {acc.expires.isoformat()} by {acc.owner}: {acc.reason}")
+    parts += [f"{label.capitalize()}: {text}" for label, text in finding.details()]
     return f"::{kind} {','.join(props)}::{_data(chr(10).join(parts))}"
 
 

@@ -1,18 +1,21 @@
-"""Printers for `govern register` results: a text table (rich) and JSON."""
+"""Printers for `govern register` results: a table and JSON, findings printed as everywhere else."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from govern.check.register import Registration
-from govern.check.report.jsonfmt import finding_dict
+from govern.report.jsonfmt import finding_json
+from govern.report.model import FORMAT_VERSION
+from govern.report.text import console_for, print_finding
+
+if TYPE_CHECKING:
+    from govern.check.register import Registration
 
 
 def to_dict(results: Sequence[Registration], *, dry_run: bool) -> dict[str, Any]:
@@ -22,7 +25,7 @@ def to_dict(results: Sequence[Registration], *, dry_run: bool) -> dict[str, Any]
     references, and the version it was planned against (`latest`); the apply executes exactly it.
     """
     return {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "dry_run": dry_run,
         "changed": any(
             r.writes or r.status == "new version" or r.level_status == "would set" for r in results
@@ -44,7 +47,7 @@ def to_dict(results: Sequence[Registration], *, dry_run: bool) -> dict[str, Any]
                 "latest": r.latest,
                 "schema": r.schema,
                 "references": [ref.to_json() for ref in r.references],
-                "findings": [finding_dict(f) for f in r.findings],
+                "findings": [finding_json(f) for f in r.findings],
                 "accepted": [
                     {
                         "rule": a.rule,
@@ -64,15 +67,23 @@ def render_json(results: Sequence[Registration], *, dry_run: bool) -> str:
     return json.dumps(to_dict(results, dry_run=dry_run), indent=2) + "\n"
 
 
-def render_text(results: Sequence[Registration], *, dry_run: bool, color: bool = False) -> str:
+_STYLES = {"incompatible": "bold red", "registered": "green", "new version": "yellow", "unchanged": "dim"}
+
+
+def render_text(
+    results: Sequence[Registration], *, dry_run: bool, color: bool = False, width: int | None = None
+) -> str:
+    """A table (subject names wrap, never cut) then each subject's findings.
+
+    `width` is the terminal's (None: the COLUMNS variable, else 80).
+    """
     out = io.StringIO()
-    console = Console(
-        file=out, width=120, force_terminal=color, no_color=not color, highlight=False, emoji=False
-    )
+    console = console_for(out, color=color, width=width)
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("subject", "schema", "version", "level"):
-        table.add_column(column)
-    styles = {"incompatible": "bold red", "registered": "green", "new version": "yellow", "unchanged": "dim"}
+    table.add_column("subject", overflow="fold", ratio=3)
+    table.add_column("schema", overflow="fold", ratio=1)
+    table.add_column("version", no_wrap=True)
+    table.add_column("level", overflow="fold", ratio=2)
     for r in results:
         version = f"v{r.version}" if r.version is not None else "-"
         level = (
@@ -81,27 +92,19 @@ def render_text(results: Sequence[Registration], *, dry_run: bool, color: bool =
             else f"{r.level} ({r.level_status}, was {r.previous_level or 'unset'})"
         )
         status = f"{r.status} (accepted break)" if r.accepted and r.status != "unchanged" else r.status
-        style = styles.get(r.status, "")
+        style = _STYLES.get(r.status, "")
         table.add_row(escape(r.subject), f"[{style}]{status}[/]" if style else status, version, escape(level))
     console.print(table)
     for r in results:
+        if r.findings:
+            console.print(f"[bold]{escape(r.subject)}[/]:", soft_wrap=True)
         for f in r.findings:
+            print_finding(console, f)
             if f.accepted is not None:
                 console.print(
-                    f"[yellow]{escape(r.subject)}[/]: {f.rule} at {escape(f.location)} accepted by "
-                    f"{escape(f.accepted.owner)} until {f.accepted.expires.isoformat()}: written under "
-                    "level NONE for this one version, then the level is restored",
+                    "    written under level NONE for this one version, then the level is restored",
                     soft_wrap=True,
                 )
-                continue
-            where = f" {f.place}" if f.place else ""
-            console.print(
-                f"[bold red]{escape(r.subject)}[/]: [bold]{f.rule}[/] at {escape(f.location)}{escape(where)}",
-                soft_wrap=True,
-            )
-            console.print(f"  why: {escape(f.reason or f.message)}", soft_wrap=True)
-            if f.hint:
-                console.print(f"  fix: {escape(f.hint)}", soft_wrap=True)
     writes = sum(1 for r in results if r.writes)
     bad = sum(1 for r in results if r.blocked)
     planned = sum(1 for r in results if r.planned)

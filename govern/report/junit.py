@@ -1,23 +1,26 @@
-"""JUnit XML printer: one test case per subject, a <failure> per blocking finding, accepted ones as output."""
+"""JUnit XML printer: one test case per subject, a <failure> per blocking finding; warnings and accepted
+findings as its output."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from govern.check.model import CheckFinding, Report
+from govern.report.model import Finding, Report
 
 
-def _describe(finding: CheckFinding) -> str:
+def _describe(finding: Finding) -> str:
     lines = [f"{finding.rule} at {finding.location}: {finding.message}"]
     if finding.place is not None:
         lines.append(f"  at {finding.place}")
-    if finding.reason:
-        lines.append(f"  why: {finding.reason}")
-    if finding.hint:
-        lines.append(f"  fix: {finding.hint}")
-    if finding.against:
-        lines.append(f"  against: {finding.against}")
+    lines += [f"  {label}: {text}" for label, text in finding.details() if label != "accepted"]
     return "\n".join(lines)
+
+
+def _aside(finding: Finding) -> str:
+    acc = finding.accepted
+    if acc is None:
+        return f"warning: {_describe(finding)}"
+    return f"accepted until {acc.expires.isoformat()} by {acc.owner}: {_describe(finding)}"
 
 
 def render(report: Report) -> str:
@@ -47,12 +50,9 @@ def render(report: Report) -> str:
                 message=f"{len(blocking)} finding(s) at {entry.level}",
             )
             failure.text = "\n\n".join(_describe(f) for f in blocking)
-        accepted = [f for f in entry.findings if not f.blocking]
-        if accepted:
+        others = [f for f in entry.findings if not f.blocking]
+        if others:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n\n".join(
-                f"accepted until {f.accepted.expires.isoformat()} by {f.accepted.owner}: {_describe(f)}"  # type: ignore[union-attr]
-                for f in accepted
-            )
+            out.text = "\n\n".join(_aside(f) for f in others)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

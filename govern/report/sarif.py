@@ -1,7 +1,7 @@
 """SARIF 2.1.0 printer (code scanning): rules in the driver, one result per finding.
 
-Accepted findings carry an external suppression with the ledger's reason; the level is `error`
-for every blocking finding.
+Accepted findings carry an external suppression with the ledger's reason; the level is the
+finding's (`error`, or `warning` for lint rules not configured to fail).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import json
 from typing import Any
 
 from govern import __version__
-from govern.check.model import CheckFinding, Report
-from govern.check.report.rules import purpose
+from govern.report.model import Finding, Report
+from govern.report.rules import rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def _result(subject: str, finding: CheckFinding, index: int) -> dict[str, Any]:
+def _result(subject: str, finding: Finding, index: int) -> dict[str, Any]:
     text = f"{subject}: {finding.location}: {finding.message}"
     if finding.reason:
         text += f". Why: {finding.reason}"
@@ -25,7 +25,7 @@ def _result(subject: str, finding: CheckFinding, index: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index,
-        "level": "error",
+        "level": finding.level,
         "message": {"text": text},
         "properties": {"subject": subject, "location": finding.location, "against": finding.against},
     }
@@ -62,8 +62,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         {
             "id": rid,
             "name": rid,
-            "shortDescription": {"text": purpose(rid) or rid},
-            "defaultConfiguration": {"level": "error"},
+            "shortDescription": {"text": known.purpose if (known := rule(rid)) else rid},
+            "defaultConfiguration": {"level": known.severity if known else "error"},
+            "properties": {"category": known.category.value if known else "COMPAT"},
         }
         for rid in rule_ids
     ]

@@ -1,11 +1,11 @@
-"""JSON printer: the documented, versioned machine format of `govern check --format json`.
+"""JSON printer: the documented, versioned shape of findings and reports (docs/findings.md).
 
-{"format_version": 1, "compatible": bool, "against": str,
- "subjects": [{"subject", "level", "status", "compatible", "schema_file", "checked": [str],
-               "findings": [{"rule", "location", "message", "reason", "hint", "file", "line",
-                             "column", "against", "other": {"file", "line", "column"} | null,
-                             "accepted": bool, "acceptance": {...} | null}]}],
- "notes": [str]}
+Every command writes a finding as the same object (``finding_json``); a report is::
+
+    {"format_version": 2, "compatible": bool, "against": str,
+     "subjects": [{"subject", "level", "status", "compatible", "schema_file", "checked": [str],
+                   "findings": [finding]}],
+     "notes": [str]}
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from govern.check.model import JSON_FORMAT_VERSION, CheckFinding, Place, Report
+from govern.report.model import FORMAT_VERSION, Finding, Place, Report, Side
 
 
 def _place(place: Place | None) -> dict[str, Any] | None:
@@ -22,12 +22,21 @@ def _place(place: Place | None) -> dict[str, Any] | None:
     return {"file": place.file, "line": place.line, "column": place.column}
 
 
-def finding_dict(finding: CheckFinding) -> dict[str, Any]:
-    """One finding as its JSON object."""
+def _side(side: Side | None) -> dict[str, Any] | None:
+    if side is None:
+        return None
+    place = _place(side.place) or {"file": None, "line": None, "column": None}
+    return {"role": side.role, "pointer": side.pointer, **place}
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """One finding as its JSON object (the same in every command)."""
     place = finding.place
     acc = finding.accepted
     return {
         "rule": finding.rule,
+        "category": finding.category.value,
+        "severity": finding.level,
         "location": finding.location,
         "message": finding.message,
         "reason": finding.reason,
@@ -35,8 +44,12 @@ def finding_dict(finding: CheckFinding) -> dict[str, Any]:
         "file": place.file if place else None,
         "line": place.line if place else None,
         "column": place.column if place else None,
-        "against": finding.against,
         "other": _place(finding.other),
+        "reader": _side(finding.reader),
+        "writer": _side(finding.writer),
+        "version": finding.version,
+        "against": finding.against,
+        "causes": [finding_json(c) for c in finding.causes],
         "accepted": acc is not None,
         "acceptance": None
         if acc is None
@@ -47,7 +60,7 @@ def finding_dict(finding: CheckFinding) -> dict[str, Any]:
 def to_dict(report: Report) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
     return {
-        "format_version": JSON_FORMAT_VERSION,
+        "format_version": FORMAT_VERSION,
         "compatible": report.compatible,
         "against": report.against,
         "subjects": [
@@ -58,7 +71,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "compatible": s.compatible,
                 "schema_file": s.schema_file,
                 "checked": list(s.checked),
-                "findings": [finding_dict(f) for f in s.findings],
+                "findings": [finding_json(f) for f in s.findings],
             }
             for s in report.subjects
         ],
