@@ -45,6 +45,7 @@ STEPS: list[tuple[str, str, str, object]] = [
         None,
     ),
     ("POST", "/subjects/{subject}", "/subjects/s", {"schema": V1}),
+    ("GET", "/subjects/{subject}/metadata", "/subjects/s/metadata", None),
     ("GET", "/schemas/types", "/schemas/types", None),
     ("GET", "/schemas/ids/{id}", "/schemas/ids/1", None),
     ("GET", "/schemas/ids/{id}/schema", "/schemas/ids/1/schema", None),
