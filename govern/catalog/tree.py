@@ -9,34 +9,37 @@ loader over another tree, with no temporary checkout.
 from __future__ import annotations
 
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
 
 from govern.catalog.git import Repo
 
 
-class Tree:
+class Tree(ABC):
     """A read-only view of a project's files, by POSIX path relative to the project root."""
 
     root: Path
 
+    @abstractmethod
     def files(self, directory: str) -> list[str]:
         """Every file under `directory` at any depth, sorted (empty when it does not exist)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def is_dir(self, directory: str) -> bool:
-        raise NotImplementedError
+        """Whether `directory` holds any file."""
 
+    @abstractmethod
     def read(self, rel: str) -> str | None:
         """The UTF-8 text of `rel`, or None when there is no such file."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_bytes(self, rel: str) -> bytes | None:
-        raise NotImplementedError
+        """The bytes of `rel`, or None when there is no such file."""
 
+    @abstractmethod
     def display(self, rel: str) -> str:
         """How errors and findings name `rel` (a path, or `<commit12>:<path>` in git)."""
-        raise NotImplementedError
 
     def local_path(self, rel: str) -> Path:
         """`rel` as a file on disk, for a compiler that reads the files it imports (Avro IDL)."""
