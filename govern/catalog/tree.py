@@ -27,7 +27,7 @@ class Tree(ABC):
 
     @abstractmethod
     def is_dir(self, directory: str) -> bool:
-        """Whether `directory` holds any file."""
+        """Whether `directory` is there (in a git tree: whether it holds a file)."""
 
     @abstractmethod
     def read(self, rel: str) -> str | None:
