@@ -232,9 +232,19 @@ def test_sigkill_loses_and_doubles_nothing(exchange, tmp_path: Path) -> None:
             wait_for(lambda: len(collector.records) >= threshold, timeout=120, every=0.02,  # noqa: B023
                      what=f"{threshold} outcomes before kill {k + 1}")  # fmt: skip
             # and while outcomes are written but not committed: a transaction is open (a batch
-            # takes a few ms; without this the kill often fell between batches or after the backlog)
-            wait_for(lambda: not writes.guids <= collector.guids or answered() >= unique,
-                     timeout=60, every=0.001, what=f"an open transaction for kill {k + 1}")  # fmt: skip
+            # takes a few ms; without this the kill often fell between batches or after the backlog).
+            # The process is frozen (SIGSTOP) and both readers given time to catch up, so "open" is
+            # seen on a process that cannot commit any more; if it had committed meanwhile, it goes
+            # on (SIGCONT) and the next open transaction is tried.
+            deadline = time.monotonic() + 60
+            while True:
+                wait_for(lambda: not writes.guids <= collector.guids or answered() >= unique,
+                         timeout=60, every=0.001, what=f"an open transaction for kill {k + 1}")  # fmt: skip
+                process.send_signal(signal.SIGSTOP)
+                time.sleep(0.3)
+                if not writes.guids <= collector.guids or answered() >= unique or time.monotonic() > deadline:
+                    break
+                process.send_signal(signal.SIGCONT)
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             time.sleep(0.5)  # let the collector read what the killed instance had committed
