@@ -36,6 +36,8 @@ from govern.estate.plan import (
     SchemaFiles,
     ServiceEntry,
     TopicEntry,
+    full_name,
+    primitive_name,
     render,
 )
 
@@ -265,7 +267,7 @@ def _add_topic(
         notes.append(f"channel {address!r} has no Avro message: not declared")
         return
     strategy = channel.get("strategy") or ("topic", "topic")
-    named = [e for e in events if not _is_primitive(e)]
+    named = [e for e in events if primitive_name(e) is None]
     if len(events) == 1:
         value: Any = events[0]
     else:
@@ -295,22 +297,14 @@ def _add_topic(
 
 def _schema_place(schema: Any, schemas: SchemaFiles, schemas_dir: str, origin: str) -> str:
     """How contracts name `schema`: a primitive's name, else the file it is written to."""
-    if _is_primitive(schema):
-        return schema if isinstance(schema, str) else schema["type"]
-    return schemas.add(f"{schemas_dir}/{_type_name(schema)}.avsc", schema, origin)
-
-
-def _is_primitive(schema: Any) -> bool:
-    if isinstance(schema, str):
-        return schema in _JSON_TYPES
-    return isinstance(schema, dict) and set(schema) == {"type"} and schema["type"] in _JSON_TYPES
+    return primitive_name(schema) or schemas.add(f"{schemas_dir}/{_type_name(schema)}.avsc", schema, origin)
 
 
 def _type_name(schema: Any) -> str:
     """The full name of a named schema; an unnamed one is named by its type."""
-    if isinstance(schema, dict) and "name" in schema:
-        name, namespace = str(schema["name"]), schema.get("namespace")
-        return name if "." in name or not namespace else f"{namespace}.{name}"
+    named = full_name(schema)
+    if named is not None:
+        return named
     if isinstance(schema, str):
         return schema
     return str(schema.get("type", "schema")) if isinstance(schema, dict) else "union"

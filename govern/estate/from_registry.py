@@ -29,11 +29,10 @@ from govern.estate.plan import (
     SchemaFiles,
     ServiceEntry,
     TopicEntry,
+    primitive_name,
     render,
 )
 from govern.estate.survey import Estate, subjects_with_ids
-
-_PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 
 
 @dataclass
@@ -53,7 +52,7 @@ def plan_files(
     schemas = SchemaFiles()
     where: dict[str, str] = {}  # subject -> how contracts name its schema (path or primitive)
     for name, subject in sorted(estate.subjects.items()):
-        primitive = _primitive(subject.schema)
+        primitive = primitive_name(subject.schema)
         if primitive is not None:
             where[name] = primitive
         else:
@@ -86,15 +85,6 @@ def plan_files(
         contracts_dir=contracts_dir,
     )
     return ImportPlan({**schemas.files, **contracts}, [t.name for t in topics], notes)
-
-
-def _primitive(schema: Any) -> str | None:
-    """The primitive a schema is (`"long"`, `{"type": "long"}`), else None (it needs a file)."""
-    if isinstance(schema, str) and schema in _PRIMITIVES:
-        return schema
-    if isinstance(schema, dict) and set(schema) == {"type"} and schema["type"] in _PRIMITIVES:
-        return str(schema["type"])
-    return None
 
 
 def _topics(estate: Estate, notes: list[str]) -> list[_Topic]:

@@ -23,6 +23,9 @@ PLACEHOLDER_SERVICE = "unassigned"
 UNKNOWN_KEY = "unknown (imported)"
 _PLAIN = re.compile(r"^[A-Za-z0-9_./-]+$")
 _YAML_WORDS = ("true", "false", "null", "yes", "no", "on", "off", "y", "n", "~")
+#: Avro's primitive types: contracts name these directly, they need no schema file
+PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
+_NAMED = ("record", "enum", "fixed", "error")
 
 
 @dataclass
@@ -61,6 +64,23 @@ class ImportPlan:
     files: dict[str, str]
     topics: list[str]
     notes: list[str]
+
+
+def primitive_name(schema: Any) -> str | None:
+    """The primitive a schema is (`"long"`, `{"type": "long"}`), else None (it needs a file)."""
+    if isinstance(schema, str) and schema in PRIMITIVES:
+        return schema
+    if isinstance(schema, dict) and set(schema) == {"type"} and schema["type"] in PRIMITIVES:
+        return str(schema["type"])
+    return None
+
+
+def full_name(schema: Any) -> str | None:
+    """The full name of a top-level named type (record, enum, fixed, error), else None."""
+    if not isinstance(schema, dict) or schema.get("type") not in _NAMED:
+        return None
+    name, namespace = str(schema.get("name", "")), schema.get("namespace")
+    return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
 class SchemaFiles:

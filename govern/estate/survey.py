@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govern.errors import InputError
+from govern.estate.plan import full_name
 from govern.registry import Client, Reference
 from govern.registry.errors import NotFound
 
 #: records read from the end of each partition when sampling a topic's schema ids
 SAMPLE_PER_PARTITION = 20
 SAMPLE_TIMEOUT_S = 10.0
-_NAMED = ("record", "enum", "fixed", "error")
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,7 @@ class RegisteredSubject:
     @property
     def full_name(self) -> str | None:
         """The full name of the top-level named type (record, enum, fixed), else None."""
-        schema = self.schema
-        if not isinstance(schema, dict) or schema.get("type") not in _NAMED:
-            return None
-        name = str(schema.get("name", ""))
-        namespace = schema.get("namespace")
-        return name if "." in name or not namespace else f"{namespace}.{name}"
+        return full_name(self.schema)
 
 
 @dataclass(frozen=True)
