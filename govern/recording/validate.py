@@ -24,59 +24,53 @@ from govern.recording.schemas import FixtureSchemas
 __all__ = ["Plan", "RecordSource", "file_source", "records_source", "spool_batches", "validate"]
 
 READ_BLOCK = 1 << 20
-"""Bytes of a file handed to the extension at once."""
+"""Bytes of a file handed to the extension at once (it keeps a line cut at the end for the next)."""
 _BATCH = struct.Struct("<II")  # source index, batch length
-NEWLINE = b"\n"
+
+
+class Unreadable(Exception):
+    """A source's records could not be read on; `validate` words it with the line reached."""
 
 
 @dataclass
 class RecordSource:
-    """A header and its record lines as blocks of JSON Lines: `blocks()` yields (first line number,
-    bytes of complete lines); `where(line)` words a line's place in errors (`file:line`)."""
+    """A header and its record lines as JSON Lines: `chunks()` yields the bytes after the header
+    (cut anywhere; line `first_line` first); `where(line)` words a line's place in errors
+    (`file:line`)."""
 
     label: str
     header: Header
-    blocks: Callable[[], Iterator[tuple[int, bytes]]]
+    chunks: Callable[[], Iterator[bytes]]
     where: Callable[[int], str]
     close: Callable[[], None] = lambda: None
+    first_line: int = 1
 
 
-def _file_blocks(reader: FixtureReader) -> Iterator[tuple[int, bytes]]:
-    """Blocks of whole lines after the header; the last one may lack its newline (a cut file)."""
+def _file_chunks(reader: FixtureReader) -> Iterator[bytes]:
+    """The file after its header, READ_BLOCK bytes at a time; Unreadable when it cannot be read."""
     try:
         raw = reader.open_records()
     except OSError as error:
         raise InputError(
             f"{reader.path}: cannot read: {error}", hint="the file is damaged or cut short"
         ) from None
-    line = 2
-    rest = b""
     with raw:
         while True:
             try:
                 chunk = raw.read(READ_BLOCK)
             except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
-                where = reader.where(line + rest.count(NEWLINE))
-                raise InputError(
-                    f"{where}: cannot read: {error}",
-                    hint="the file is damaged or cut short",
-                ) from None
+                raise Unreadable(str(error)) from None
             if not chunk:
-                break
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                yield line, data[:cut]
-                line += data.count(b"\n", 0, cut)
-            rest = data[cut:]
-    if rest:
-        yield line, rest
+                return
+            yield chunk
 
 
 def file_source(path: Path | str) -> RecordSource:
     """A fixture file as a source (the header is read and checked here)."""
     reader = FixtureReader(path)
-    return RecordSource(str(path), reader.header, lambda: _file_blocks(reader), reader.where, reader.close)
+    return RecordSource(
+        str(path), reader.header, lambda: _file_chunks(reader), reader.where, reader.close, first_line=2
+    )
 
 
 def records_source(
@@ -85,12 +79,12 @@ def records_source(
     """In-memory records (objects, or plain JSON dicts in the file's shape) as a source: written as
     lines and validated like a file's; errors name `label[i]`."""
 
-    def blocks() -> Iterator[tuple[int, bytes]]:
-        for i, item in enumerate(records, 1):
+    def chunks() -> Iterator[bytes]:
+        for item in records:
             data = item.to_json() if isinstance(item, FixtureRecord) else item
-            yield i, dumps_line(data) + b"\n"
+            yield dumps_line(data) + b"\n"
 
-    return RecordSource(label, header, blocks, lambda i: f"{label}[{i}]")
+    return RecordSource(label, header, chunks, lambda i: f"{label}[{i}]")
 
 
 @dataclass
@@ -114,21 +108,29 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
         compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
         topics = source.header.topics
         default = topics[0].name if len(topics) == 1 else topic
-        lines = _codec.Lines(compiled, default)
-        for first, block in source.blocks():
-            try:
-                batch, count = lines.feed(block, first)
-            except _codec.LineError as error:
-                number, message = error.args
-                raise InputError(
-                    f"{source.where(number)}: {message}",
-                    hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
-                    if "(schema '" in message
-                    else "see docs/fixtures.md",
-                ) from None
+        lines = _codec.Lines(compiled, default, source.first_line)
+
+        def spooled(batch: bytes, count: int) -> None:
             if count:
                 spool.write(_BATCH.pack(index, len(batch)))
                 spool.write(batch)
+
+        try:
+            for chunk in source.chunks():
+                spooled(*lines.feed(chunk))
+            spooled(*lines.finish())
+        except _codec.LineError as error:
+            number, message = error.args
+            raise InputError(
+                f"{source.where(number)}: {message}",
+                hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
+                if "(schema '" in message
+                else "see docs/fixtures.md",
+            ) from None
+        except Unreadable as error:
+            raise InputError(
+                f"{source.where(lines.line)}: cannot read: {error}", hint="the file is damaged or cut short"
+            ) from None
         recorded = {info.name: info.partitions or 0 for info in topics}
         plan.schemas.append(schemas)
         plan.topics.append(lines.topics)

@@ -2,29 +2,37 @@
 //! key and value encoded, into spool records for the produce pass. Topics and (topic, key|value,
 //! schema) slots are numbered as they are met; the caller maps them to target topics and ids.
 //!
+//! Large blocks are cut into one piece per thread at line ends; each piece's lines are checked
+//! and encoded on a thread of its own into that thread's buffer (no allocation per record crosses
+//! threads), then numbered and written to the spool in line order.
+//!
 //! A spool record (little-endian, private to one replay):
 //! `u32 topic, i32 partition (-1: none), i64 timestamp (-1: none), i32 key slot, i32 value slot,
 //! blob key, blob value, u32 header count, (blob name, blob value) * count`, where a blob is
 //! `i32 length (-1: null), bytes`.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use base64::Engine;
-use crate::json::J;
-
-use std::borrow::Cow;
-use std::cell::RefCell;
-
-use crate::encode::{encode_json, seed, Mismatch};
-use crate::json::{integer_text, Text};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+
+use crate::encode::{encode_json, seed, Mismatch};
+use crate::json::{integer_text, Text, J};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
 const KEYS: [&str; 10] =
     ["topic", "partition", "offset", "timestamp", "timestamp_type", "key", "key_schema", "value", "schema", "headers"];
+/// Most threads a block is checked on.
+const MAX_THREADS: usize = 4;
+/// Blocks smaller than this are checked on the calling thread alone (starting a thread costs
+/// about as much as checking ten lines).
+const PARALLEL_FROM: usize = 64 * 1024;
 
 /// A line that is not a valid record: 1-based line number and the message (field path first).
 #[derive(Debug, PartialEq)]
@@ -33,10 +41,23 @@ pub struct LineError {
     pub message: String,
 }
 
+/// What checking a line needs: the header's schemas, and the topic of lines that name none.
 #[derive(Default)]
-pub struct Lines {
+struct Rules {
     schemas: HashMap<String, Arc<Schema>>,
     default_topic: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Lines {
+    rules: Rules,
+    /// The number of the next line to be fed.
+    pub line: usize,
+    /// The start of a line that the last chunk cut.
+    carry: Vec<u8>,
+    /// One per thread: the buffer its lines' keys, values and header values are encoded into,
+    /// kept from block to block.
+    buffers: Vec<Vec<u8>>,
     pub topics: Vec<String>,
     topic_index: HashMap<String, u32>,
     /// (topic, "key" | "value", schema name)
@@ -58,17 +79,24 @@ fn blob(data: Option<&[u8]>, out: &mut Vec<u8>) {
     }
 }
 
-/// `null`, a string (its UTF-8 bytes) or `{"base64": "..."}`.
-fn plain_bytes(v: &J, what: &str) -> Result<Option<Vec<u8>>, String> {
+/// `null`, a string (its UTF-8 bytes) or `{"base64": "..."}`: the bytes appended to `out`.
+fn plain_bytes(v: &J, what: &str, out: &mut Vec<u8>) -> Result<Option<Range<usize>>, String> {
+    let start = out.len();
     match v {
         J::Null => Ok(None),
-        J::Str(s) => Ok(Some(s.as_bytes().to_vec())),
+        J::Str(s) => {
+            out.extend_from_slice(s.as_bytes());
+            Ok(Some(start..out.len()))
+        }
         J::Obj(m) if m.len() == 1 && m[0].0 == "base64" && m[0].1.as_str().is_some() => {
             let text = m[0].1.as_str().expect("a string");
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map(Some)
-                .map_err(|_| format!("{what}: invalid base64"))
+            match base64::engine::general_purpose::STANDARD.decode_vec(text, out) {
+                Ok(()) => Ok(Some(start..out.len())),
+                Err(_) => {
+                    out.truncate(start);
+                    Err(format!("{what}: invalid base64"))
+                }
+            }
         }
         _ => {
             let text: String = v.to_string().chars().take(60).collect();
@@ -77,9 +105,9 @@ fn plain_bytes(v: &J, what: &str) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
-fn non_empty_string<'a>(v: &'a J, what: &str) -> Result<&'a str, String> {
-    match v.as_str() {
-        Some(s) if !s.is_empty() => Ok(s),
+fn non_empty_string<'a>(v: &J<'a>, what: &str) -> Result<Cow<'a, str>, String> {
+    match v {
+        J::Str(s) if !s.is_empty() => Ok(s.clone()),
         _ => Err(format!("{what}: expected a non-empty string")),
     }
 }
@@ -93,34 +121,198 @@ fn non_negative(v: &J, what: &str, max: i64) -> Result<i64, String> {
     }
 }
 
+/// `block` cut at line ends into at most `n` pieces of about equal size.
+fn pieces(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = (block.len() * k / n).max(start);
+        match memchr::memchr(b'\n', &block[target..]) {
+            Some(at) => {
+                out.push(&block[start..=target + at]);
+                start = target + at + 1;
+            }
+            None => break,
+        }
+    }
+    out.push(&block[start..]);
+    out
+}
+
+/// What one thread made of its piece of a block: the records up to its first invalid line, the
+/// number of lines it went through, and that invalid line's (index in the piece, message).
+struct Piece<'a> {
+    records: Vec<Checked<'a>>,
+    lines: usize,
+    error: Option<(usize, String)>,
+}
+
 impl Lines {
-    pub fn new(schemas: HashMap<String, Arc<Schema>>, default_topic: Option<String>) -> Lines {
-        Lines { schemas, default_topic, ..Lines::default() }
+    /// Lines checked with the header's `schemas`, `default_topic` for lines that name no topic;
+    /// the first line fed is numbered `first_line`. Blocks are checked on as many threads as the
+    /// machine has cores (at most 4).
+    pub fn new(schemas: HashMap<String, Arc<Schema>>, default_topic: Option<String>, first_line: usize) -> Lines {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+        Lines::with_threads(schemas, default_topic, first_line, threads)
     }
 
-    /// Every line of `block` (complete lines, the first numbered `first_line`) into `spool`; the
-    /// first invalid line stops it. Blank lines are skipped. (Checking lines on two threads was
-    /// measured slower on the shared two-core machine: frees across threads, a contended core.)
-    pub fn feed(&mut self, block: &[u8], first_line: usize, spool: &mut Vec<u8>) -> Result<usize, LineError> {
-        let mut records = 0;
-        for (i, line) in block.split(|b| *b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let start = spool.len();
-            match self.check(line).and_then(|c| self.write(c, spool)) {
-                Ok(()) => records += 1,
-                Err(message) => {
-                    spool.truncate(start);
-                    return Err(LineError { line: first_line + i, message });
-                }
-            }
+    pub fn with_threads(
+        schemas: HashMap<String, Arc<Schema>>,
+        default_topic: Option<String>,
+        first_line: usize,
+        threads: usize,
+    ) -> Lines {
+        Lines {
+            rules: Rules { schemas, default_topic },
+            line: first_line,
+            buffers: vec![Vec::new(); threads.max(1)],
+            ..Lines::default()
         }
+    }
+
+    /// The records of the lines `chunk` completes (any bytes of the input: a line it cuts is
+    /// kept until the next chunk) into `spool`; the first invalid line stops it. Blank lines are
+    /// skipped.
+    pub fn feed(&mut self, chunk: &[u8], spool: &mut Vec<u8>) -> Result<usize, LineError> {
+        let Some(last) = memchr::memrchr(b'\n', chunk) else {
+            self.carry.extend_from_slice(chunk);
+            return Ok(0);
+        };
+        let (mut whole, rest) = (&chunk[..=last], &chunk[last + 1..]);
+        let mut records = 0;
+        if !self.carry.is_empty() {
+            let end = memchr::memchr(b'\n', whole).expect("the chunk has a newline");
+            let mut line = std::mem::take(&mut self.carry);
+            line.extend_from_slice(&whole[..=end]);
+            let result = self.lines(&line, spool);
+            line.clear();
+            self.carry = line;
+            records += result?;
+            whole = &whole[end + 1..];
+        }
+        records += self.lines(whole, spool)?;
+        self.carry.extend_from_slice(rest);
         Ok(records)
     }
 
-    /// One line parsed, checked and its key and value encoded (no state changed).
-    fn check(&self, line: &[u8]) -> Result<Checked, String> {
+    /// The record of a last line without a newline (fed already; a file cut short ends so).
+    pub fn finish(&mut self, spool: &mut Vec<u8>) -> Result<usize, LineError> {
+        let line = std::mem::take(&mut self.carry);
+        self.lines(&line, spool)
+    }
+
+    /// The lines of `block` (complete but for, at most, the last) into `spool`, in order.
+    fn lines(&mut self, block: &[u8], spool: &mut Vec<u8>) -> Result<usize, LineError> {
+        let threads = if block.len() >= PARALLEL_FROM { self.buffers.len() } else { 1 };
+        let pieces = pieces(block, threads);
+        let mut buffers = std::mem::take(&mut self.buffers);
+        let rules = &self.rules;
+        let checked: Vec<Piece> = {
+            let (own, others) = buffers.split_first_mut().expect("one buffer per thread");
+            if pieces.len() == 1 {
+                vec![rules.check_piece(pieces[0], own)]
+            } else {
+                std::thread::scope(|scope| {
+                    let spawned: Vec<_> = pieces[1..]
+                        .iter()
+                        .zip(others.iter_mut())
+                        .map(|(piece, buffer)| scope.spawn(move || rules.check_piece(piece, buffer)))
+                        .collect();
+                    let mut done = vec![rules.check_piece(pieces[0], own)];
+                    done.extend(spawned.into_iter().map(|t| t.join().expect("a checking thread panicked")));
+                    done
+                })
+            }
+        };
+        let mut records = 0;
+        let mut result = Ok(());
+        for (piece, buffer) in checked.into_iter().zip(&buffers) {
+            records += piece.records.len();
+            for c in piece.records {
+                self.write(c, buffer, spool);
+            }
+            if let Some((index, message)) = piece.error {
+                result = Err(LineError { line: self.line + index, message });
+                break;
+            }
+            self.line += piece.lines;
+        }
+        self.buffers = buffers;
+        result.map(|()| records)
+    }
+
+    /// A checked line into the spool: its topic and schema slots numbered as first met.
+    fn write(&mut self, c: Checked, buffer: &[u8], spool: &mut Vec<u8>) {
+        let topic = c.topic.as_deref().or(self.rules.default_topic.as_deref()).expect("checked: a topic");
+        let topic_index = match self.topic_index.get(topic) {
+            Some(i) => *i,
+            None => {
+                let i = self.topics.len() as u32;
+                self.topics.push(topic.to_string());
+                self.partitions.push(0);
+                self.topic_index.insert(topic.to_string(), i);
+                i
+            }
+        };
+        if c.partition >= 0 {
+            let seen = &mut self.partitions[topic_index as usize];
+            *seen = (*seen).max(i64::from(c.partition) + 1);
+        }
+        let key_slot = self.slot(topic_index, "key", c.key_schema.as_deref());
+        let value_slot = self.slot(topic_index, "value", c.schema.as_deref());
+        let bytes = |range: &Option<Range<usize>>| range.clone().map(|r| &buffer[r]);
+        spool.extend_from_slice(&topic_index.to_le_bytes());
+        spool.extend_from_slice(&c.partition.to_le_bytes());
+        spool.extend_from_slice(&c.timestamp.to_le_bytes());
+        spool.extend_from_slice(&key_slot.to_le_bytes());
+        spool.extend_from_slice(&value_slot.to_le_bytes());
+        blob(bytes(&c.key), spool);
+        blob(bytes(&c.value), spool);
+        spool.extend_from_slice(&(c.headers.len() as u32).to_le_bytes());
+        for (name, v) in &c.headers {
+            blob(Some(name.as_bytes()), spool);
+            blob(bytes(v), spool);
+        }
+        self.count += 1;
+        *self.counts.entry((topic_index, c.partition)).or_insert(0) += 1;
+    }
+
+    /// The slot of (topic, key | value, schema), numbered as first met; -1 without a schema.
+    fn slot(&mut self, topic: u32, kind: &'static str, schema: Option<&str>) -> i32 {
+        let Some(name) = schema else { return -1 };
+        if let Some(i) = self.slots.iter().position(|(t, k, n)| *t == topic && *k == kind && n == name) {
+            return i as i32;
+        }
+        self.slots.push((topic, kind, name.to_string()));
+        (self.slots.len() - 1) as i32
+    }
+}
+
+impl Rules {
+    /// The lines of one piece checked into `buffer`, up to the first invalid one.
+    fn check_piece<'a>(&self, piece: &'a [u8], buffer: &mut Vec<u8>) -> Piece<'a> {
+        buffer.clear();
+        let mut records = Vec::with_capacity(piece.len() / 256);
+        let (mut start, mut index) = (0, 0);
+        loop {
+            let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |at| start + at);
+            let line = &piece[start..end];
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                match self.check(line, buffer) {
+                    Ok(c) => records.push(c),
+                    Err(message) => return Piece { records, lines: index, error: Some((index, message)) },
+                }
+            }
+            if end == piece.len() {
+                return Piece { records, lines: index, error: None };
+            }
+            start = end + 1;
+            index += 1;
+        }
+    }
+
+    /// One line parsed, checked and its key and value encoded onto `out`.
+    fn check<'a>(&self, line: &'a [u8], out: &mut Vec<u8>) -> Result<Checked<'a>, String> {
         let json_error = |e: serde_json::Error| {
             if e.is_eof() {
                 "truncated line (the file ends inside a JSON value)".to_string()
@@ -135,8 +327,12 @@ impl Lines {
         // the line's fields as raw JSON; a key or value whose schema came before it is encoded
         // while the line is parsed, the others from their text below
         let inline = RefCell::new(None);
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let parsed = EnvelopeSeed { lines: self, mismatch: &inline }.deserialize(&mut de).and_then(|e| de.end().map(|()| e));
+        // a line checked as UTF-8 once spares the parser checking each string (and a line that
+        // is not UTF-8 gets the parser's own error)
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, &inline),
+            Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, &inline),
+        };
         let Envelope { pairs, encoded } = match parsed {
             Ok(envelope) => envelope,
             Err(e) => {
@@ -170,7 +366,7 @@ impl Lines {
             return Err("missing \"value\" (use null for a tombstone)".into());
         }
         let topic = match field("topic") {
-            Some(v) => Some(non_empty_string(v, "topic")?.to_string()),
+            Some(v) => Some(non_empty_string(v, "topic")?),
             None if self.default_topic.is_some() => None,
             None => {
                 return Err(
@@ -195,100 +391,41 @@ impl Lines {
         }
         let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
         let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
-        let headers = self.headers(&data)?;
+        let headers = headers(&data, out)?;
         let [key_inline, value_inline] = encoded;
         let key = match key_inline {
-            Some((name, bytes)) if Some(name.as_str()) == key_schema => Some(bytes),
-            _ => self.payload(key_raw.unwrap_or("null"), key_schema, "key")?,
+            Some((name, bytes)) if Some(name.as_ref()) == key_schema.as_deref() => Some(bytes),
+            _ => self.payload(key_raw.unwrap_or("null"), key_schema.as_deref(), "key", out)?,
         };
         let value = match value_inline {
-            Some((name, bytes)) if Some(name.as_str()) == schema => Some(bytes),
-            _ => self.payload(value_raw.unwrap_or("null"), schema, "value")?,
+            Some((name, bytes)) if Some(name.as_ref()) == schema.as_deref() => Some(bytes),
+            _ => self.payload(value_raw.unwrap_or("null"), schema.as_deref(), "value", out)?,
         };
-        Ok(Checked {
-            topic,
-            partition: partition.map_or(-1, |p| p as i32),
-            timestamp,
-            key,
-            key_schema: key_schema.map(str::to_owned),
-            value,
-            schema: schema.map(str::to_owned),
-            headers,
-        })
+        Ok(Checked { topic, partition: partition.map_or(-1, |p| p as i32), timestamp, key, key_schema, value, schema, headers })
     }
 
-    /// A checked line into the spool: its topic and schema slots numbered as first met.
-    fn write(&mut self, c: Checked, spool: &mut Vec<u8>) -> Result<(), String> {
-        let topic = c.topic.as_deref().or(self.default_topic.as_deref()).expect("checked: a topic");
-        let topic_index = match self.topic_index.get(topic) {
-            Some(i) => *i,
-            None => {
-                let i = self.topics.len() as u32;
-                self.topics.push(topic.to_string());
-                self.partitions.push(0);
-                self.topic_index.insert(topic.to_string(), i);
-                i
-            }
-        };
-        if c.partition >= 0 {
-            let seen = &mut self.partitions[topic_index as usize];
-            *seen = (*seen).max(i64::from(c.partition) + 1);
-        }
-        let key_slot = self.slot(topic_index, "key", c.key_schema.as_deref());
-        let value_slot = self.slot(topic_index, "value", c.schema.as_deref());
-        spool.extend_from_slice(&topic_index.to_le_bytes());
-        spool.extend_from_slice(&c.partition.to_le_bytes());
-        spool.extend_from_slice(&c.timestamp.to_le_bytes());
-        spool.extend_from_slice(&key_slot.to_le_bytes());
-        spool.extend_from_slice(&value_slot.to_le_bytes());
-        blob(c.key.as_deref(), spool);
-        blob(c.value.as_deref(), spool);
-        spool.extend_from_slice(&(c.headers.len() as u32).to_le_bytes());
-        for (name, v) in &c.headers {
-            blob(Some(name.as_bytes()), spool);
-            blob(v.as_deref(), spool);
-        }
-        self.count += 1;
-        *self.counts.entry((topic_index, c.partition)).or_insert(0) += 1;
-        Ok(())
+    fn envelope<'a, R: serde_json::de::Read<'a>>(
+        &self,
+        de: &mut serde_json::Deserializer<R>,
+        out: &mut Vec<u8>,
+        mismatch: &RefCell<Option<(&'static str, String, Mismatch)>>,
+    ) -> Result<Envelope<'a>, serde_json::Error> {
+        let envelope = EnvelopeSeed { rules: self, out, mismatch }.deserialize(&mut *de)?;
+        de.end()?;
+        Ok(envelope)
     }
 
-    /// The slot of (topic, key | value, schema), numbered as first met; -1 without a schema.
-    fn slot(&mut self, topic: u32, kind: &'static str, schema: Option<&str>) -> i32 {
-        let Some(name) = schema else { return -1 };
-        if let Some(i) = self.slots.iter().position(|(t, k, n)| *t == topic && *k == kind && n == name) {
-            return i as i32;
-        }
-        self.slots.push((topic, kind, name.to_string()));
-        (self.slots.len() - 1) as i32
-    }
-
-    fn headers(&self, data: &J) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
-        let mut out = Vec::new();
-        match data.get("headers") {
-            None | Some(J::Null) => {}
-            Some(J::Arr(pairs)) => {
-                for (i, pair) in pairs.iter().enumerate() {
-                    match pair {
-                        J::Arr(items) if matches!(items.as_slice(), [J::Str(_), _]) => {
-                            let J::Str(name) = &items[0] else { unreachable!() };
-                            let v = &items[1];
-                            out.push((name.to_string(), plain_bytes(v, &format!("headers[{i}]"))?));
-                        }
-                        _ => return Err(format!("headers[{i}]: expected a [name, value] pair with a string name")),
-                    }
-                }
-            }
-            Some(_) => return Err("headers: expected a list of [name, value] pairs".into()),
-        }
-        Ok(out)
-    }
-
-    /// A key or value: its bytes (encoded through its schema when it names one).
-    fn payload(&self, text: &str, schema: Option<&str>, kind_name: &'static str) -> Result<Option<Vec<u8>>, String> {
+    /// A key or value: its bytes (encoded through its schema when it names one) onto `out`.
+    fn payload(
+        &self,
+        text: &str,
+        schema: Option<&str>,
+        kind_name: &'static str,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Range<usize>>, String> {
         let Some(name) = schema else {
             let v = J::parse(text.as_bytes()).map_err(|e| format!("{kind_name}: invalid JSON: {e}"))?;
-            return plain_bytes(&v, kind_name);
+            return plain_bytes(&v, kind_name, out);
         };
         let field = if kind_name == "key" { "key_schema" } else { "schema" };
         let compiled = self.schemas.get(name).ok_or_else(|| {
@@ -298,10 +435,31 @@ impl Lines {
             let known = if known.is_empty() { "none".to_string() } else { known };
             format!("{field}: unknown schema '{name}' (the header defines: {known})")
         })?;
-        let mut out = Vec::with_capacity(256);
-        encode_json(compiled, text.as_bytes(), &mut out).map_err(|e| payload_error(kind_name, name, &e))?;
-        Ok(Some(out))
+        let start = out.len();
+        encode_json(compiled, text.as_bytes(), out).map_err(|e| payload_error(kind_name, name, &e))?;
+        Ok(Some(start..out.len()))
     }
+}
+
+/// A line's headers: (name, value bytes appended to `out`).
+fn headers<'a>(data: &J<'a>, out: &mut Vec<u8>) -> Result<Vec<(Cow<'a, str>, Option<Range<usize>>)>, String> {
+    let mut found = Vec::new();
+    match data.get("headers") {
+        None | Some(J::Null) => {}
+        Some(J::Arr(pairs)) => {
+            for (i, pair) in pairs.iter().enumerate() {
+                match pair {
+                    J::Arr(items) if matches!(items.as_slice(), [J::Str(_), _]) => {
+                        let J::Str(name) = &items[0] else { unreachable!() };
+                        found.push((name.clone(), plain_bytes(&items[1], &format!("headers[{i}]"), out)?));
+                    }
+                    _ => return Err(format!("headers[{i}]: expected a [name, value] pair with a string name")),
+                }
+            }
+        }
+        Some(_) => return Err("headers: expected a list of [name, value] pairs".into()),
+    }
+    Ok(found)
 }
 
 /// How a key or value that does not fit its schema is reported: `value.rate.price: ... (schema 'x')`.
@@ -318,10 +476,11 @@ fn payload_error(kind: &str, name: &str, e: &Mismatch) -> String {
 }
 
 /// A record line: each key with its raw JSON (None for a key or value encoded inline; a repeated
-/// key keeps its last value), and the key and value encoded inline: (schema name, bytes).
+/// key keeps its last value), and the key and value encoded inline: (schema name, bytes in the
+/// thread's buffer).
 struct Envelope<'a> {
     pairs: Vec<(Cow<'a, str>, Field<'a>)>,
-    encoded: [Option<(String, Vec<u8>)>; 2],
+    encoded: [Option<(Cow<'a, str>, Range<usize>)>; 2],
 }
 
 /// One field of a line: parsed (the small ones), raw JSON (a key or value encoded later), or
@@ -334,7 +493,8 @@ enum Field<'a> {
 
 /// Parses a line into its Envelope; a key or value met after its schema is encoded at once.
 struct EnvelopeSeed<'l> {
-    lines: &'l Lines,
+    rules: &'l Rules,
+    out: &'l mut Vec<u8>,
     /// ("key" | "value", schema name, mismatch) of an inline encoding that failed
     mismatch: &'l RefCell<Option<(&'static str, String, Mismatch)>>,
 }
@@ -355,8 +515,9 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+        let EnvelopeSeed { rules, out, mismatch } = self;
         let mut pairs: Vec<(Cow<'de, str>, Field<'de>)> = Vec::with_capacity(10);
-        let mut encoded: [Option<(String, Vec<u8>)>; 2] = [None, None];
+        let mut encoded: [Option<(Cow<'de, str>, Range<usize>)>; 2] = [None, None];
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let slot = match key.as_ref() {
                 "key" => Some((0, "key", "key_schema")),
@@ -366,20 +527,19 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
             // the schema named before this key or value, when the header has it
             let schema = slot.and_then(|(_, _, field)| {
                 let Field::Small(J::Str(name)) = &pairs.iter().find(|(k, _)| k == field)?.1 else { return None };
-                let name: &str = name;
-                Some((name.to_string(), self.lines.schemas.get(name)?))
+                Some((name.clone(), rules.schemas.get(name.as_ref())?))
             });
             let value = match (slot, schema) {
                 (Some((i, kind, _)), Some((name, compiled))) => {
                     let failure = RefCell::new(None);
-                    let mut out = Vec::with_capacity(256);
-                    if let Err(e) = map.next_value_seed(seed(compiled, &mut out, &failure)) {
+                    let start = out.len();
+                    if let Err(e) = map.next_value_seed(seed(compiled, &mut *out, &failure)) {
                         if let Some(m) = failure.into_inner() {
-                            *self.mismatch.borrow_mut() = Some((kind, name, m));
+                            *mismatch.borrow_mut() = Some((kind, name.into_owned(), m));
                         }
                         return Err(e);
                     }
-                    encoded[i] = Some((name, out));
+                    encoded[i] = Some((name, start..out.len()));
                     Field::Inline
                 }
                 (Some((i, _, _)), None) => {
@@ -397,16 +557,17 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
     }
 }
 
-/// A line checked and encoded, before its topic and slots are numbered.
-struct Checked {
-    topic: Option<String>,
+/// A line checked and encoded, before its topic and slots are numbered; key, value and header
+/// values are ranges of the checking thread's buffer.
+struct Checked<'a> {
+    topic: Option<Cow<'a, str>>,
     partition: i32,
     timestamp: i64,
-    key: Option<Vec<u8>>,
-    key_schema: Option<String>,
-    value: Option<Vec<u8>>,
-    schema: Option<String>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
+    key: Option<Range<usize>>,
+    key_schema: Option<Cow<'a, str>>,
+    value: Option<Range<usize>>,
+    schema: Option<Cow<'a, str>>,
+    headers: Vec<(Cow<'a, str>, Option<Range<usize>>)>,
 }
 
 /// One spool record, read back for the produce pass.

@@ -57,26 +57,50 @@ fn schema_map(schemas: &Bound<PyDict>) -> PyResult<HashMap<String, Arc<CoreSchem
 #[pyclass(module = "govern.recording._codec")]
 struct Lines {
     inner: CoreLines,
+    /// The batch being made, kept from call to call (no fresh pages per block).
+    spool: Vec<u8>,
+}
+
+impl Lines {
+    /// The spool batch `fill` makes, and its record count; LineError(line, message) at the first
+    /// invalid line.
+    fn batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        fill: impl FnOnce(&mut CoreLines, &mut Vec<u8>) -> Result<usize, crate::lines::LineError> + Send,
+    ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let Lines { inner, spool } = self;
+        spool.clear();
+        match py.detach(|| fill(inner, spool)) {
+            Ok(n) => Ok((PyBytes::new(py, spool), n)),
+            Err(e) => Err(LineError::new_err((e.line, e.message))),
+        }
+    }
 }
 
 #[pymethods]
 impl Lines {
     #[new]
-    #[pyo3(signature = (schemas, default_topic=None))]
-    fn new(schemas: &Bound<PyDict>, default_topic: Option<String>) -> PyResult<Lines> {
-        Ok(Lines { inner: CoreLines::new(schema_map(schemas)?, default_topic) })
+    #[pyo3(signature = (schemas, default_topic=None, first_line=1))]
+    fn new(schemas: &Bound<PyDict>, default_topic: Option<String>, first_line: usize) -> PyResult<Lines> {
+        Ok(Lines { inner: CoreLines::new(schema_map(schemas)?, default_topic, first_line), spool: Vec::new() })
     }
 
-    /// The spool batch of a block of complete lines (the first is line `first_line`), and its
-    /// record count; LineError(line, message) at the first invalid line.
-    fn feed<'py>(&mut self, py: Python<'py>, block: &[u8], first_line: usize) -> PyResult<(Bound<'py, PyBytes>, usize)> {
-        let mut spool = Vec::with_capacity(block.len());
-        let inner = &mut self.inner;
-        let result = py.detach(|| inner.feed(block, first_line, &mut spool));
-        match result {
-            Ok(n) => Ok((PyBytes::new(py, &spool), n)),
-            Err(e) => Err(LineError::new_err((e.line, e.message))),
-        }
+    /// The spool batch of the lines `chunk` completes (any bytes of the input: a line it cuts
+    /// waits for the next chunk), and its record count.
+    fn feed<'py>(&mut self, py: Python<'py>, chunk: &[u8]) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        self.batch(py, |lines, spool| lines.feed(chunk, spool))
+    }
+
+    /// The spool batch of a last line without a newline (none: an empty batch).
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        self.batch(py, |lines, spool| lines.finish(spool))
+    }
+
+    /// The number of the next line (the one being read).
+    #[getter]
+    fn line(&self) -> usize {
+        self.inner.line
     }
 
     #[getter]

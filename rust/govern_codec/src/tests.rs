@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::decode::decode;
 use crate::encode::encode_json;
-use crate::lines::{spooled, Lines};
+use crate::lines::{spooled, LineError, Lines};
 use crate::schema::Schema;
 
 fn schema(program: &str) -> Schema {
@@ -83,19 +83,64 @@ fn deep_recursion_is_refused() {
 #[test]
 fn lines_become_spool_records_and_errors_name_the_line() {
     let s = Arc::new(schema(r#"[["record","R",[["n",1,false]]],["int"]]"#));
-    let mut lines = Lines::new(HashMap::from([("r".to_string(), s)]), Some("t".into()));
+    let schemas = HashMap::from([("r".to_string(), s)]);
+    let mut lines = Lines::new(schemas.clone(), Some("t".into()), 2);
     let mut spool = Vec::new();
     let block = b"{\"key\":\"k\",\"schema\":\"r\",\"value\":{\"n\":1},\"partition\":2,\"headers\":[[\"h\",null]]}\n\n{\"value\":null}\n";
-    assert_eq!(lines.feed(block, 2, &mut spool).unwrap(), 2);
+    assert_eq!(lines.feed(block, &mut spool).unwrap(), 2);
     let records = spooled(&spool).unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!((records[0].partition, records[0].value, records[0].headers.len()), (2, Some(&[2u8][..]), 1));
     assert_eq!(lines.partitions, vec![3]);
-    let bad = lines.feed(b"{\"value\":null}\n{\"schema\":\"r\",\"value\":{\"n\":\"x\"}}\n", 10, &mut spool).unwrap_err();
-    assert_eq!(bad.line, 11);
+    assert_eq!(lines.line, 5);
+    let bad = lines.feed(b"{\"value\":null}\n{\"schema\":\"r\",\"value\":{\"n\":\"x\"}}\n", &mut spool).unwrap_err();
+    assert_eq!(bad.line, 6);
     assert!(bad.message.starts_with("value.n: expected an integer (int)"), "{}", bad.message);
-    let partition = lines.feed(b"{\"value\":null,\"partition\":4294967296}\n", 1, &mut spool).unwrap_err();
+    let mut lines = Lines::new(schemas, Some("t".into()), 1);
+    let partition = lines.feed(b"{\"value\":null,\"partition\":4294967296}\n", &mut spool).unwrap_err();
     assert!(partition.message.starts_with("partition:"));
+}
+
+/// Lines of the bench's shape: `n` of them, line `bad` (1-based, 0: none) with a value that does not fit.
+fn many_lines(n: usize, bad: usize) -> Vec<u8> {
+    let mut text = Vec::new();
+    for i in 1..=n {
+        let value = if i == bad { "\"x\"".to_string() } else { i.to_string() };
+        let line = format!(
+            "{{\"partition\":{},\"key\":\"k{i}\",\"schema\":\"r\",\"value\":{{\"n\":{value}}},\"headers\":[[\"h\",\"{i}\"]]}}\n",
+            i % 3
+        );
+        text.extend_from_slice(line.as_bytes());
+    }
+    text
+}
+
+#[test]
+fn threads_and_chunk_cuts_change_nothing() {
+    let s = Arc::new(schema(r#"[["record","R",[["n",1,false]]],["long"]]"#));
+    let schemas = HashMap::from([("r".to_string(), s)]);
+    let text = many_lines(5000, 0);
+    let mut alone = Vec::new();
+    let mut one = Lines::with_threads(schemas.clone(), Some("t".into()), 2, 1);
+    assert_eq!(one.feed(&text, &mut alone).unwrap(), 5000);
+    for (threads, chunk) in [(2, text.len()), (3, 100_003), (4, 777)] {
+        let mut lines = Lines::with_threads(schemas.clone(), Some("t".into()), 2, threads);
+        let mut spool = Vec::new();
+        let fed: usize = text.chunks(chunk).map(|c| lines.feed(c, &mut spool).unwrap()).sum();
+        assert_eq!((fed, lines.finish(&mut spool).unwrap()), (5000, 0));
+        assert!(spool == alone, "{threads} threads, chunks of {chunk}");
+        assert_eq!((lines.count, lines.line, &lines.partitions), (5000, 5002, &vec![3]));
+    }
+    // the first bad line is the one named, whichever thread met it
+    let text = many_lines(5000, 4000);
+    let mut lines = Lines::with_threads(schemas.clone(), Some("t".into()), 2, 2);
+    let bad = lines.feed(&text, &mut Vec::new()).unwrap_err();
+    assert_eq!(bad.line, 4001);
+    // a last line without its newline is checked by finish
+    let mut lines = Lines::with_threads(schemas, Some("t".into()), 1, 2);
+    let mut spool = Vec::new();
+    assert_eq!(lines.feed(b"{\"value\":null}\n{\"value\":", &mut spool).unwrap(), 1);
+    assert_eq!(lines.finish(&mut spool).unwrap_err(), LineError { line: 2, message: "truncated line (the file ends inside a JSON value)".into() });
 }
 
 #[test]
