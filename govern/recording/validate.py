@@ -109,16 +109,10 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
         topics = source.header.topics
         default = topics[0].name if len(topics) == 1 else topic
         lines = _codec.Lines(compiled, default, source.first_line)
-
-        def spooled(batch: bytes, count: int) -> None:
-            if count:
-                spool.write(_BATCH.pack(index, len(batch)))
-                spool.write(batch)
-
         try:
             for chunk in source.chunks():
-                spooled(*lines.feed(chunk))
-            spooled(*lines.finish())
+                _spool(spool, index, *lines.feed(chunk))
+            _spool(spool, index, *lines.finish())
         except _codec.LineError as error:
             number, message = error.args
             raise InputError(
@@ -140,6 +134,12 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
         plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
         plan.count += lines.count
     return plan
+
+
+def _spool(spool: IO[bytes], index: int, batch: bytes, count: int) -> None:
+    if count:
+        spool.write(_BATCH.pack(index, len(batch)))
+        spool.write(batch)
 
 
 def spool_batches(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:

@@ -441,8 +441,8 @@ impl Rules {
     }
 }
 
-/// A line's headers: (name, value bytes appended to `out`).
-fn headers<'a>(data: &J<'a>, out: &mut Vec<u8>) -> Result<Vec<(Cow<'a, str>, Option<Range<usize>>)>, String> {
+/// A line's headers, their values appended to `out`.
+fn headers<'a>(data: &J<'a>, out: &mut Vec<u8>) -> Result<Headers<'a>, String> {
     let mut found = Vec::new();
     match data.get("headers") {
         None | Some(J::Null) => {}
@@ -567,8 +567,11 @@ struct Checked<'a> {
     key_schema: Option<Cow<'a, str>>,
     value: Option<Range<usize>>,
     schema: Option<Cow<'a, str>>,
-    headers: Vec<(Cow<'a, str>, Option<Range<usize>>)>,
+    headers: Headers<'a>,
 }
+
+/// A line's headers: (name, value as a range of the checking thread's buffer).
+type Headers<'a> = Vec<(Cow<'a, str>, Option<Range<usize>>)>;
 
 /// One spool record, read back for the produce pass.
 pub struct Spooled<'a> {
