@@ -139,17 +139,35 @@ const ESCAPED: [bool; 256] = {
     table
 };
 
+/// The index of the first byte of `bytes[i..]` a JSON string must escape: eight bytes at a time
+/// (most strings have none), then byte by byte within the eight that hold one.
+fn next_escaped(bytes: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // the high bit of a byte set when that byte, or one before it, is zero ("has zero byte")
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    while i + 8 <= bytes.len() {
+        let x = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS; // some byte below 0x20
+        if control | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
+            if let Some(at) = bytes[i..i + 8].iter().position(|b| ESCAPED[*b as usize]) {
+                return Some(i + at);
+            }
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|b| ESCAPED[*b as usize]).map(|at| i + at)
+}
+
 /// `s` as a JSON string (UTF-8 kept; what must be escaped escaped as Python's json does).
 pub fn write_string(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !ESCAPED[b as usize] {
-            continue;
-        }
+    while let Some(i) = next_escaped(bytes, from) {
         out.extend_from_slice(&bytes[from..i]);
+        let b = bytes[i];
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),

@@ -134,28 +134,35 @@ pub fn bytes_to_decimal(data: &[u8], precision: u32, scale: u32) -> Result<Strin
     if magnitude.len() > (precision as usize * 3322 / 8000) + 2 {
         return Err(format!("decimal of {} bytes has more than {precision} digit(s)", data.len()));
     }
-    // base 10^9 limbs, little-endian, by multiplying by 256 and adding each byte
-    let mut limbs: Vec<u32> = Vec::new();
-    for byte in magnitude {
-        let mut carry = u64::from(*byte);
-        for limb in limbs.iter_mut() {
-            let x = u64::from(*limb) * 256 + carry;
-            *limb = (x % 1_000_000_000) as u32;
-            carry = x / 1_000_000_000;
+    let mut digits = if magnitude.len() <= 16 {
+        // the common case: the magnitude fits 128 bits
+        let n = magnitude.iter().fold(0u128, |n, b| n << 8 | u128::from(*b));
+        itoa::Buffer::new().format(n).to_string()
+    } else {
+        // base 10^9 limbs, little-endian, by multiplying by 256 and adding each byte
+        let mut limbs: Vec<u32> = Vec::new();
+        for byte in magnitude {
+            let mut carry = u64::from(*byte);
+            for limb in limbs.iter_mut() {
+                let x = u64::from(*limb) * 256 + carry;
+                *limb = (x % 1_000_000_000) as u32;
+                carry = x / 1_000_000_000;
+            }
+            while carry > 0 {
+                limbs.push((carry % 1_000_000_000) as u32);
+                carry /= 1_000_000_000;
+            }
         }
-        while carry > 0 {
-            limbs.push((carry % 1_000_000_000) as u32);
-            carry /= 1_000_000_000;
+        let mut digits = String::new();
+        for (i, limb) in limbs.iter().rev().enumerate() {
+            if i == 0 {
+                digits.push_str(&limb.to_string());
+            } else {
+                digits.push_str(&format!("{limb:09}"));
+            }
         }
-    }
-    let mut digits = String::new();
-    for (i, limb) in limbs.iter().rev().enumerate() {
-        if i == 0 {
-            digits.push_str(&limb.to_string());
-        } else {
-            digits.push_str(&format!("{limb:09}"));
-        }
-    }
+        digits
+    };
     if digits.is_empty() {
         digits.push('0');
     }

@@ -144,6 +144,19 @@ fn threads_and_chunk_cuts_change_nothing() {
 }
 
 #[test]
+fn long_strings_are_escaped_wherever_the_character_falls() {
+    // the escape scan reads eight bytes at a time: every ASCII character, at every position
+    for c in (0u8..0x80).map(char::from).chain(['é', '€', '\u{10348}']) {
+        for at in 0..20 {
+            let text: String = "abcdefghijklmnopqrstu".chars().take(at).chain([c]).chain("xyz0123456789".chars()).collect();
+            let mut out = Vec::new();
+            crate::decode::write_string(&text, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap(), "{c:?} at {at}");
+        }
+    }
+}
+
+#[test]
 fn strings_are_escaped_as_json_needs() {
     let mut out = Vec::new();
     crate::decode::write_string("a\"b\\c\n\u{1}é\t", &mut out);
