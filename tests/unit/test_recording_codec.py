@@ -171,7 +171,10 @@ def test_an_undecodable_message_is_kept_as_bytes_counted_and_warned() -> None:
     nulls = codec({"type": "array", "items": "null"})
     recorder.add_schema(9, "t-value@1", nulls.compiled)
     body = b"\x00\x00\x00\x00\x09" + bytes([0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00])
-    line = json.loads(recorder.line(_Message(body)))
+    recorder.line(_Message(body))
+    lines, count = recorder.take(wait=True)
+    line = json.loads(lines)
+    assert count == 1
     assert line["value"] == {"base64": base64.b64encode(body).decode()} and "schema" not in line
     assert recorder.undecoded == 1
     assert recorder.warnings[0][:4] == ("t", 0, 7, "value")

@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use crate::decode::decode;
 use crate::encode::encode_json;
 use crate::lines::{spooled, Lines as CoreLines};
-use crate::record::{Known, Message, Recorder as CoreRecorder};
+use crate::record::{Batch, Known, Message, Pipeline};
 use crate::schema::Schema as CoreSchema;
 
 create_exception!(_codec, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
@@ -195,10 +195,11 @@ fn messages<'py>(
     Ok((out, totals))
 }
 
-/// Record's decode stage over confluent-kafka Messages.
+/// Record's decode stage over confluent-kafka Messages: the fields are read here, under the GIL;
+/// decoding and the lines run on a thread of their own (`take` hands the lines back in order).
 #[pyclass(module = "govern.recording._codec")]
 struct Recorder {
-    inner: CoreRecorder,
+    inner: Pipeline,
 }
 
 /// A confluent-kafka Message's fields, the payloads borrowed from its bytes objects.
@@ -241,21 +242,29 @@ impl<'py> Fields<'py> {
     }
 }
 
+impl Recorder {
+    fn queue(&mut self, py: Python, batch: Batch) -> PyResult<()> {
+        let inner = &mut self.inner;
+        py.detach(|| inner.lines(batch)).map_err(pyo3::exceptions::PyRuntimeError::new_err)
+    }
+}
+
 #[pymethods]
 impl Recorder {
     #[new]
     fn new() -> Recorder {
-        Recorder { inner: CoreRecorder::default() }
+        Recorder { inner: Pipeline::new() }
     }
 
     /// Decode payloads framed with `schema_id` through `schema`, named `name` in the file.
-    fn add_schema(&mut self, schema_id: u32, name: String, schema: &Bound<Schema>) {
-        self.inner.schemas.insert(schema_id, Known::Schema(name, schema.get().inner.clone()));
+    fn add_schema(&mut self, schema_id: u32, name: String, schema: &Bound<Schema>) -> PyResult<()> {
+        let known = Known::Schema(name, schema.get().inner.clone());
+        self.inner.add(schema_id, known).map_err(pyo3::exceptions::PyRuntimeError::new_err)
     }
 
     /// Keep payloads framed with `schema_id` as bytes (the registry has no Avro schema of that id).
-    fn absent(&mut self, schema_id: u32) {
-        self.inner.schemas.insert(schema_id, Known::Absent);
+    fn absent(&mut self, schema_id: u32) -> PyResult<()> {
+        self.inner.add(schema_id, Known::Absent).map_err(pyo3::exceptions::PyRuntimeError::new_err)
     }
 
     /// The first schema id of `message` not added yet, or None.
@@ -263,9 +272,10 @@ impl Recorder {
         Ok(self.inner.missing(&Fields::of(message)?.message()?))
     }
 
-    /// Lines of `messages[start:]` up to `limit` lines, stopping at the first message the caller
-    /// decides: an error or event, the last offset before a partition's end in `ends` (unless
-    /// `follow`), or a schema id not added yet. Returns (lines, index reached, lines written).
+    /// Queue the lines of `messages[start:]`, up to `limit` of them, stopping at the first
+    /// message the caller decides: an error or event, the last offset before a partition's end
+    /// in `ends` (unless `follow`), or a schema id not added yet. Returns (index reached, lines
+    /// queued).
     fn process<'py>(
         &mut self,
         py: Python<'py>,
@@ -274,14 +284,13 @@ impl Recorder {
         limit: usize,
         ends: &Bound<'py, PyDict>,
         follow: bool,
-    ) -> PyResult<(Bound<'py, PyBytes>, usize, usize)> {
-        let mut out = Vec::with_capacity(messages.len().saturating_sub(start) * 512);
+    ) -> PyResult<(usize, usize)> {
+        let mut batch = self.inner.batch();
         let mut i = start;
-        let mut written = 0;
         let error = pyo3::intern!(py, "error");
         let n = messages.len();
         let mut end_cache: HashMap<String, HashMap<i32, i64>> = HashMap::new();
-        while i < n && written < limit {
+        while i < n && batch.len() < limit {
             let m = messages.get_item(i)?;
             if !m.call_method0(error)?.is_none() {
                 break;
@@ -309,24 +318,48 @@ impl Recorder {
             if self.inner.missing(&message).is_some() {
                 break;
             }
-            self.inner.line(&message, &mut out);
-            written += 1;
+            batch.push(&message);
             i += 1;
         }
-        Ok((PyBytes::new(py, &out), i, written))
+        let queued = batch.len();
+        if batch.is_empty() {
+            self.inner.reuse(vec![batch]);
+        } else {
+            self.queue(py, batch)?;
+        }
+        Ok((i, queued))
     }
 
-    /// The line of one message (its schema ids added first).
-    fn line<'py>(&mut self, py: Python<'py>, message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-        let fields = Fields::of(message)?;
-        let mut out = Vec::new();
-        self.inner.line(&fields.message()?, &mut out);
-        Ok(PyBytes::new(py, &out))
+    /// Queue the line of one message (its schema ids added first).
+    fn line(&mut self, py: Python, message: &Bound<PyAny>) -> PyResult<()> {
+        let mut batch = self.inner.batch();
+        batch.push(&Fields::of(message)?.message()?);
+        self.queue(py, batch)
     }
 
-    /// Lines per (topic, partition).
+    /// The lines decoded so far, in order, and their count; with `wait`, of every message queued.
+    #[pyo3(signature = (wait=false))]
+    fn take<'py>(&mut self, py: Python<'py>, wait: bool) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let inner = &mut self.inner;
+        let done = py.detach(|| inner.take(wait)).map_err(pyo3::exceptions::PyRuntimeError::new_err)?;
+        let size = done.iter().map(|b| b.lines.len()).sum();
+        let lines = PyBytes::new_with(py, size, |buffer| {
+            let mut at = 0;
+            for b in &done {
+                buffer[at..at + b.lines.len()].copy_from_slice(&b.lines);
+                at += b.lines.len();
+            }
+            Ok(())
+        })?;
+        let count = done.iter().map(Batch::len).sum();
+        self.inner.reuse(done);
+        Ok((lines, count))
+    }
+
+    /// Lines per (topic, partition) (complete once every line was taken).
     fn counts(&self) -> Vec<(String, i32, u64)> {
         self.inner
+            .recorder()
             .counts
             .iter()
             .flat_map(|(t, partitions)| partitions.iter().map(move |(p, n)| (t.clone(), *p, *n)))
@@ -335,13 +368,13 @@ impl Recorder {
 
     #[getter]
     fn undecoded(&self) -> u64 {
-        self.inner.undecoded
+        self.inner.recorder().undecoded
     }
 
     /// The first few undecodable payloads: (topic, partition, offset, "key" | "value", reason).
     #[getter]
     fn warnings(&self) -> Vec<(String, i32, i64, &'static str, String)> {
-        self.inner.warnings.clone()
+        self.inner.recorder().warnings.clone()
     }
 }
 

@@ -1,8 +1,12 @@
 //! Record's decode stage: one consumed message's line of the fixture file (docs/fixtures.md 1.2),
 //! its value (and key) decoded through the schema its Confluent id names when that id is loaded.
+//! `Pipeline` runs it on a thread of its own, so that decoding overlaps consuming.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use base64::Engine;
 
@@ -65,11 +69,6 @@ fn plain(data: &[u8], text: bool, out: &mut Vec<u8>) {
 }
 
 impl Recorder {
-    /// None when the message names a schema id not loaded yet (the caller loads it first).
-    pub fn missing(&self, m: &Message) -> Option<u32> {
-        [m.key, m.value].into_iter().flatten().filter_map(framed_id).find(|id| !self.schemas.contains_key(id))
-    }
-
     /// (schema name or None, JSON) of a key or value, onto `out`.
     fn payload(&mut self, m: &Message, data: Option<&[u8]>, what: &'static str, out: &mut Vec<u8>) -> Option<String> {
         let Some(data) = data else {
@@ -153,5 +152,221 @@ impl Recorder {
             None => self.counts.entry(m.topic.to_string()).or_default(),
         };
         *partitions.entry(m.partition).or_insert(0) += 1;
+    }
+}
+
+/// Messages copied out of the consumer's objects, for the decoding thread (payloads and header
+/// values as ranges of one buffer), and their lines once decoded. Batches are reused, buffers
+/// and all: a buffer freed on the other thread each time would cost fresh pages each time.
+#[derive(Default)]
+pub struct Batch {
+    bytes: Vec<u8>,
+    topics: Vec<String>,
+    messages: Vec<Copied>,
+    pub lines: Vec<u8>,
+}
+
+struct Copied {
+    topic: usize,
+    partition: i32,
+    offset: i64,
+    timestamp: (i32, i64),
+    key: Option<Range<usize>>,
+    value: Option<Range<usize>>,
+    headers: Vec<(String, Option<Range<usize>>)>,
+}
+
+impl Batch {
+    pub fn push(&mut self, m: &Message) {
+        let topic = match self.topics.iter().rposition(|t| t == m.topic) {
+            Some(i) => i,
+            None => {
+                self.topics.push(m.topic.to_string());
+                self.topics.len() - 1
+            }
+        };
+        let bytes = &mut self.bytes;
+        let mut copy = |data: Option<&[u8]>| {
+            data.map(|d| {
+                bytes.extend_from_slice(d);
+                bytes.len() - d.len()..bytes.len()
+            })
+        };
+        let (key, value) = (copy(m.key), copy(m.value));
+        let headers = m.headers.iter().map(|(name, v)| (name.to_string(), copy(*v))).collect();
+        let (partition, offset, timestamp) = (m.partition, m.offset, m.timestamp);
+        self.messages.push(Copied { topic, partition, offset, timestamp, key, value, headers });
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.topics.clear();
+        self.messages.clear();
+        self.lines.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    fn message<'a>(&'a self, c: &'a Copied) -> Message<'a> {
+        let bytes = |range: &Option<Range<usize>>| range.clone().map(|r| &self.bytes[r]);
+        Message {
+            topic: &self.topics[c.topic],
+            partition: c.partition,
+            offset: c.offset,
+            timestamp: c.timestamp,
+            key: bytes(&c.key),
+            value: bytes(&c.value),
+            headers: c.headers.iter().map(|(name, v)| (name.as_str(), bytes(v))).collect(),
+        }
+    }
+}
+
+enum Job {
+    Schema(u32, Known),
+    Lines(Batch),
+}
+
+/// Jobs queued for the decoding thread at most: bounded, so memory stays flat however far
+/// consuming runs ahead of decoding.
+const QUEUED: usize = 4;
+
+/// The Recorder on a thread of its own: schemas and batches go in, in order; each batch comes
+/// back in the same order with its lines.
+pub struct Pipeline {
+    jobs: Option<SyncSender<Job>>,
+    decoded: Mutex<Receiver<Batch>>,
+    /// Batches taken back, for reuse.
+    spare: Vec<Batch>,
+    /// Batches sent whose lines were not taken yet.
+    pending: usize,
+    /// Schema ids added (the decoding thread may not have them yet).
+    known: HashSet<u32>,
+    recorder: Arc<Mutex<Recorder>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Pipeline {
+        Pipeline::new()
+    }
+}
+
+impl Pipeline {
+    pub fn new() -> Pipeline {
+        let (jobs, queue) = sync_channel::<Job>(QUEUED);
+        // unbounded: the thread never waits for its lines to be taken (they are, after each
+        // consumer batch), so a caller queueing batches cannot wait on it in turn
+        let (done, decoded) = channel::<Batch>();
+        let recorder = Arc::new(Mutex::new(Recorder::default()));
+        let shared = recorder.clone();
+        let worker = std::thread::Builder::new()
+            .name("govern-record-decode".into())
+            .spawn(move || {
+                for job in queue {
+                    let mut recorder = shared.lock().expect("the recorder");
+                    match job {
+                        Job::Schema(id, known) => {
+                            recorder.schemas.insert(id, known);
+                        }
+                        Job::Lines(mut batch) => {
+                            let mut lines = std::mem::take(&mut batch.lines);
+                            for c in &batch.messages {
+                                recorder.line(&batch.message(c), &mut lines);
+                            }
+                            batch.lines = lines;
+                            drop(recorder);
+                            if done.send(batch).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("a decoding thread");
+        Pipeline {
+            jobs: Some(jobs),
+            decoded: Mutex::new(decoded),
+            spare: Vec::new(),
+            pending: 0,
+            known: HashSet::new(),
+            recorder,
+            worker: Some(worker),
+        }
+    }
+
+    /// Decode payloads framed with `id` as `known` says, from the next batch sent on.
+    pub fn add(&mut self, id: u32, known: Known) -> Result<(), String> {
+        self.known.insert(id);
+        self.send(Job::Schema(id, known))
+    }
+
+    /// The first schema id the message names that was not added yet.
+    pub fn missing(&self, m: &Message) -> Option<u32> {
+        [m.key, m.value].into_iter().flatten().filter_map(framed_id).find(|id| !self.known.contains(id))
+    }
+
+    /// Queue a batch for decoding (waits while QUEUED batches are ahead of it).
+    pub fn lines(&mut self, batch: Batch) -> Result<(), String> {
+        self.send(Job::Lines(batch))?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    fn send(&mut self, job: Job) -> Result<(), String> {
+        let jobs = self.jobs.as_ref().expect("open until dropped");
+        jobs.send(job).map_err(|_| "the decoding thread stopped".to_string())
+    }
+
+    /// An empty batch to fill (a reused one when there is).
+    pub fn batch(&mut self) -> Batch {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// The batches decoded so far (with `wait`, every batch sent), in order, with their lines;
+    /// `reuse` them once their lines are read.
+    pub fn take(&mut self, wait: bool) -> Result<Vec<Batch>, String> {
+        let decoded = self.decoded.get_mut().expect("the receiver");
+        let mut done = Vec::new();
+        while self.pending > 0 {
+            let next = if wait { decoded.recv().ok() } else { decoded.try_recv().ok() };
+            let Some(batch) = next else {
+                if wait {
+                    return Err("the decoding thread stopped".into());
+                }
+                break;
+            };
+            self.pending -= 1;
+            done.push(batch);
+        }
+        Ok(done)
+    }
+
+    pub fn reuse(&mut self, batches: Vec<Batch>) {
+        for mut batch in batches {
+            if self.spare.len() <= QUEUED {
+                batch.clear();
+                self.spare.push(batch);
+            }
+        }
+    }
+
+    /// The recorder's counts and warnings (complete once every batch was taken).
+    pub fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().expect("the recorder")
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.jobs = None; // the decoding thread ends with its queue
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
     }
 }
