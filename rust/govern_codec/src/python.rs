@@ -337,11 +337,17 @@ impl Recorder {
         self.queue(py, batch)
     }
 
+    /// Append the lines of the messages queued from now on to the file at `path` instead of
+    /// handing them back (`take` then counts them only); OSError when it cannot be opened.
+    fn append_to(&mut self, path: &str) -> PyResult<()> {
+        self.inner.append_to(path).map_err(pyo3::exceptions::PyOSError::new_err)
+    }
+
     /// The lines decoded so far, in order, and their count; with `wait`, of every message queued.
     #[pyo3(signature = (wait=false))]
     fn take<'py>(&mut self, py: Python<'py>, wait: bool) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let inner = &mut self.inner;
-        let done = py.detach(|| inner.take(wait)).map_err(pyo3::exceptions::PyRuntimeError::new_err)?;
+        let done = py.detach(|| inner.take(wait)).map_err(pyo3::exceptions::PyOSError::new_err)?;
         let size = done.iter().map(|b| b.lines.len()).sum();
         let lines = PyBytes::new_with(py, size, |buffer| {
             let mut at = 0;

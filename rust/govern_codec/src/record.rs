@@ -3,6 +3,8 @@
 //! `Pipeline` runs it on a thread of its own, so that decoding overlaps consuming.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::ops::Range;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +42,8 @@ pub struct Recorder {
     pub warnings: Vec<(String, i32, i64, &'static str, String)>,
     /// Lines per topic and partition.
     pub counts: HashMap<String, HashMap<i32, u64>>,
+    /// Why the lines could not be appended to the output file, if they could not.
+    pub failed: Option<String>,
     /// Buffers a line's key and value are decoded into, kept from message to message.
     key: Vec<u8>,
     value: Vec<u8>,
@@ -230,6 +234,8 @@ impl Batch {
 enum Job {
     Schema(u32, Known),
     Lines(Batch),
+    /// From now on, append the lines to this file instead of handing them back.
+    Output(File),
 }
 
 /// Jobs queued for the decoding thread at most: bounded, so memory stays flat however far
@@ -268,16 +274,24 @@ impl Pipeline {
         let worker = std::thread::Builder::new()
             .name("govern-record-decode".into())
             .spawn(move || {
+                let mut output: Option<File> = None;
                 for job in queue {
                     let mut recorder = shared.lock().expect("the recorder");
                     match job {
                         Job::Schema(id, known) => {
                             recorder.schemas.insert(id, known);
                         }
+                        Job::Output(file) => output = Some(file),
                         Job::Lines(mut batch) => {
                             let mut lines = std::mem::take(&mut batch.lines);
                             for c in &batch.messages {
                                 recorder.line(&batch.message(c), &mut lines);
+                            }
+                            if let Some(file) = &mut output {
+                                if let Err(e) = file.write_all(&lines) {
+                                    recorder.failed.get_or_insert_with(|| format!("writing the lines failed: {e}"));
+                                }
+                                lines.clear();
                             }
                             batch.lines = lines;
                             drop(recorder);
@@ -311,6 +325,14 @@ impl Pipeline {
         [m.key, m.value].into_iter().flatten().filter_map(framed_id).find(|id| !self.known.contains(id))
     }
 
+    /// Append the lines of the batches sent from now on to the file at `path` (its lines so far
+    /// taken and written by the caller), instead of handing them back: writing them then
+    /// overlaps consuming too.
+    pub fn append_to(&mut self, path: &str) -> Result<(), String> {
+        let file = OpenOptions::new().append(true).open(path).map_err(|e| format!("{path}: {e}"))?;
+        self.send(Job::Output(file))
+    }
+
     /// Queue a batch for decoding (waits while QUEUED batches are ahead of it).
     pub fn lines(&mut self, batch: Batch) -> Result<(), String> {
         self.send(Job::Lines(batch))?;
@@ -328,9 +350,12 @@ impl Pipeline {
         self.spare.pop().unwrap_or_default()
     }
 
-    /// The batches decoded so far (with `wait`, every batch sent), in order, with their lines;
-    /// `reuse` them once their lines are read.
+    /// The batches decoded so far (with `wait`, every batch sent), in order, with their lines
+    /// (none once appended to a file); `reuse` them once their lines are read.
     pub fn take(&mut self, wait: bool) -> Result<Vec<Batch>, String> {
+        if let Some(failed) = self.recorder().failed.clone() {
+            return Err(failed);
+        }
         let decoded = self.decoded.get_mut().expect("the receiver");
         let mut done = Vec::new();
         while self.pending > 0 {
