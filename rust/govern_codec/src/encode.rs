@@ -327,7 +327,13 @@ impl<'s, 'o> Enc<'s, 'o> {
         let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(fields.len());
         let mut key = first;
         while let Some(Text(k)) = key {
-            let Some(i) = node.field(k.as_ref()) else {
+            // fields mostly come in the schema's order: try the next one before looking it up
+            let next = spans.len();
+            let found = match fields.get(next) {
+                Some(f) if f.name == k.as_ref() => Some(next),
+                _ => node.field(k.as_ref()),
+            };
+            let Some(i) = found else {
                 return Err(self.fail(format!("unknown field '{k}': record {name} has no such field")));
             };
             let from = self.out.len();

@@ -26,8 +26,13 @@ use crate::json::{integer_text, Text, J};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
-const KEYS: [&str; 10] =
-    ["topic", "partition", "offset", "timestamp", "timestamp_type", "key", "key_schema", "value", "schema", "headers"];
+/// The keys a record line may have.
+fn known_key(key: &str) -> bool {
+    matches!(
+        key,
+        "topic" | "partition" | "offset" | "timestamp" | "timestamp_type" | "key" | "key_schema" | "value" | "schema" | "headers"
+    )
+}
 /// Most threads a block is checked on.
 const MAX_THREADS: usize = 4;
 /// Blocks smaller than this are checked on the calling thread alone (starting a thread costs
@@ -342,7 +347,7 @@ impl Rules {
                 })
             }
         };
-        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !KEYS.contains(k)).collect();
+        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !known_key(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
