@@ -301,10 +301,10 @@ def _send(
         for (topic, partition), n in batch_counts.items():
             key = (topics[topic], partition)
             counts[key] = counts.get(key, 0) + n
-        for topic, value, key, partition, timestamp, headers in records:
+        for arguments in records:
             while True:
                 try:
-                    produce(topic, value, key, partition=partition, timestamp=timestamp, headers=headers)
+                    produce(*arguments)  # positional: matching keywords took ~0.5 us of a ~1 us call
                     break
                 except BufferError:
                     poll(0.002)  # queue full: no events come (errors only), so poll briefly

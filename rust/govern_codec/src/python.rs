@@ -132,10 +132,11 @@ impl Lines {
     }
 }
 
-/// The produce pass's view of one spool batch: per record, in spool order, the arguments of
-/// `Producer.produce` as (topic, value, key, partition, timestamp, headers or None), values and
-/// keys with a schema prefixed by their slot's Confluent prefix; and the records per (topic
-/// index, partition or -1). `keep[topic]` false: the partitioner chooses (-1).
+/// The produce pass's view of one spool batch: per record, in spool order, the positional
+/// arguments of confluent-kafka's `Producer.produce(topic, value, key, partition, callback,
+/// on_delivery, timestamp, headers)`, the callbacks None (the producer's own), values and keys
+/// with a schema prefixed by their slot's Confluent prefix; and the records per (topic index,
+/// partition or -1). `keep[topic]` false: the partitioner chooses (-1).
 #[pyfunction]
 fn messages<'py>(
     py: Python<'py>,
@@ -183,6 +184,8 @@ fn messages<'py>(
             framed(r.value_slot, r.value)?,
             framed(r.key_slot, r.key)?,
             partition,
+            py.None(),
+            py.None(),
             timestamp,
             headers,
         );
