@@ -108,6 +108,21 @@ fn is_integer(text: &str) -> bool {
     text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
+/// Avro writes a block's item count before its items, but the count is known only after them:
+/// a one-byte place is kept at `at` first and filled here. A count below 64 fits that byte (the
+/// usual case: nothing moves); none removes it; a larger one moves the items behind its varint.
+fn put_count(out: &mut Vec<u8>, at: usize, count: usize) {
+    if count == 0 {
+        out.truncate(at);
+    } else if count < 64 {
+        out[at] = (count as u8) << 1;
+    } else {
+        let mut prefix = Vec::with_capacity(10);
+        write_long(count as i64, &mut prefix);
+        out.splice(at..=at, prefix);
+    }
+}
+
 /// Encode the JSON text `json` as node 0 of `schema` onto `out`; the mismatch, else serde_json's
 /// own error (invalid JSON) as a mismatch at the root.
 pub fn encode_json(schema: &Schema, json: &[u8], out: &mut Vec<u8>) -> Result<(), Mismatch> {
@@ -370,6 +385,7 @@ impl<'s, 'o> Enc<'s, 'o> {
 
     fn map<'de, A: MapAccess<'de>>(&mut self, first: Option<Text<'de>>, mut map: A, values: usize) -> Result<(), A::Error> {
         let start = self.out.len();
+        self.out.push(0); // the count's place (put_count)
         let mut spans: Vec<(usize, usize)> = Vec::new(); // each entry's key-and-value bytes
         let mut keys: Vec<Text<'de>> = Vec::new();
         let mut hashed: Option<HashSet<Text<'de>>> = None; // past 16 keys: looked up by hashing
@@ -392,17 +408,13 @@ impl<'s, 'o> Enc<'s, 'o> {
             key = map.next_key::<Text<'de>>()?;
         }
         if !repeated {
-            if !spans.is_empty() {
-                let mut prefix = Vec::with_capacity(10);
-                write_long(spans.len() as i64, &mut prefix);
-                self.out.splice(start..start, prefix);
-            }
+            put_count(self.out, start, spans.len());
             self.out.push(0);
             return Ok(());
         }
-        let body: Vec<u8> = self.out[start..].to_vec();
+        let body: Vec<u8> = self.out[start + 1..].to_vec();
         self.out.truncate(start);
-        let mut entries: Vec<(usize, usize)> = spans.iter().map(|(a, b)| (a - start, b - start)).collect();
+        let mut entries: Vec<(usize, usize)> = spans.iter().map(|(a, b)| (a - start - 1, b - start - 1)).collect();
         {
             // a repeated key keeps its last value at its first place (as Python's json reads it)
             let mut place: HashMap<&str, usize> = HashMap::new();
@@ -516,6 +528,7 @@ impl<'de> Visitor<'de> for Enc<'_, '_> {
         }
         let Node::Array(item) = self.node() else { return Err(self.expected(Seen::Arr)) };
         let start = self.out.len();
+        self.out.push(0); // the count's place (put_count)
         let mut count = 0usize;
         loop {
             let i = count;
@@ -525,11 +538,7 @@ impl<'de> Visitor<'de> for Enc<'_, '_> {
             }
             count += 1;
         }
-        if count > 0 {
-            let mut prefix = Vec::with_capacity(10);
-            write_long(count as i64, &mut prefix);
-            self.out.splice(start..start, prefix);
-        }
+        put_count(self.out, start, count);
         self.out.push(0);
         Ok(())
     }

@@ -37,6 +37,33 @@ fn a_record_round_trips_with_its_defaults() {
 }
 
 #[test]
+fn block_counts_of_every_size_come_before_their_items() {
+    let array = schema(r#"[["array",1],["int"]]"#);
+    let map = schema(r#"[["map",1],["int"]]"#);
+    for n in [0usize, 1, 63, 64, 65, 200, 9000] {
+        let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        let body = encode(&array, &format!("[{}]", items.join(","))).unwrap();
+        let mut expected = Vec::new();
+        if n > 0 {
+            crate::numbers::write_long(n as i64, &mut expected);
+            items.iter().for_each(|i| crate::numbers::write_long(i.parse().unwrap(), &mut expected));
+        }
+        expected.push(0);
+        assert_eq!(body, expected, "{n} items");
+        assert_eq!(decoded(&array, &body).unwrap(), format!("[{}]", items.join(",")));
+        // a map, and the same map with its first key repeated at the end (kept once, last value first)
+        let entries: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+        let text = format!("{{{}}}", entries.join(","));
+        assert_eq!(decoded(&map, &encode(&map, &text).unwrap()).unwrap(), text);
+        if n > 0 {
+            let repeated = format!("{{{},\"k0\":-1}}", entries.join(","));
+            let kept = text.replacen("\"k0\":0", "\"k0\":-1", 1);
+            assert_eq!(decoded(&map, &encode(&map, &repeated).unwrap()).unwrap(), kept);
+        }
+    }
+}
+
+#[test]
 fn negative_zero_is_kept() {
     let s = schema(r#"[["double"]]"#);
     let body = encode(&s, "-0").unwrap();
