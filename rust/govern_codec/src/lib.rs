@@ -1,6 +1,6 @@
 //! govern's fixture codec (docs/fixtures.md): the JSON mapping of Avro values both ways over a
 //! schema compiled once, replay's line validation into spool records, and record's message lines.
-//! Built as the Python module `govern.recording._codec` (feature `python`, see setup.py).
+//! Built as the Python module `govern._native` (feature `python`, see setup.py).
 
 pub mod decode;
 pub mod encode;

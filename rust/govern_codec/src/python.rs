@@ -1,4 +1,4 @@
-//! The Python module `govern.recording._codec` (wrapped by govern/recording/codec.py).
+//! The Python module `govern._native` (wrapped by govern/recording/codec.py).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,11 +14,11 @@ use crate::lines::{spooled, Lines as CoreLines};
 use crate::record::{Known, Message, Recorder as CoreRecorder};
 use crate::schema::Schema as CoreSchema;
 
-create_exception!(_codec, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
-create_exception!(_codec, DecodeError, PyValueError, "Bytes that are not one valid Avro value of the schema.");
-create_exception!(_codec, LineError, PyValueError, "An invalid record line: args (line number, message).");
+create_exception!(_native, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
+create_exception!(_native, DecodeError, PyValueError, "Bytes that are not one valid Avro value of the schema.");
+create_exception!(_native, LineError, PyValueError, "An invalid record line: args (line number, message).");
 
-#[pyclass(frozen, module = "govern.recording._codec")]
+#[pyclass(frozen, module = "govern._native")]
 struct Schema {
     inner: Arc<CoreSchema>,
 }
@@ -54,7 +54,7 @@ fn schema_map(schemas: &Bound<PyDict>) -> PyResult<HashMap<String, Arc<CoreSchem
 }
 
 /// Replay's validation of record lines into spool batches.
-#[pyclass(module = "govern.recording._codec")]
+#[pyclass(module = "govern._native")]
 struct Lines {
     inner: CoreLines,
 }
@@ -172,7 +172,7 @@ fn messages<'py>(
 }
 
 /// Record's decode stage over confluent-kafka Messages.
-#[pyclass(module = "govern.recording._codec")]
+#[pyclass(module = "govern._native")]
 struct Recorder {
     inner: CoreRecorder,
 }
@@ -322,7 +322,7 @@ impl Recorder {
 }
 
 #[pymodule]
-fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Schema>()?;
     m.add_class::<Lines>()?;
     m.add_class::<Recorder>()?;
