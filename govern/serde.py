@@ -100,7 +100,7 @@ def _logical_reader(kind: str) -> Any:
     return LOGICAL_READERS.get(kind)
 
 
-def _native_coder(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
+def _coder(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
     """The Rust codec's `Writer` or `Reader` (`kind`) for a schema, SerdeError if it cannot be used."""
     # imported here: govern.recording decodes through this module (an import cycle otherwise)
     from govern import _native
@@ -175,7 +175,7 @@ class Serializer:
             **{k: v for k, v in contract.items() if v is not None},
         )
         references = _referenced(self.client, self.references, set(), [])
-        self._writer = _native_coder(self.subject, self.schema, references, _logical, "Writer")
+        self._writer = _coder(self.subject, self.schema, references, _logical, "Writer")
         self._mismatch = sys.modules["govern._native"].Mismatch
         self._registered = registered
         self._id = registered.id
@@ -234,7 +234,7 @@ class Deserializer:
         if reader is None:
             schema = self._registered(schema_id)
             references = _referenced(self.client, schema.references, set(), [])
-            reader = _native_coder(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
+            reader = _coder(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
             with self._lock:
                 self._bodies[schema_id] = reader
                 self._decode_error = sys.modules["govern._native"].DecodeError
