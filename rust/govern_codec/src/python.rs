@@ -329,6 +329,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::objects::Writer>()?;
     m.add_class::<crate::objects::Reader>()?;
     m.add_function(wrap_pyfunction!(messages, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::avro_parse::parse_avro, m)?)?;
+    m.add("SchemaError", m.py().get_type::<crate::avro_parse::SchemaError>())?;
+    m.add("InvalidDefault", m.py().get_type::<crate::avro_parse::InvalidDefault>())?;
+    m.add("JsonError", m.py().get_type::<crate::avro_parse::JsonError>())?;
     m.add("Mismatch", m.py().get_type::<Mismatch>())?;
     m.add("DecodeError", m.py().get_type::<DecodeError>())?;
     m.add("LineError", m.py().get_type::<LineError>())?;
