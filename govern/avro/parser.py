@@ -132,7 +132,6 @@ class Names:
         self.ambiguous = False  # a record has a field alias naming one of its own fields
 
 
-
 def parse_document(src: SchemaSource, names: Names, strict: bool) -> Node:
     """Parse one schema document into nodes, adding its named types to ``names``."""
     text = src.json_text()
@@ -164,5 +163,6 @@ def _invalid_default(src: SchemaSource, field: Field, pointer: str) -> SchemaPar
         pointer=pointer,
         position=src.position(pointer),
         file=src.file,
-        hint=f"make the default of field `{field.name}` a value of its type (for a union, of one of its branches)",
+        hint=f"make the default of field `{field.name}` a value of its type "
+        "(for a union, of one of its branches)",
     )

@@ -9,6 +9,7 @@
 //! Python side adds file:line:col.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -31,7 +32,9 @@ const FIELD_RESERVED: [&str; 6] = ["default", "doc", "name", "order", "type", "a
 
 /// The JSON value of `text` (at most `MAX_JSON_DEPTH` deep), or a JsonError.
 fn decode(text: &str) -> PyResult<J<'_>> {
-    if json_depth(text.as_bytes(), MAX_JSON_DEPTH) > MAX_JSON_DEPTH {
+    // counting brackets is cheap and settles the common case: no deeper than there are brackets
+    let brackets = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if brackets > MAX_JSON_DEPTH && json_depth(text.as_bytes(), MAX_JSON_DEPTH) > MAX_JSON_DEPTH {
         return Err(JsonError::new_err(("nesting too deep", 1, 1)));
     }
     let mut de = serde_json::Deserializer::from_str(text);
@@ -384,25 +387,36 @@ impl<'py, 'j> Parser<'py, 'j> {
         let py = self.py;
         let node = self.node("union", pointer)?;
         let branches = PyList::empty(py);
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
         let mut leaf = true;
         for (index, item) in items.iter().enumerate() {
             let item_ptr = format!("{pointer}/{index}");
             let (branch, branch_leaf) = self.parse(item, &item_ptr, space)?;
             leaf &= branch_leaf;
-            let kind = branch.getattr(intern!(py, "type"))?;
-            if kind.eq(self.kinds.get("union"))? {
-                return Err(self.fail("Nested union: a union may not directly contain a union", &item_ptr, None));
-            }
-            let full = branch.getattr(intern!(py, "fullname"))?;
-            let key: String = if full.is_none() { kind.extract()? } else { full.extract()? };
-            if !seen.insert(key.clone()) {
+            let primitive = match item {
+                J::Str(name) => Some(name.as_ref()),
+                J::Obj(_) => item.get("type").and_then(J::as_str),
+                _ => None,
+            };
+            let key: String = match primitive.filter(|k| is_primitive(k)) {
+                Some(kind) => kind.to_string(), // most branches: no need to ask the node
+                None => {
+                    let kind = branch.getattr(intern!(py, "type"))?;
+                    if kind.eq(self.kinds.get("union"))? {
+                        return Err(self.fail("Nested union: a union may not directly contain a union", &item_ptr, None));
+                    }
+                    let full = branch.getattr(intern!(py, "fullname"))?;
+                    if full.is_none() { kind.extract()? } else { full.extract()? }
+                }
+            };
+            if seen.contains(&key) {
                 return Err(self.fail(
                     format!("Duplicate in union: {key}"),
                     &item_ptr,
                     Some("each type (or named type) may appear once in a union"),
                 ));
             }
+            seen.insert(key);
             branches.append(branch)?;
         }
         node.setattr(intern!(py, "branches"), &branches)?;
@@ -637,9 +651,12 @@ impl<'py, 'j> Parser<'py, 'j> {
             let at = if has(obj, "fields") { &fields_ptr } else { pointer };
             return Err(self.fail("Record has no fields", at, Some("give the record a \"fields\" array")));
         };
+        let parent = PyString::new(py, &fields_ptr); // every field's pointer is parent/pos
         let mut aliases: Vec<String> = Vec::new();
+        let mut f_ptr = String::with_capacity(fields_ptr.len() + 8);
         for (index, raw) in fields.iter().enumerate() {
-            let f_ptr = format!("{fields_ptr}/{index}");
+            f_ptr.clear();
+            let _ = write!(f_ptr, "{fields_ptr}/{index}");
             let J::Obj(members) = raw else {
                 return Err(self.fail("A field must be an object", &f_ptr, None));
             };
@@ -663,7 +680,7 @@ impl<'py, 'j> Parser<'py, 'j> {
             field.setattr(intern!(py, "name"), &py_name)?;
             field.setattr(intern!(py, "type_ref"), &type_ref)?;
             field.setattr(intern!(py, "pos"), index)?;
-            field.setattr(intern!(py, "pointer"), &f_ptr)?;
+            field.setattr(intern!(py, "parent"), &parent)?;
             field.setattr(intern!(py, "origin"), &self.origin)?;
             if members.len() > 2 {
                 // more than name and type: the optional attributes
