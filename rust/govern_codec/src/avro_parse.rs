@@ -174,7 +174,7 @@ struct Parser<'py, 'j> {
     origin: Bound<'py, PyAny>,
     node_cls: Bound<'py, PyType>,
     field_cls: Bound<'py, PyType>,
-    new: Bound<'py, PyAny>,
+    empty: Bound<'py, PyTuple>,
     kinds: Kinds<'py>,
     deferred: Vec<Deferred<'py, 'j>>,
     ambiguous: bool,
@@ -201,10 +201,24 @@ impl<'py, 'j> Parser<'py, 'j> {
         SchemaError::new_err((reason.into(), pointer.to_string(), hint.map(str::to_string)))
     }
 
+    /// A new instance of `cls` (a plain Python class) without running its `__init__`: what
+    /// `object.__new__(cls)` does, without the call's argument handling (a third of building a
+    /// field went there).
+    fn instance(&self, cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        // SAFETY: object's tp_new with an empty argument tuple is object.__new__(cls); cls is a
+        // subclass of object (Node, Field) and the result is a new reference or NULL with an error.
+        unsafe {
+            let new = (*std::ptr::addr_of!(pyo3::ffi::PyBaseObject_Type)).tp_new.expect("object has tp_new");
+            let object = new(cls.as_type_ptr(), self.empty.as_ptr(), std::ptr::null_mut());
+            Bound::from_owned_ptr_or_err(py, object)
+        }
+    }
+
     /// A `Node` of `kind` at `pointer` (its class keeps every other attribute's default).
     fn node(&self, kind: &str, pointer: &str) -> PyResult<Node<'py>> {
         let py = self.py;
-        let node = self.new.call1((&self.node_cls,))?;
+        let node = self.instance(&self.node_cls)?;
         node.setattr(intern!(py, "type"), self.kinds.get(kind))?;
         node.setattr(intern!(py, "pointer"), pointer)?;
         node.setattr(intern!(py, "origin"), &self.origin)?;
@@ -676,7 +690,7 @@ impl<'py, 'j> Parser<'py, 'j> {
             if map.contains(&py_name)? {
                 return Err(self.fail(format!("Duplicate field {name} in record {full}"), &format!("{f_ptr}/name"), None));
             }
-            let field = self.new.call1((&self.field_cls,))?;
+            let field = self.instance(&self.field_cls)?;
             field.setattr(intern!(py, "name"), &py_name)?;
             field.setattr(intern!(py, "type_ref"), &type_ref)?;
             field.setattr(intern!(py, "pos"), index)?;
@@ -868,7 +882,7 @@ pub fn parse_avro<'py>(
     field_cls: Bound<'py, PyType>,
 ) -> PyResult<(Bound<'py, PyAny>, bool)> {
     let value = decode(text)?;
-    let new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
+    let empty = PyTuple::empty(py);
     let mut parser = Parser {
         py,
         strict,
@@ -876,7 +890,7 @@ pub fn parse_avro<'py>(
         origin,
         node_cls,
         field_cls,
-        new,
+        empty,
         kinds: Kinds::new(py),
         deferred: Vec::new(),
         ambiguous: false,
