@@ -1,5 +1,5 @@
 """Build of govern's one native part, the Rust crate rust/govern_codec, as the Python extension
-`govern.recording._codec` (PyO3, through setuptools-rust); everything else is in pyproject.toml.
+`govern._native` (PyO3, through setuptools-rust); everything else is in pyproject.toml.
 
 `pip install -e .` builds it (release profile) and needs `cargo` (https://rustup.rs);
 ci/setup.sh checks for it first.
@@ -11,7 +11,7 @@ from setuptools_rust import Binding, RustExtension
 setup(
     rust_extensions=[
         RustExtension(
-            "govern.recording._codec",
+            "govern._native",
             path="rust/govern_codec/Cargo.toml",
             binding=Binding.PyO3,
             features=["python"],

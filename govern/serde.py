@@ -100,15 +100,15 @@ def _logical_reader(kind: str) -> Any:
     return LOGICAL_READERS.get(kind)
 
 
-def _native(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
+def _coder(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
     """The Rust codec's `Writer` or `Reader` (`kind`) for a schema, SerdeError if it cannot be used."""
     # imported here: govern.recording decodes through this module (an import cycle otherwise)
-    from govern.recording import _codec
+    from govern import _native
     from govern.recording.codec import program
 
     try:
         parsed = parse_schema(text, references=references, strict=False)
-        return getattr(_codec, kind)(program(parsed.root), logical)
+        return getattr(_native, kind)(program(parsed.root), logical)
     except (SchemaParseError, ValueError) as error:
         raise SerdeError(f"cannot use the schema of {subject}: {error}") from None
 
@@ -175,8 +175,8 @@ class Serializer:
             **{k: v for k, v in contract.items() if v is not None},
         )
         references = _referenced(self.client, self.references, set(), [])
-        self._writer = _native(self.subject, self.schema, references, _logical, "Writer")
-        self._mismatch = sys.modules["govern.recording._codec"].Mismatch
+        self._writer = _coder(self.subject, self.schema, references, _logical, "Writer")
+        self._mismatch = sys.modules["govern._native"].Mismatch
         self._registered = registered
         self._id = registered.id
 
@@ -234,10 +234,10 @@ class Deserializer:
         if reader is None:
             schema = self._registered(schema_id)
             references = _referenced(self.client, schema.references, set(), [])
-            reader = _native(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
+            reader = _coder(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
             with self._lock:
                 self._bodies[schema_id] = reader
-                self._decode_error = sys.modules["govern.recording._codec"].DecodeError
+                self._decode_error = sys.modules["govern._native"].DecodeError
         return reader
 
     def __call__(self, data: bytes | bytearray | memoryview) -> Any:

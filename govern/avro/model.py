@@ -3,6 +3,10 @@
 Nodes are plain slotted objects compared by identity, which is what the compatibility walk
 memoises on (Avro Java keys its memo on schema identity too). Named types referenced by name
 are the same node object, so recursive schemas are cyclic graphs.
+
+The graph is built by the native parser (``govern.avro.parser``) and never changed afterwards
+(``Field.type`` only builds a primitive's node): the parser takes the parts that are on no
+reference cycle out of the cycle collector's reach, which assumes just that.
 """
 
 from __future__ import annotations
@@ -61,6 +65,23 @@ class Node:
         return f"<avro {self.type} {label}>" if self.fullname else f"<avro {label}>"
 
 
+def _share_attribute_names() -> None:
+    """Set every attribute a node may have once, on a first node, before the parser builds any.
+
+    CPython keeps one table of instance attribute names per class and stops adding to it after
+    a few dozen instances; a later instance setting a name it lacks (``enum_default`` when no
+    early enum had a default) gets a dict of its own, one more object for the cycle collector
+    to walk for as long as the schema lives.
+    """
+    node = Node("null", "")
+    for name, value in vars(Node).items():
+        if not name.startswith("_") and not callable(value) and not isinstance(value, property):
+            setattr(node, name, value)
+
+
+_share_attribute_names()
+
+
 class Field:
     """One record field: name, type node, default (``has_default``), aliases, reader position.
 
@@ -71,7 +92,7 @@ class Field:
     names), and a node per field was a third of parsing time.
     """
 
-    __slots__ = ("name", "type_ref", "pos", "pointer", "origin", "__dict__")
+    __slots__ = ("name", "type_ref", "pos", "parent", "origin", "__dict__")
 
     default: Any = None
     has_default = False
@@ -80,12 +101,17 @@ class Field:
     order = "ascending"
     props: dict[str, Any] = {}
 
-    def __init__(self, name: str, type_: Node | str, pos: int, pointer: str, origin: object = None) -> None:
+    def __init__(self, name: str, type_: Node | str, pos: int, parent: str, origin: object = None) -> None:
         self.name = name
         self.type_ref = type_  #: the type node, or the name of a primitive type not yet built
         self.pos = pos
-        self.pointer = pointer
+        self.parent = parent  #: the JSON pointer of the record's "fields" (shared by its fields)
         self.origin = origin  # the SchemaSource of the record (for a type node built later)
+
+    @property
+    def pointer(self) -> str:
+        """The JSON pointer of this field in its document (built when asked: rarely needed)."""
+        return f"{self.parent}/{self.pos}"
 
     @property
     def type(self) -> Node:

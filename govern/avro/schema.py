@@ -10,10 +10,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Union
 
-from govern.avro.errors import SchemaParseError
 from govern.avro.jsonpos import Position
 from govern.avro.model import Node
-from govern.avro.parser import Names, Parser, SchemaSource, read_source
+from govern.avro.parser import Names, SchemaSource, parse_document, read_source
 from govern.avro.writer import canonical_form, fingerprint64, java_string
 
 SchemaInput = Union[str, Path, dict, list, "AvroSchema"]
@@ -31,7 +30,7 @@ class AvroSchema:
     form drops defaults and aliases, which decide compatibility.
     """
 
-    __slots__ = ("root", "json", "source", "references", "strict", "_src", "_names", "__dict__")
+    __slots__ = ("root", "_json", "source", "references", "strict", "_src", "_names", "__dict__")
 
     def __init__(
         self,
@@ -42,12 +41,19 @@ class AvroSchema:
         strict: bool = True,
     ) -> None:
         self.root = root
-        self.json: Any = src.value
+        self._json: Any = None  # the document's JSON value, decoded when first asked for
         self.source: str | None = src.file
         self.references = references
         self.strict = strict
         self._src = src
         self._names = names
+
+    @property
+    def json(self) -> Any:
+        """The decoded JSON document (of this type alone for ``named``)."""
+        if self._json is None:
+            self._json = self._src.value
+        return self._json
 
     # -- identity -------------------------------------------------------------------------------
     @cached_property
@@ -110,7 +116,7 @@ class AvroSchema:
         value = node.origin.value if isinstance(node.origin, SchemaSource) else self.json
         for token in node.pointer.split("/")[1:]:
             value = value[int(token)] if isinstance(value, list) else value[token]
-        sub.json = value
+        sub._json = value
         return sub
 
     # -- source positions -----------------------------------------------------------------------
@@ -209,13 +215,7 @@ def parse_schema(
                 continue
             names.types[full] = node
             names.referenced.add(full)
-    parser = Parser(src, names, strict)
-    try:
-        root = parser.parse(src.value, "", None)
-        for check in parser.deferred_defaults:
-            check()
-    except RecursionError:
-        raise SchemaParseError("schema nested too deeply", file=src.file) from None
+    root = parse_document(src, names, strict)
     if names.ambiguous:
         _mark_ambiguous(root)
     schema = AvroSchema(root, src, names, refs, strict)

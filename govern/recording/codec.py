@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
+from govern import _native
 from govern.avro import AvroSchema
 from govern.avro.model import Node
-from govern.recording import _codec
 
 __all__ = ["Codec", "DecodeError", "ValueMismatch", "branch_name", "program"]
 
@@ -158,18 +158,18 @@ class Codec:
 
     def __init__(self, schema: AvroSchema) -> None:
         self.schema = schema
-        self.compiled = _codec.Schema(program(schema.root))
+        self.compiled = _native.Schema(program(schema.root))
 
     def encode(self, value: Any) -> bytes:
         """Avro binary of a JSON value; ValueMismatch (with the field path) when it does not fit."""
         try:
             return self.compiled.encode(_dumps(value))
-        except _codec.Mismatch as error:
+        except _native.Mismatch as error:
             raise ValueMismatch(*error.args) from None
 
     def decode(self, data: bytes) -> Any:
         """The JSON value of an Avro body; DecodeError unless it is exactly one valid value."""
         try:
             return json.loads(self.compiled.decode(data))
-        except _codec.DecodeError as error:
+        except _native.DecodeError as error:
             raise DecodeError(f"not a valid Avro body for {self.schema.name}: {error}") from None

@@ -1,6 +1,6 @@
 """Record's decode stage: payloads in the Confluent wire format are decoded through their writer
 schema, fetched from the registry once per id and compiled into the codec extension's recorder
-(`_codec.Recorder`), which writes every line. Anything else is kept as bytes; a payload that does
+(`_native.Recorder`), which writes every line. Anything else is kept as bytes; a payload that does
 not decode is kept as bytes too, counted and warned about, never a crash."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from govern import _native
 from govern.errors import InputError
-from govern.recording import _codec
 from govern.recording.format import Header, SchemaEntry, SchemaRef, _full_name
 from govern.recording.schemas import FixtureSchemas
 from govern.registry import Client, NotFound
@@ -25,7 +25,7 @@ class PayloadDecoder:
 
     def __init__(self, client: Client | None) -> None:
         self.client = client
-        self.recorder = _codec.Recorder()
+        self.recorder = _native.Recorder()
         self.entries: dict[str, SchemaEntry] = {}
 
     def load_missing(self, message: Any) -> None:

@@ -15,9 +15,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
+from govern import _native
 from govern.errors import EnvironmentProblem
 from govern.kafka import KafkaAdmin, client_config, wait_for_cluster
-from govern.recording import _codec
 from govern.recording.validate import spool_batches
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ def _send(
     produce, poll = producer.produce, producer.poll
     for index, batch in spool_batches(spool):
         topics = targets.topics[index]
-        records, batch_counts = _codec.messages(
+        records, batch_counts = _native.messages(
             batch, topics, targets.prefixes[index], targets.keep[index], keep_timestamps
         )
         for (topic, partition), n in batch_counts.items():

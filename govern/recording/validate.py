@@ -1,6 +1,6 @@
 """Replay's first pass: read and validate every record line into the spool, before anything is sent.
 
-Each source's lines go to the codec extension a block at a time (`_codec.Lines`: parse, check the
+Each source's lines go to the codec extension a block at a time (`_native.Lines`: parse, check the
 line's shape, encode key and value through their schemas); what comes back is appended to one
 temporary spool file as `u32 source, u32 length, batch`. Nothing is held in memory beyond a
 block. The first invalid line stops the replay with `file:line: field: reason` (exit 2).
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from govern import _native
 from govern.errors import InputError
-from govern.recording import _codec
 from govern.recording.format import FixtureReader, FixtureRecord, Header, SchemaEntry, dumps_line
 from govern.recording.schemas import FixtureSchemas
 
@@ -108,12 +108,12 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
         compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
         topics = source.header.topics
         default = topics[0].name if len(topics) == 1 else topic
-        lines = _codec.Lines(compiled, default, source.first_line)
+        lines = _native.Lines(compiled, default, source.first_line)
         try:
             for chunk in source.chunks():
                 _spool(spool, index, *lines.feed(chunk))
             _spool(spool, index, *lines.finish())
-        except _codec.LineError as error:
+        except _native.LineError as error:
             number, message = error.args
             raise InputError(
                 f"{source.where(number)}: {message}",

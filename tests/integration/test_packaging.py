@@ -55,7 +55,7 @@ def test_the_wheel_is_the_toolkit_alone_with_no_test_stack(tmp_path: Path) -> No
             if line.startswith("Requires-Dist:")
         ]
     assert "govern/pytest_plugin.py" in names and "govern/cli/app.py" in names
-    assert [n for n in names if n.startswith("govern/recording/_codec")], "the Rust codec was not built"
+    assert [n for n in names if n.startswith("govern/_native")], "the Rust codec was not built"
     assert [n for n in names if n.split("/")[0] == "services"] == []
     required = {_requirement_name(r) for r in requires if "extra ==" not in r}
     assert required and not required & TEST_STACK, sorted(required)

@@ -32,7 +32,7 @@ from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibi
 from avro.errors import AvroRuntimeException
 
 from govern.avro.model import Node
-from govern.avro.parser import Names, Parser, read_source
+from govern.avro.parser import Names, SchemaSource, parse_document
 from govern.compat import check_pair
 from govern.compat.rules import Checker, CheckFailed, Incompatibility, _location
 
@@ -123,9 +123,8 @@ def _python_message(message: str) -> Any:
 
 def fresh_root(doc: dict[str, Any]) -> tuple[Node, Names]:
     """A fresh, uncached parse (so that emulation may patch nodes without touching the cache)."""
-    src = read_source(doc)
     names = Names()
-    return Parser(src, names, False).parse(src.value, "", None), names
+    return parse_document(SchemaSource(doc), names, False), names
 
 
 class PythonLocations(Checker):

@@ -21,9 +21,10 @@ from fastavro.utils import generate_many
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
+from govern import _native
 from govern.avro import parse_schema
 from govern.errors import InputError
-from govern.recording import Codec, DecodeError, ReplayOptions, _codec, file_source, replay
+from govern.recording import Codec, DecodeError, ReplayOptions, file_source, replay
 
 
 def codec(schema: object) -> Codec:
@@ -167,7 +168,7 @@ class _Message:
 
 
 def test_an_undecodable_message_is_kept_as_bytes_counted_and_warned() -> None:
-    recorder = _codec.Recorder()
+    recorder = _native.Recorder()
     nulls = codec({"type": "array", "items": "null"})
     recorder.add_schema(9, "t-value@1", nulls.compiled)
     body = b"\x00\x00\x00\x00\x09" + bytes([0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00])

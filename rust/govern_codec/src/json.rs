@@ -82,6 +82,38 @@ pub fn integer_text<'a>(v: &'a J<'_>) -> Option<&'a str> {
     }
 }
 
+/// The deepest nesting of arrays and objects in `text` (strings skipped), stopping past `limit`.
+pub fn json_depth(text: &[u8], limit: usize) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > deepest {
+                    deepest = depth;
+                    if deepest > limit {
+                        break;
+                    }
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 impl fmt::Display for J<'_> {
     /// Compact JSON text (for error messages).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,7 +233,14 @@ impl<'de> Deserialize<'de> for J<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::J;
+    use super::{json_depth, J};
+
+    #[test]
+    fn depth_skips_brackets_inside_strings() {
+        assert_eq!(json_depth(br#"{"a": "[[[{{", "b": [[1]]}"#, 10), 3);
+        assert_eq!(json_depth(br#"["\"[", [["\\"]]]"#, 10), 3);
+        assert_eq!(json_depth(b"[[[[[[", 3), 4);
+    }
 
     #[test]
     fn numbers_stay_exact_and_repeated_keys_keep_the_last_value_first() {

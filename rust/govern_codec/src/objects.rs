@@ -16,7 +16,7 @@ use crate::numbers::{bytes_to_decimal, decimal_to_bytes, read_int, read_long, wr
 use crate::python::Mismatch as PyMismatch;
 use crate::schema::{Node, Schema, Time};
 
-#[pyclass(frozen, module = "govern.recording._codec")]
+#[pyclass(frozen, module = "govern._native")]
 pub struct Writer {
     schema: Schema,
     /// Per node, the interned field names of a record (empty for other nodes).
@@ -408,7 +408,7 @@ fn at(mut e: Mismatch, part: String) -> Mismatch {
 /// `Decimal`, str for enums, a union's value untagged); other logical types (timestamps, dates,
 /// times, uuid) through the caller's `logical(kind)`, which returns fastavro's reader of that kind
 /// (or None: the raw value). Bounded as the fixture decoder: varints, lengths, item counts, depth.
-#[pyclass(frozen, module = "govern.recording._codec")]
+#[pyclass(frozen, module = "govern._native")]
 pub struct Reader {
     schema: Schema,
     keys: Vec<Vec<Py<PyString>>>,

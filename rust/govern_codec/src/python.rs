@@ -1,4 +1,4 @@
-//! The Python module `govern.recording._codec` (wrapped by govern/recording/codec.py).
+//! The Python module `govern._native` (wrapped by govern/recording/codec.py).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,11 +14,11 @@ use crate::lines::{spooled, Lines as CoreLines};
 use crate::record::{Batch, Known, Message, Pipeline};
 use crate::schema::Schema as CoreSchema;
 
-create_exception!(_codec, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
-create_exception!(_codec, DecodeError, PyValueError, "Bytes that are not one valid Avro value of the schema.");
-create_exception!(_codec, LineError, PyValueError, "An invalid record line: args (line number, message).");
+create_exception!(_native, Mismatch, PyValueError, "A JSON value that does not fit its schema: args (path, message).");
+create_exception!(_native, DecodeError, PyValueError, "Bytes that are not one valid Avro value of the schema.");
+create_exception!(_native, LineError, PyValueError, "An invalid record line: args (line number, message).");
 
-#[pyclass(frozen, module = "govern.recording._codec")]
+#[pyclass(frozen, module = "govern._native")]
 struct Schema {
     inner: Arc<CoreSchema>,
 }
@@ -54,7 +54,7 @@ fn schema_map(schemas: &Bound<PyDict>) -> PyResult<HashMap<String, Arc<CoreSchem
 }
 
 /// Replay's validation of record lines into spool batches.
-#[pyclass(module = "govern.recording._codec")]
+#[pyclass(module = "govern._native")]
 struct Lines {
     inner: CoreLines,
     /// The batch being made, kept from call to call (no fresh pages per block).
@@ -200,7 +200,7 @@ fn messages<'py>(
 
 /// Record's decode stage over confluent-kafka Messages: the fields are read here, under the GIL;
 /// decoding and the lines run on a thread of their own (`take` hands the lines back in order).
-#[pyclass(module = "govern.recording._codec")]
+#[pyclass(module = "govern._native")]
 struct Recorder {
     inner: Pipeline,
 }
@@ -388,13 +388,17 @@ impl Recorder {
 }
 
 #[pymodule]
-fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Schema>()?;
     m.add_class::<Lines>()?;
     m.add_class::<Recorder>()?;
     m.add_class::<crate::objects::Writer>()?;
     m.add_class::<crate::objects::Reader>()?;
     m.add_function(wrap_pyfunction!(messages, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::avro_parse::parse_avro, m)?)?;
+    m.add("SchemaError", m.py().get_type::<crate::avro_parse::SchemaError>())?;
+    m.add("InvalidDefault", m.py().get_type::<crate::avro_parse::InvalidDefault>())?;
+    m.add("JsonError", m.py().get_type::<crate::avro_parse::JsonError>())?;
     m.add("Mismatch", m.py().get_type::<Mismatch>())?;
     m.add("DecodeError", m.py().get_type::<DecodeError>())?;
     m.add("LineError", m.py().get_type::<LineError>())?;
