@@ -43,7 +43,10 @@ def test_round_trips_fastavro_bytes_on_generated_schemas(rng: random.Random) -> 
         reject()
     for record in records:
         out = io.BytesIO()
-        fastavro.schemaless_writer(out, parsed, record)
+        try:  # its generator can give a union value its writer refuses (a random string as a date)
+            fastavro.schemaless_writer(out, parsed, record)
+        except ValueError:
+            reject()
         theirs = out.getvalue()
         try:
             value = ours.decode(theirs)
