@@ -2,9 +2,9 @@
 //! key and value encoded, into spool records for the produce pass. Topics and (topic, key|value,
 //! schema) slots are numbered as they are met; the caller maps them to target topics and ids.
 //!
-//! Large blocks are cut into one piece per thread at line ends; each piece's lines are checked
-//! and encoded on a thread of its own into that thread's buffer (no allocation per record crosses
-//! threads), then numbered and written to the spool in line order.
+//! Large blocks are cut at line ends into a few pieces per thread, which the threads take in
+//! turn; each checks and encodes its pieces' lines into a buffer of its own (no allocation per
+//! record crosses threads). The records are then numbered and written to the spool in line order.
 //!
 //! A spool record (little-endian, private to one replay):
 //! `u32 topic, i32 partition (-1: none), i64 timestamp (-1: none), i32 key slot, i32 value slot,
@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -35,6 +36,8 @@ fn known_key(key: &str) -> bool {
 }
 /// Most threads a block is checked on.
 const MAX_THREADS: usize = 4;
+/// Pieces a block is cut into per thread checking it.
+const PIECES_PER_THREAD: usize = 4;
 /// Blocks smaller than this are checked on the calling thread alone (starting a thread costs
 /// about as much as checking ten lines).
 const PARALLEL_FROM: usize = 64 * 1024;
@@ -209,32 +212,48 @@ impl Lines {
     /// The lines of `block` (complete but for, at most, the last) into `spool`, in order.
     fn lines(&mut self, block: &[u8], spool: &mut Vec<u8>) -> Result<usize, LineError> {
         let threads = if block.len() >= PARALLEL_FROM { self.buffers.len() } else { 1 };
-        let pieces = pieces(block, threads);
+        // more pieces than threads, taken in turn: a thread that starts late (its core busy with
+        // other work) leaves more of them to the others instead of holding up the block
+        let pieces = pieces(block, threads * PIECES_PER_THREAD);
         let mut buffers = std::mem::take(&mut self.buffers);
         let rules = &self.rules;
-        let checked: Vec<Piece> = {
-            let (own, others) = buffers.split_first_mut().expect("one buffer per thread");
-            if pieces.len() == 1 {
-                vec![rules.check_piece(pieces[0], own)]
-            } else {
-                std::thread::scope(|scope| {
-                    let spawned: Vec<_> = pieces[1..]
-                        .iter()
-                        .zip(others.iter_mut())
-                        .map(|(piece, buffer)| scope.spawn(move || rules.check_piece(piece, buffer)))
-                        .collect();
-                    let mut done = vec![rules.check_piece(pieces[0], own)];
-                    done.extend(spawned.into_iter().map(|t| t.join().expect("a checking thread panicked")));
-                    done
-                })
+        let next = AtomicUsize::new(0);
+        let first_error = AtomicUsize::new(usize::MAX);
+        let work = |buffer: &mut Vec<u8>| {
+            buffer.clear();
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= pieces.len() {
+                    return done;
+                }
+                if i > first_error.load(Ordering::Relaxed) {
+                    continue; // after an invalid line: not needed
+                }
+                let piece = rules.check_piece(pieces[i], buffer);
+                if piece.error.is_some() {
+                    first_error.fetch_min(i, Ordering::Relaxed);
+                }
+                done.push((i, piece));
             }
         };
+        let mut checked: Vec<(usize, Piece, usize)> = Vec::with_capacity(pieces.len());
+        let (own, others) = buffers[..threads].split_first_mut().expect("one buffer per thread");
+        std::thread::scope(|scope| {
+            let spawned: Vec<_> = others.iter_mut().map(|buffer| scope.spawn(|| work(buffer))).collect();
+            checked.extend(work(own).into_iter().map(|(i, piece)| (i, piece, 0)));
+            for (thread, handle) in spawned.into_iter().enumerate() {
+                let done = handle.join().expect("a checking thread panicked");
+                checked.extend(done.into_iter().map(|(i, piece)| (i, piece, thread + 1)));
+            }
+        });
+        checked.sort_unstable_by_key(|(i, _, _)| *i);
         let mut records = 0;
         let mut result = Ok(());
-        for (piece, buffer) in checked.into_iter().zip(&buffers) {
+        for (_, piece, thread) in checked {
             records += piece.records.len();
             for c in piece.records {
-                self.write(c, buffer, spool);
+                self.write(c, &buffers[thread], spool);
             }
             if let Some((index, message)) = piece.error {
                 result = Err(LineError { line: self.line + index, message });
@@ -294,9 +313,8 @@ impl Lines {
 }
 
 impl Rules {
-    /// The lines of one piece checked into `buffer`, up to the first invalid one.
+    /// The lines of one piece checked onto `buffer`, up to the first invalid one.
     fn check_piece<'a>(&self, piece: &'a [u8], buffer: &mut Vec<u8>) -> Piece<'a> {
-        buffer.clear();
         let mut records = Vec::with_capacity(piece.len() / 256);
         let (mut start, mut index) = (0, 0);
         loop {

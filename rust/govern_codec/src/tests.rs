@@ -128,11 +128,11 @@ fn lines_become_spool_records_and_errors_name_the_line() {
     assert!(partition.message.starts_with("partition:"));
 }
 
-/// Lines of the bench's shape: `n` of them, line `bad` (1-based, 0: none) with a value that does not fit.
-fn many_lines(n: usize, bad: usize) -> Vec<u8> {
+/// Lines of the bench's shape: `n` of them, the lines in `bad` (1-based) with a value that does not fit.
+fn many_lines(n: usize, bad: &[usize]) -> Vec<u8> {
     let mut text = Vec::new();
     for i in 1..=n {
-        let value = if i == bad { "\"x\"".to_string() } else { i.to_string() };
+        let value = if bad.contains(&i) { "\"x\"".to_string() } else { i.to_string() };
         let line = format!(
             "{{\"partition\":{},\"key\":\"k{i}\",\"schema\":\"r\",\"value\":{{\"n\":{value}}},\"headers\":[[\"h\",\"{i}\"]]}}\n",
             i % 3
@@ -146,7 +146,7 @@ fn many_lines(n: usize, bad: usize) -> Vec<u8> {
 fn threads_and_chunk_cuts_change_nothing() {
     let s = Arc::new(schema(r#"[["record","R",[["n",1,false]]],["long"]]"#));
     let schemas = HashMap::from([("r".to_string(), s)]);
-    let text = many_lines(5000, 0);
+    let text = many_lines(5000, &[]);
     let mut alone = Vec::new();
     let mut one = Lines::with_threads(schemas.clone(), Some("t".into()), 2, 1);
     assert_eq!(one.feed(&text, &mut alone).unwrap(), 5000);
@@ -159,10 +159,11 @@ fn threads_and_chunk_cuts_change_nothing() {
         assert_eq!((lines.count, lines.line, &lines.partitions), (5000, 5002, &vec![3]));
     }
     // the first bad line is the one named, whichever thread met it
-    let text = many_lines(5000, 4000);
-    let mut lines = Lines::with_threads(schemas.clone(), Some("t".into()), 2, 2);
-    let bad = lines.feed(&text, &mut Vec::new()).unwrap_err();
-    assert_eq!(bad.line, 4001);
+    for (threads, bad, first) in [(2, vec![4000], 4001), (3, vec![4900, 1200, 2500], 1201), (4, vec![1], 2)] {
+        let text = many_lines(5000, &bad);
+        let mut lines = Lines::with_threads(schemas.clone(), Some("t".into()), 2, threads);
+        assert_eq!(lines.feed(&text, &mut Vec::new()).unwrap_err().line, first, "{threads} threads, bad {bad:?}");
+    }
     // a last line without its newline is checked by finish
     let mut lines = Lines::with_threads(schemas, Some("t".into()), 1, 2);
     let mut spool = Vec::new();
