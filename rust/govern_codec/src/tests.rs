@@ -185,6 +185,51 @@ fn long_strings_are_escaped_wherever_the_character_falls() {
 }
 
 #[test]
+fn the_recording_pipeline_keeps_the_order_and_appends_once_asked() {
+    use crate::record::{Known, Message, Pipeline};
+    let mut pipeline = Pipeline::new();
+    pipeline.add(7, Known::Schema("s@1".into(), Arc::new(schema(r#"[["string"]]"#)))).unwrap();
+    let framed = |text: &str| {
+        let mut body = vec![0, 0, 0, 0, 7];
+        crate::numbers::write_long(text.len() as i64, &mut body);
+        body.extend_from_slice(text.as_bytes());
+        body
+    };
+    let queue = |pipeline: &mut Pipeline, offsets: std::ops::Range<i64>| {
+        for pair in offsets.collect::<Vec<_>>().chunks(2) {
+            let mut batch = pipeline.batch();
+            for offset in pair {
+                let value = framed(&format!("v{offset}"));
+                let m = Message { topic: "t", partition: 0, offset: *offset, timestamp: (1, 5), key: None, value: Some(&value), headers: vec![] };
+                batch.push(&m);
+            }
+            pipeline.lines(batch).unwrap();
+        }
+    };
+    let offsets_of = |text: &str| -> Vec<i64> {
+        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].as_i64().unwrap()).collect()
+    };
+    queue(&mut pipeline, 0..6);
+    let done = pipeline.take(true).unwrap();
+    let text: String = done.iter().map(|b| String::from_utf8(b.lines.clone()).unwrap()).collect();
+    assert_eq!(offsets_of(&text), (0..6).collect::<Vec<_>>());
+    assert!(text.contains(r#""schema":"s@1","value":"v3""#), "{text}");
+    pipeline.reuse(done);
+    // from now on the decoding thread appends to the file, after what is there
+    let path = std::env::temp_dir().join(format!("govern-pipeline-test-{}", std::process::id()));
+    std::fs::write(&path, "header\n").unwrap();
+    pipeline.append_to(path.to_str().unwrap()).unwrap();
+    queue(&mut pipeline, 6..12);
+    let done = pipeline.take(true).unwrap();
+    assert_eq!(done.iter().map(|b| (b.len(), b.lines.len())).collect::<Vec<_>>(), vec![(2, 0); 3]);
+    let written = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let (header, lines) = written.split_once('\n').unwrap();
+    assert_eq!((header, offsets_of(lines)), ("header", (6..12).collect::<Vec<_>>()));
+    assert_eq!(pipeline.recorder().counts["t"][&0], 12);
+}
+
+#[test]
 fn strings_are_escaped_as_json_needs() {
     let mut out = Vec::new();
     crate::decode::write_string("a\"b\\c\n\u{1}é\t", &mut out);
