@@ -85,6 +85,17 @@ class PositionMap:
                 return None
             pointer = pointer.rsplit("/", 1)[0]
 
+    def pointer_at(self, position: Position) -> str | None:
+        """The JSON pointer of the innermost value starting at or before ``position``."""
+        if not 1 <= position.line <= len(self._line_starts):
+            return None
+        offset = self._line_starts[position.line - 1] + position.column - 1
+        best: tuple[int, int, str] | None = None
+        for pointer, start in self._values.items():
+            if start <= offset and (best is None or (start, len(pointer)) > best[:2]):
+                best = (start, len(pointer), pointer)
+        return best[2] if best else None
+
     def key_at(self, pointer: str) -> Position | None:
         """Position of the member name whose value is at ``pointer`` (falls back to the value)."""
         offset = self._keys.get(pointer)

@@ -47,17 +47,36 @@ class SchemaFile:
     main: str | None = None  #: the main type a source language declares (IDL's `schema T;`)
     #: where each type is defined in the source, when `text` is compiled from it (Avro IDL)
     type_positions: dict[str, Position | None] | None = None
+    #: where each record field is declared in the source, by (record full name, field name)
+    field_positions: dict[tuple[str, str], Position | None] = field(default_factory=dict)
     _positions: PositionMap | None = None
 
     def position(self, pointer: str) -> Position | None:
-        if self.type_positions is not None:  # the innermost type holding `pointer`, in the source
+        if self.type_positions is not None:  # the innermost type (or its field) holding `pointer`
             inside = [n for n, p in self.defines.items() if pointer == p or pointer.startswith(p + "/")]
-            return (
-                self.type_positions.get(max(inside, key=lambda n: len(self.defines[n]))) if inside else None
-            )
+            if not inside:
+                return None
+            name = max(inside, key=lambda n: len(self.defines[n]))
+            tokens = pointer[len(self.defines[name]) :].split("/")
+            if len(tokens) > 2 and tokens[1] == "fields" and tokens[2].isdigit():
+                found = self.field_position(name, int(tokens[2]))
+                if found is not None:
+                    return found
+            return self.type_positions.get(name)
         if self._positions is None:
             self._positions = PositionMap(self.text, self.display)
         return self._positions.value_at(pointer)
+
+    def field_position(self, name: str, index: int) -> Position | None:
+        """Where field `index` of record `name` is declared in the source (None if unknown)."""
+        fields = self.value_at(self.defines[name]).get("fields")
+        if (
+            not isinstance(fields, list)
+            or not 0 <= index < len(fields)
+            or not isinstance(fields[index], dict)
+        ):
+            return None
+        return self.field_positions.get((name, fields[index].get("name")))
 
     def where(self, pointer: str) -> str:
         """`file:line:col` of `pointer` (the file alone when positions are unavailable)."""
@@ -106,7 +125,7 @@ def read_avdl(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
 
     Its document is the JSON array of the named types it defines or imports, each defined once,
     in definition order (a `schema` declaration that is not a named type is the document
-    itself); errors and findings point at the type's definition in the `.avdl`.
+    itself); errors and findings point at the field's declaration in the `.avdl` (else the type's).
     """
     try:
         from govern.avro.idl import compile_idl
@@ -141,6 +160,7 @@ def read_avdl(tree: Tree, rel: str, display: str, text: str) -> SchemaFile:
     if named_main:
         source.main = _full(main["name"], main.get("namespace"))
     source.type_positions = {name: shown(position) for name, position in result.positions.items()}
+    source.field_positions = {key: shown(position) for key, position in result.field_positions.items()}
     return source
 
 
@@ -479,18 +499,13 @@ class SchemaIndex:
 
 
 def source_position(compiled: Mapping[str, SchemaFile], position: Position) -> Position:
-    """A position in a compiled file's JSON as where its type is defined in the source (`.avdl`)."""
+    """A position in a compiled file's JSON as where its type (or the type's field holding it) is
+    declared in the source (`.avdl`)."""
     source = compiled.get(position.file or "")
     if source is None or source.type_positions is None:
         return position
-    json_positions = PositionMap(source.text)
-    best: tuple[tuple[int, int], str] | None = None
-    for name, pointer in source.defines.items():  # the last type starting before `position` holds it
-        start = json_positions.value_at(pointer)
-        if start and (start.line, start.column) <= (position.line, position.column):
-            if best is None or (start.line, start.column) > best[0]:
-                best = ((start.line, start.column), name)
-    found = source.type_positions.get(best[1]) if best else None
+    pointer = PositionMap(source.text).pointer_at(position)
+    found = source.position(pointer) if pointer is not None else None
     return found or position
 
 

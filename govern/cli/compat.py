@@ -40,13 +40,21 @@ def compat(
             "--lenient-old", help="Parse OLD as Confluent parses stored schemas (no default checks)."
         ),
     ] = False,
+    with_lint: Annotated[
+        bool,
+        typer.Option(
+            "--lint/--no-lint",
+            help="Also warn of compatible changes that put readers at risk (the LINT rules; never exit 1).",
+        ),
+    ] = True,
 ) -> None:
     """Check NEW against OLD at a compatibility level.
 
-    Exit 0 compatible, 1 incompatible, 2 bad input.
+    Exit 0 compatible (lint warnings included), 1 incompatible, 2 bad input.
     """
     from govern.avro import parse_schema
     from govern.compat import Level, check_level
+    from govern.compat.lint import lint
     from govern.report import FORMAT_VERSION, Report, SubjectReport
     from govern.report.jsonfmt import finding_json
     from govern.report.sources import Lines
@@ -62,7 +70,8 @@ def compat(
         report_error(error)
         raise typer.Exit(int(error.exit_code)) from None
     lines = Lines()
-    findings = [lines.finding(f) for f in result.findings]
+    warnings = lint(old_schema, new_schema) if with_lint else []
+    findings = [lines.finding(f) for f in [*result.findings, *warnings]]
     if output is OutputFormat.json:
         doc = {
             "format_version": FORMAT_VERSION,

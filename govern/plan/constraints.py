@@ -92,7 +92,8 @@ class Violation:
         """The pair and why: "...: READER_FIELD_MISSING_DEFAULT_VALUE at /fields/5"."""
         first = self.issues[0]
         more = f" (+{len(self.issues) - 1} more)" if len(self.issues) > 1 else ""
-        return f"{self.pair()}: {first.rule} at {first.location}{more}"
+        cause = f" (cause: {first.causes[0]})" if first.causes else ""
+        return f"{self.pair()}: {first.rule} at {first.location}{cause}{more}"
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a blocking pair."""

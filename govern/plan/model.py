@@ -49,6 +49,17 @@ class Issue:
             finding=finding if isinstance(finding, Finding) else None,
         )
 
+    @property
+    def causes(self) -> list[str]:
+        """Where a union's branch really breaks, "RULE at LOCATION (file:line:col)" each (Avro
+        reports the union, MISSING_UNION_BRANCH); empty for any other finding."""
+        if self.finding is None or not self.finding.causes:
+            return []
+        return [
+            f"{c.rule} at {c.location}" + (f" ({c.place})" if c.place else "")
+            for c in self.finding.root_causes()
+        ]
+
     def __str__(self) -> str:
         return f"{self.rule} at {self.location}"
 

@@ -153,6 +153,8 @@ def _reason_lines(reasons: _Reasons, width: int) -> list[str]:
     for number, (issue, topics) in enumerate(zip(reasons.issues, reasons.pairs, strict=True), start=1):
         explained = issue.finding.reason if issue.finding is not None else issue.message
         lines += _wrap(f"[{number}] {issue.rule} at {issue.location} ({', '.join(topics)})", width, "  ")
+        for cause in issue.causes:
+            lines += _wrap(f"cause: {cause}", width, "      ", "        ")
         if explained:
             lines += _wrap(f"why: {explained}", width, "      ", "        ")
         if issue.hint:
@@ -296,6 +298,7 @@ def render_markdown(plan: Plan) -> str:
         for number, (issue, topics) in enumerate(zip(reasons.issues, reasons.pairs, strict=True), start=1):
             explained = issue.finding.reason if issue.finding is not None else issue.message
             lines.append(f"{number}. `{issue.rule}` at `{issue.location}` ({', '.join(topics)})  ")
+            lines.extend(f"   _cause:_ `{cause}`  " for cause in issue.causes)
             if explained:
                 lines.append(f"   _why:_ {explained}  ")
             if issue.hint:

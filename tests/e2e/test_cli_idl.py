@@ -148,7 +148,7 @@ def test_check_against_passes_a_compatible_avdl_edit(tmp_path: Path) -> None:
     assert [s["subject"] for s in data["subjects"]] == ["invoices-value"]
 
 
-def test_check_against_fails_a_break_inside_an_avdl_type_at_its_line(tmp_path: Path) -> None:
+def test_check_against_fails_a_break_inside_an_avdl_type_at_the_fields_line(tmp_path: Path) -> None:
     repo = _project(tmp_path)
     billing = repo / "avro" / "billing.avdl"
     billing.write_text(BILLING.replace("    string id;\n", "    string id;\n    int seats;\n"))
@@ -157,7 +157,7 @@ def test_check_against_fails_a_break_inside_an_avdl_type_at_its_line(tmp_path: P
     [entry] = [s for s in data["subjects"] if s["subject"] == "invoices-value"]
     [finding] = entry["findings"]
     assert finding["rule"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
-    assert (finding["file"], finding["line"]) == ("avro/billing.avdl", 6)  # `record Invoice`
+    assert (finding["file"], finding["line"]) == ("avro/billing.avdl", 8)  # the new `int seats;`
 
 
 def test_check_against_fails_a_break_in_a_schema_syntax_file(tmp_path: Path) -> None:
@@ -169,4 +169,4 @@ def test_check_against_fails_a_break_in_a_schema_syntax_file(tmp_path: Path) -> 
     [entry] = [s for s in data["subjects"] if s["subject"] == "refunds-value"]
     [finding] = entry["findings"]
     assert finding["rule"] == "READER_FIELD_MISSING_DEFAULT_VALUE"
-    assert (finding["file"], finding["line"]) == ("avro/refund.avdl", 6)  # `record Refund`
+    assert (finding["file"], finding["line"]) == ("avro/refund.avdl", 9)  # the new `Currency currency;`

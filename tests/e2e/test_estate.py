@@ -179,7 +179,7 @@ def test_break_inside_an_avdl_type_names_its_line_in_the_avdl(repo: Path) -> Non
     assert code == 1
     [finding] = entry(data, "invoices-value")["findings"]
     assert finding["rule"] == "TYPE_MISMATCH" and finding["location"] == "/fields/2/type"
-    assert (finding["file"], finding["line"]) == (BILLING, line_of(repo, BILLING, "record Invoice"))
+    assert (finding["file"], finding["line"]) == (BILLING, line_of(repo, BILLING, "string lines;"))
     assert [s["subject"] for s in data["subjects"]] == ["invoices-value"]
 
 

@@ -142,3 +142,14 @@ def test_a_field_typed_by_a_primitive_name_gets_its_node_when_first_used() -> No
     node = field.type
     assert node is field.type and node.type == "int" and node.pointer == "/fields/0/type"
     assert str(schema.node_position(node)) == "r.avsc:2:25"
+
+
+def test_pointer_at_a_position_is_the_value_starting_there_or_enclosing_it() -> None:
+    from govern.avro.jsonpos import Position, PositionMap
+
+    text = '{\n  "type": "record",\n  "fields": [\n    {"name": "a", "type": "int"}\n  ]\n}'
+    positions = PositionMap(text)
+    for pointer in ("", "/type", "/fields", "/fields/0", "/fields/0/type"):
+        assert positions.pointer_at(positions.value_at(pointer)) == pointer
+    assert positions.pointer_at(Position(4, 30)) == "/fields/0/type"  # inside the string "int"
+    assert positions.pointer_at(Position(99, 1)) is None

@@ -55,8 +55,19 @@ def test_json_output_is_documented_shape() -> None:
     assert rules == ["TYPE_MISMATCH", "MISSING_ENUM_SYMBOLS", "READER_FIELD_MISSING_DEFAULT_VALUE"]
 
 
+def test_a_compatible_but_risky_change_is_a_lint_warning_that_does_not_fail() -> None:
+    code, out, _ = _run(V1, V2_OK, "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["compatible"] is True
+    [warning] = doc["findings"]
+    assert (warning["rule"], warning["severity"]) == ("ENUM_SYMBOLS_ADDED_WITHOUT_DEFAULT", "warning")
+    code, out, _ = _run(V1, V2_OK)
+    assert code == 0 and "ENUM_SYMBOLS_ADDED_WITHOUT_DEFAULT" in out
+
+
 def test_json_compatible() -> None:
-    code, out, _ = _run(V1, V2_OK, "--format", "json", "--level", "backward_transitive")
+    code, out, _ = _run(V1, V2_OK, "--format", "json", "--level", "backward_transitive", "--no-lint")
     assert code == 0
     assert json.loads(out) | {"old": None, "new": None} == {
         "format_version": 2,

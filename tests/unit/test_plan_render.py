@@ -111,3 +111,25 @@ def test_markdown_is_a_pr_comment(safe_plan, blocked_plan) -> None:
 def test_every_format_renders_an_empty_plan(fmt: str) -> None:
     same = Snapshot.of([ServiceView("p", {"t": V1})], "main")
     assert render(make_plan(Change(same, same)), fmt)
+
+
+def test_a_break_inside_a_multi_event_topic_names_the_branch_field_that_broke() -> None:
+    def events(amount_type: str) -> SchemaRef:
+        deposit = {"type": "record", "name": "Deposit", "fields": [{"name": "amount", "type": amount_type}]}
+        closed = {"type": "record", "name": "Closed", "fields": [{"name": "at", "type": "long"}]}
+        return SchemaRef.of([deposit, closed], label="AccountEvent")
+
+    def side(schema: SchemaRef, label: str) -> Snapshot:
+        return Snapshot.of(
+            [
+                ServiceView("account", {"account-events": schema}),
+                ServiceView("ui", {}, {"account-events": schema}),
+            ],
+            label,
+        )
+
+    plan = make_plan(Change(side(events("long"), "main"), side(events("string"), "worktree")))
+    text = render(plan, "text")
+    assert "[1] MISSING_UNION_BRANCH at /0 (account-events)" in text
+    assert "cause: TYPE_MISMATCH at /0/fields/0/type" in text  # the field, not only the union
+    assert "_cause:_ `TYPE_MISMATCH at /0/fields/0/type`" in render(plan, "markdown")

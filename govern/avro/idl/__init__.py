@@ -15,6 +15,7 @@ API (for the catalog and the ``govern idl`` command)::
     result.named_types    # {full name: JSON as `idl2schemata` writes it}, in definition order,
                           # imported types included (each one standalone: nested types inline)
     result.positions      # {full name: Position(line, column, file)} where each type is defined
+    result.field_positions  # {(record full name, field name): Position} where each field is declared
     result.warnings       # IdlWarning(position, message): misplaced doc comments and the like
     result.files          # every file read: the .avdl first, then what it imports
     write_schemata(result, Path("out"))  # one <Name>.avsc per named type, as idl2schemata does
@@ -58,6 +59,8 @@ class IdlResult:
     main_schema: Any
     named_types: dict[str, Any]
     positions: dict[str, Position | None]
+    #: {(record full name, field name): Position} where each field is declared
+    field_positions: dict[tuple[str, str], Position | None]
     warnings: tuple[IdlWarning, ...]
     files: tuple[Path, ...]
 
@@ -98,6 +101,7 @@ def compile_idl(path: Path, import_dirs: Iterable[Path] = ()) -> IdlResult:
         main_schema=None if protocol else main,
         named_types=named,
         positions={t.fullname: t.position for t in types},
+        field_positions={(t.fullname, f.name): f.position for t in types for f in getattr(t, "fields", ())},
         warnings=tuple(compiler.warnings),
         files=tuple(compiler.files),
     )
