@@ -139,15 +139,18 @@ const ESCAPED: [bool; 256] = {
     table
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
 /// The index of the first byte of `bytes[i..]` a JSON string must escape: eight bytes at a time
-/// (most strings have none), then byte by byte within the eight that hold one.
-fn next_escaped(bytes: &[u8], mut i: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// (most strings have none), then byte by byte within the eight that hold one. Every byte looked
+/// at is or-ed into `seen` (its high bits tell whether the string was all ASCII).
+fn next_escaped(bytes: &[u8], mut i: usize, seen: &mut u64) -> Option<usize> {
     // the high bit of a byte set when that byte, or one before it, is zero ("has zero byte")
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     while i + 8 <= bytes.len() {
         let x = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        *seen |= x;
         let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS; // some byte below 0x20
         if control | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
             if let Some(at) = bytes[i..i + 8].iter().position(|b| ESCAPED[*b as usize]) {
@@ -156,16 +159,24 @@ fn next_escaped(bytes: &[u8], mut i: usize) -> Option<usize> {
         }
         i += 8;
     }
-    bytes[i..].iter().position(|b| ESCAPED[*b as usize]).map(|at| i + at)
+    for (at, b) in bytes[i..].iter().enumerate() {
+        *seen |= u64::from(*b);
+        if ESCAPED[*b as usize] {
+            return Some(i + at);
+        }
+    }
+    None
 }
 
-/// `s` as a JSON string (UTF-8 kept; what must be escaped escaped as Python's json does).
-pub fn write_string(s: &str, out: &mut Vec<u8>) {
-    let bytes = s.as_bytes();
+/// `bytes` as a JSON string (UTF-8 kept; what must be escaped escaped as Python's json does);
+/// false when some byte is not ASCII, so that bytes not known to be UTF-8 (an Avro string) need
+/// checking only then.
+fn write_bytes_as_string(bytes: &[u8], out: &mut Vec<u8>) -> bool {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut from = 0;
-    while let Some(i) = next_escaped(bytes, from) {
+    let mut seen = 0;
+    while let Some(i) = next_escaped(bytes, from, &mut seen) {
         out.extend_from_slice(&bytes[from..i]);
         let b = bytes[i];
         match b {
@@ -185,6 +196,20 @@ pub fn write_string(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&bytes[from..]);
     out.push(b'"');
+    seen & HIGHS == 0
+}
+
+/// `s` as a JSON string (UTF-8 kept; what must be escaped escaped as Python's json does).
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
+    write_bytes_as_string(s.as_bytes(), out);
+}
+
+/// An Avro string's bytes as a JSON string; an error (after writing) when they are not UTF-8.
+fn write_avro_string(bytes: &[u8], what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    if !write_bytes_as_string(bytes, out) && std::str::from_utf8(bytes).is_err() {
+        return Err(format!("{what} is not valid UTF-8"));
+    }
+    Ok(())
 }
 
 pub fn write_double(x: f64, out: &mut Vec<u8>) {
@@ -235,9 +260,7 @@ fn value<'a>(schema: &Schema, n: usize, r: &mut Reader<'a>, out: &mut Vec<u8>, d
         }
         Node::String => {
             let n = r.length("a string")?;
-            let chunk = r.take(n, "a string")?;
-            let s = std::str::from_utf8(chunk).map_err(|_| "a string is not valid UTF-8".to_string())?;
-            write_string(s, out);
+            write_avro_string(r.take(n, "a string")?, "a string", out)?;
         }
         Node::Bytes => {
             let n = r.length("bytes")?;
@@ -278,7 +301,6 @@ fn value<'a>(schema: &Schema, n: usize, r: &mut Reader<'a>, out: &mut Vec<u8>, d
                     if is_map {
                         let k = r.length("a map key")?;
                         let key = r.take(k, "a map key")?;
-                        let text = std::str::from_utf8(key).map_err(|_| "a map key is not valid UTF-8".to_string())?;
                         let seen = match &mut hashed {
                             Some(set) => !set.insert(key),
                             None => {
@@ -291,7 +313,7 @@ fn value<'a>(schema: &Schema, n: usize, r: &mut Reader<'a>, out: &mut Vec<u8>, d
                             }
                         };
                         repeated |= seen;
-                        write_string(text, out);
+                        write_avro_string(key, "a map key", out)?;
                         out.push(b':');
                     }
                     value(schema, *item, r, out, depth + 1)?;
@@ -311,8 +333,7 @@ fn value<'a>(schema: &Schema, n: usize, r: &mut Reader<'a>, out: &mut Vec<u8>, d
                 if i > 0 {
                     out.push(b',');
                 }
-                write_string(&field.name, out);
-                out.push(b':');
+                out.extend_from_slice(&field.json_key);
                 value(schema, field.node, r, out, depth + 1)?;
             }
             out.push(b'}');

@@ -44,9 +44,6 @@ pub struct Recorder {
     pub counts: HashMap<String, HashMap<i32, u64>>,
     /// Why the lines could not be appended to the output file, if they could not.
     pub failed: Option<String>,
-    /// Buffers a line's key and value are decoded into, kept from message to message.
-    key: Vec<u8>,
-    value: Vec<u8>,
 }
 
 const WARNINGS_KEPT: usize = 5;
@@ -73,18 +70,33 @@ fn plain(data: &[u8], text: bool, out: &mut Vec<u8>) {
 }
 
 impl Recorder {
-    /// (schema name or None, JSON) of a key or value, onto `out`.
-    fn payload(&mut self, m: &Message, data: Option<&[u8]>, what: &'static str, out: &mut Vec<u8>) -> Option<String> {
+    /// A key's or value's fields of the line onto `out`: `,"<schema field>":"<name>","<what>":`
+    /// and its JSON when it decodes through the schema its id names (straight onto `out`, no copy),
+    /// else `,"<what>":` and its bytes (null, a string or base64).
+    fn payload(&mut self, m: &Message, data: Option<&[u8]>, what: &'static str, out: &mut Vec<u8>) {
         let Some(data) = data else {
-            out.extend_from_slice(b"null");
-            return None;
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(what.as_bytes());
+            out.extend_from_slice(b"\":null");
+            return;
         };
         if let Some(id) = framed_id(data) {
             let reason = match self.schemas.get(&id) {
-                Some(Known::Schema(name, schema)) => match decode(schema, &data[5..], out) {
-                    Ok(()) => return Some(name.clone()),
-                    Err(e) => format!("not a valid Avro body for schema id {id} ({name}): {e}"),
-                },
+                Some(Known::Schema(name, schema)) => {
+                    let mark = out.len();
+                    out.extend_from_slice(if what == "key" { b",\"key_schema\":" } else { b",\"schema\":" });
+                    write_string(name, out);
+                    out.extend_from_slice(b",\"");
+                    out.extend_from_slice(what.as_bytes());
+                    out.extend_from_slice(b"\":");
+                    match decode(schema, &data[5..], out) {
+                        Ok(()) => return,
+                        Err(e) => {
+                            out.truncate(mark);
+                            format!("not a valid Avro body for schema id {id} ({name}): {e}")
+                        }
+                    }
+                }
                 _ => format!("schema id {id} is not an Avro schema of the registry"),
             };
             self.undecoded += 1;
@@ -92,8 +104,10 @@ impl Recorder {
                 self.warnings.push((m.topic.to_string(), m.partition, m.offset, what, reason));
             }
         }
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(what.as_bytes());
+        out.extend_from_slice(b"\":");
         plain(data, what == "key", out);
-        None
     }
 
     /// The message's line (with its newline) onto `out`.
@@ -116,26 +130,8 @@ impl Recorder {
             out.extend_from_slice(kind.as_bytes());
             out.push(b'"');
         }
-        let mut key = std::mem::take(&mut self.key);
-        key.clear();
-        let key_schema = self.payload(m, m.key, "key", &mut key);
-        if let Some(name) = key_schema {
-            out.extend_from_slice(b",\"key_schema\":");
-            write_string(&name, out);
-        }
-        out.extend_from_slice(b",\"key\":");
-        out.extend_from_slice(&key);
-        self.key = key;
-        let mut value = std::mem::take(&mut self.value);
-        value.clear();
-        let schema = self.payload(m, m.value, "value", &mut value);
-        if let Some(name) = schema {
-            out.extend_from_slice(b",\"schema\":");
-            write_string(&name, out);
-        }
-        out.extend_from_slice(b",\"value\":");
-        out.extend_from_slice(&value);
-        self.value = value;
+        self.payload(m, m.key, "key", out);
+        self.payload(m, m.value, "value", out);
         out.extend_from_slice(b",\"headers\":[");
         for (i, (name, v)) in m.headers.iter().enumerate() {
             if i > 0 {

@@ -58,6 +58,8 @@ impl Time {
 #[derive(Debug)]
 pub struct Field {
     pub name: String,
+    /// `"name":` as the decoder writes it before the field's value (escaped once, here).
+    pub json_key: Box<[u8]>,
     pub node: usize,
     /// The Avro bytes of the field's default (encoded once, at compile time), or why the default
     /// does not fit the field's type (an error only when a value leaves the field out).
@@ -184,7 +186,10 @@ impl Schema {
                             defaults.push((position, i, f.get(3).cloned().unwrap_or(Value::Null)));
                         }
                         by_name.insert(name.clone(), i);
-                        fields.push(Field { name, node, default: None });
+                        let mut json_key = Vec::with_capacity(name.len() + 3);
+                        crate::decode::write_string(&name, &mut json_key);
+                        json_key.push(b':');
+                        fields.push(Field { name, json_key: json_key.into(), node, default: None });
                     }
                     Node::Record { name: text(arg(1), "record name")?, fields, index: by_name }
                 }

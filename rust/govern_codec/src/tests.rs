@@ -230,6 +230,31 @@ fn the_recording_pipeline_keeps_the_order_and_appends_once_asked() {
 }
 
 #[test]
+fn avro_strings_must_be_utf8_wherever_a_byte_falls() {
+    let s = schema(r#"[["string"]]"#);
+    let map = schema(r#"[["map",1],["int"]]"#);
+    let body = |bytes: &[u8]| {
+        let mut out = Vec::new();
+        crate::numbers::write_long(bytes.len() as i64, &mut out);
+        out.extend_from_slice(bytes);
+        out
+    };
+    for at in 0..20 {
+        let mut text = "abcdefghijklmnopqrstu"[..at].to_string() + "é€\u{10348}\"xyz0123456789";
+        assert_eq!(decoded(&s, &body(text.as_bytes())).unwrap(), serde_json::to_string(&text).unwrap(), "at {at}");
+        text.truncate(at);
+        let mut bad = text.clone().into_bytes();
+        bad.extend_from_slice(&[0xe2, 0x82, b'x', b'y']); // a cut three-byte sequence
+        bad.extend_from_slice(b"0123456789");
+        assert_eq!(decoded(&s, &body(&bad)).unwrap_err(), "a string is not valid UTF-8", "at {at}");
+        let mut entry = vec![2];
+        entry.extend_from_slice(&body(&bad));
+        entry.extend_from_slice(&[2, 0]);
+        assert_eq!(decoded(&map, &entry).unwrap_err(), "a map key is not valid UTF-8", "at {at}");
+    }
+}
+
+#[test]
 fn strings_are_escaped_as_json_needs() {
     let mut out = Vec::new();
     crate::decode::write_string("a\"b\\c\n\u{1}é\t", &mut out);
