@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use base64::Engine;
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::encode::{encode_json, seed, Mismatch};
@@ -27,13 +27,34 @@ use crate::json::{integer_text, Text, J};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
-/// The keys a record line may have.
-fn known_key(key: &str) -> bool {
-    matches!(
-        key,
-        "topic" | "partition" | "offset" | "timestamp" | "timestamp_type" | "key" | "key_schema" | "value" | "schema" | "headers"
-    )
+/// The keys a record line may have, by their place in an Envelope.
+const TOPIC: usize = 0;
+const PARTITION: usize = 1;
+const OFFSET: usize = 2;
+const TIMESTAMP: usize = 3;
+const TIMESTAMP_TYPE: usize = 4;
+const KEY: usize = 5;
+const KEY_SCHEMA: usize = 6;
+const VALUE: usize = 7;
+const SCHEMA: usize = 8;
+const HEADERS: usize = 9;
+
+fn place_of(key: &str) -> Option<usize> {
+    Some(match key {
+        "topic" => TOPIC,
+        "partition" => PARTITION,
+        "offset" => OFFSET,
+        "timestamp" => TIMESTAMP,
+        "timestamp_type" => TIMESTAMP_TYPE,
+        "key" => KEY,
+        "key_schema" => KEY_SCHEMA,
+        "value" => VALUE,
+        "schema" => SCHEMA,
+        "headers" => HEADERS,
+        _ => return None,
+    })
 }
+
 /// Most threads a block is checked on.
 const MAX_THREADS: usize = 4;
 /// Pieces a block is cut into per thread checking it.
@@ -356,7 +377,7 @@ impl Rules {
             Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, &inline),
             Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, &inline),
         };
-        let Envelope { pairs, encoded } = match parsed {
+        let Envelope { fields, mut unknown, encoded } = match parsed {
             Ok(envelope) => envelope,
             Err(e) => {
                 return Err(match inline.into_inner() {
@@ -365,30 +386,23 @@ impl Rules {
                 })
             }
         };
-        let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).filter(|k| !known_key(k)).collect();
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
         }
-        let (mut key_raw, mut value_raw, mut has_value) = (None, None, false);
-        let mut small = Vec::with_capacity(pairs.len());
-        for (k, field) in pairs {
-            match field {
-                Field::Small(v) => small.push((k, v)),
-                Field::Raw(raw) if k == "key" => key_raw = Some(raw.get()),
-                Field::Raw(raw) => {
-                    value_raw = Some(raw.get());
-                    has_value = true;
-                }
-                Field::Inline => has_value |= k == "value",
-            }
-        }
-        let data = J::Obj(small);
-        let field = |name: &str| data.get(name).filter(|v| !v.is_null());
+        let raw = |at: usize| match &fields[at] {
+            Some(Field::Raw(raw)) => Some(raw.get()),
+            _ => None,
+        };
+        let (key_raw, value_raw, has_value) = (raw(KEY), raw(VALUE), fields[VALUE].is_some());
+        let field = |at: usize| match &fields[at] {
+            Some(Field::Small(v)) if !v.is_null() => Some(v),
+            _ => None,
+        };
         if !has_value {
             return Err("missing \"value\" (use null for a tombstone)".into());
         }
-        let topic = match field("topic") {
+        let topic = match field(TOPIC) {
             Some(v) => Some(non_empty_string(v, "topic")?),
             None if self.default_topic.is_some() => None,
             None => {
@@ -398,23 +412,23 @@ impl Rules {
                 )
             }
         };
-        let partition = field("partition").map(|v| non_negative(v, "partition", i32::MAX as i64)).transpose()?;
-        field("offset").map(|v| non_negative(v, "offset", i64::MAX)).transpose()?;
-        let timestamp = match field("timestamp") {
+        let partition = field(PARTITION).map(|v| non_negative(v, "partition", i32::MAX as i64)).transpose()?;
+        field(OFFSET).map(|v| non_negative(v, "offset", i64::MAX)).transpose()?;
+        let timestamp = match field(TIMESTAMP) {
             None => -1,
             Some(J::Str(s)) => time_value(s, Time::TimestampMillis).map_err(|e| format!("timestamp: {e}"))?,
             Some(v) => integer_text(v)
                 .and_then(|t| t.parse::<i64>().ok())
                 .ok_or_else(|| format!("timestamp: expected epoch milliseconds or an ISO-8601 string, got {v}"))?,
         };
-        if let Some(t) = field("timestamp_type") {
+        if let Some(t) = field(TIMESTAMP_TYPE) {
             if !matches!(t.as_str(), Some("create" | "log_append")) {
                 return Err("timestamp_type: expected one of create, log_append".into());
             }
         }
-        let schema = field("schema").map(|v| non_empty_string(v, "schema")).transpose()?;
-        let key_schema = field("key_schema").map(|v| non_empty_string(v, "key_schema")).transpose()?;
-        let headers = headers(&data, out)?;
+        let schema = field(SCHEMA).map(|v| non_empty_string(v, "schema")).transpose()?;
+        let key_schema = field(KEY_SCHEMA).map(|v| non_empty_string(v, "key_schema")).transpose()?;
+        let headers = headers(field(HEADERS), out)?;
         let [key_inline, value_inline] = encoded;
         let key = match key_inline {
             Some((name, bytes)) if Some(name.as_ref()) == key_schema.as_deref() => Some(bytes),
@@ -465,9 +479,9 @@ impl Rules {
 }
 
 /// A line's headers, their values appended to `out`.
-fn headers<'a>(data: &J<'a>, out: &mut Vec<u8>) -> Result<Headers<'a>, String> {
+fn headers<'a>(headers: Option<&J<'a>>, out: &mut Vec<u8>) -> Result<Headers<'a>, String> {
     let mut found = Vec::new();
-    match data.get("headers") {
+    match headers {
         None | Some(J::Null) => {}
         Some(J::Arr(pairs)) => {
             for (i, pair) in pairs.iter().enumerate() {
@@ -498,11 +512,11 @@ fn payload_error(kind: &str, name: &str, e: &Mismatch) -> String {
     format!("{at}: {} (schema '{name}')", e.message)
 }
 
-/// A record line: each key with its raw JSON (None for a key or value encoded inline; a repeated
-/// key keeps its last value), and the key and value encoded inline: (schema name, bytes in the
-/// thread's buffer).
+/// A record line: each known key's field at its place (a repeated key keeps its last value), the
+/// unknown keys, and the key and value encoded inline: (schema name, bytes in the thread's buffer).
 struct Envelope<'a> {
-    pairs: Vec<(Cow<'a, str>, Field<'a>)>,
+    fields: [Option<Field<'a>>; 10],
+    unknown: Vec<Cow<'a, str>>,
     encoded: [Option<(Cow<'a, str>, Range<usize>)>; 2],
 }
 
@@ -539,20 +553,26 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
         let EnvelopeSeed { rules, out, mismatch } = self;
-        let mut pairs: Vec<(Cow<'de, str>, Field<'de>)> = Vec::with_capacity(10);
+        let mut fields: [Option<Field<'de>>; 10] = Default::default();
+        let mut unknown = Vec::new();
         let mut encoded: [Option<(Cow<'de, str>, Range<usize>)>; 2] = [None, None];
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            let slot = match key.as_ref() {
-                "key" => Some((0, "key", "key_schema")),
-                "value" => Some((1, "value", "schema")),
+            let Some(at) = place_of(&key) else {
+                map.next_value::<IgnoredAny>()?;
+                unknown.push(key);
+                continue;
+            };
+            let payload = match at {
+                KEY => Some((0, "key", KEY_SCHEMA)),
+                VALUE => Some((1, "value", SCHEMA)),
                 _ => None,
             };
             // the schema named before this key or value, when the header has it
-            let schema = slot.and_then(|(_, _, field)| {
-                let Field::Small(J::Str(name)) = &pairs.iter().find(|(k, _)| k == field)?.1 else { return None };
+            let schema = payload.and_then(|(_, _, schema_at)| {
+                let Some(Field::Small(J::Str(name))) = &fields[schema_at] else { return None };
                 Some((name.clone(), rules.schemas.get(name.as_ref())?))
             });
-            let value = match (slot, schema) {
+            fields[at] = Some(match (payload, schema) {
                 (Some((i, kind, _)), Some((name, compiled))) => {
                     let failure = RefCell::new(None);
                     let start = out.len();
@@ -570,13 +590,9 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
                     Field::Raw(map.next_value::<&'de RawValue>()?)
                 }
                 (None, _) => Field::Small(map.next_value::<J<'de>>()?),
-            };
-            match pairs.iter_mut().find(|(k, _)| *k == key) {
-                Some(pair) => pair.1 = value,
-                None => pairs.push((key, value)),
-            }
+            });
         }
-        Ok(Envelope { pairs, encoded })
+        Ok(Envelope { fields, unknown, encoded })
     }
 }
 
