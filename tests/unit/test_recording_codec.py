@@ -17,6 +17,7 @@ from pathlib import Path
 import fastavro
 import pytest
 from avro_generators import QUICK, gen_schema
+from fastavro.schema import UnknownType
 from fastavro.utils import generate_many
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
@@ -35,7 +36,10 @@ def codec(schema: object) -> Codec:
 @given(st.randoms(use_true_random=False))
 def test_round_trips_fastavro_bytes_on_generated_schemas(rng: random.Random) -> None:
     doc = gen_schema(rng, QUICK)
-    parsed = fastavro.parse_schema(doc)
+    try:  # fastavro cannot resolve some names Avro resolves: no oracle for those schemas
+        parsed = fastavro.parse_schema(doc)
+    except UnknownType:
+        reject()
     ours = codec(doc)
     try:  # fastavro's generator can recurse without end through a recursive type
         records = list(generate_many(parsed, 3))
