@@ -22,6 +22,8 @@ pub struct Writer {
     /// Per node, the interned field names of a record (empty for other nodes).
     keys: Vec<Vec<Py<PyString>>>,
     decimal: Py<PyAny>,
+    /// `collections.abc.Sequence`: fastavro writes any sequence but a str as an array.
+    sequence: Py<PyAny>,
     convert: Py<PyAny>,
 }
 
@@ -41,12 +43,18 @@ impl Writer {
             })
             .collect();
         let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
-        Ok(Writer { schema, keys, decimal, convert })
+        let sequence = py.import("collections.abc")?.getattr("Sequence")?.unbind();
+        Ok(Writer { schema, keys, decimal, sequence, convert })
     }
 
     /// The Avro binary of `value`; Mismatch(path, message) when it does not fit.
     fn write<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-        let mut enc = Enc { w: self, decimal: self.decimal.bind(py), out: Vec::with_capacity(128) };
+        let mut enc = Enc {
+            w: self,
+            decimal: self.decimal.bind(py),
+            sequence: self.sequence.bind(py),
+            out: Vec::with_capacity(128),
+        };
         enc.write(0, value, 0).map_err(|e| PyMismatch::new_err((e.path_text(), e.message)))?;
         Ok(PyBytes::new(py, &enc.out))
     }
@@ -55,7 +63,25 @@ impl Writer {
 struct Enc<'w, 'py> {
     w: &'w Writer,
     decimal: &'w Bound<'py, PyAny>,
+    sequence: &'w Bound<'py, PyAny>,
     out: Vec<u8>,
+}
+
+impl<'py> Enc<'_, 'py> {
+    /// The items of an array value as fastavro takes one: a list, a tuple or any other
+    /// sequence but a str (bytes too: a union may write them as an array of numbers).
+    fn items(&self, v: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
+        if let Ok(list) = v.cast::<PyList>() {
+            return Some(list.iter().collect());
+        }
+        if let Ok(tuple) = v.cast::<PyTuple>() {
+            return Some(tuple.iter().collect());
+        }
+        if v.is_instance_of::<PyString>() || !v.is_instance(self.sequence).unwrap_or(false) {
+            return None;
+        }
+        v.try_iter().ok()?.collect::<PyResult<Vec<_>>>().ok()
+    }
 }
 
 fn kind(v: &Bound<'_, PyAny>) -> String {
@@ -227,13 +253,7 @@ impl<'py> Enc<'_, 'py> {
                 }
             }
             Node::Array(item) => {
-                let items: Vec<Bound<'py, PyAny>> = if let Ok(list) = v.cast::<PyList>() {
-                    list.iter().collect()
-                } else if let Ok(tuple) = v.cast::<PyTuple>() {
-                    tuple.iter().collect()
-                } else {
-                    return Err(expected("a list"));
-                };
+                let Some(items) = self.items(v) else { return Err(expected("a list")) };
                 if !items.is_empty() {
                     write_long(items.len() as i64, &mut self.out);
                 }
@@ -374,11 +394,7 @@ impl<'py> Enc<'_, 'py> {
             Node::Bytes => v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyByteArray>(),
             Node::Fixed { size, .. } => v.cast::<PyBytes>().is_ok_and(|b| b.as_bytes().len() == *size),
             n @ Node::Enum { .. } => v.cast::<PyString>().is_ok_and(|s| s.to_str().is_ok_and(|s| n.symbol(s).is_some())),
-            Node::Array(item) => match (v.cast::<PyList>(), v.cast::<PyTuple>()) {
-                (Ok(list), _) => list.iter().all(|x| self.fits(*item, &x, depth + 1)),
-                (_, Ok(tuple)) => tuple.iter().all(|x| self.fits(*item, &x, depth + 1)),
-                _ => false,
-            },
+            Node::Array(item) => self.items(v).is_some_and(|items| items.iter().all(|x| self.fits(*item, x, depth + 1))),
             Node::Map(values) => v.cast::<PyDict>().is_ok_and(|d| {
                 d.iter().all(|(k, x)| k.is_instance_of::<PyString>() && self.fits(*values, &x, depth + 1))
             }),
