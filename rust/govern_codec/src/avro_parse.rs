@@ -121,40 +121,25 @@ fn py_str(py: Python<'_>, value: &J) -> PyResult<String> {
     Ok(to_py(py, value)?.str()?.to_string())
 }
 
-/// The interned type names the graph uses (compared by identity in the walk's fast paths).
-struct Kinds<'py> {
-    names: Vec<Bound<'py, PyString>>,
-}
-
-const KINDS: [&str; 14] = [
-    "null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum", "fixed", "array", "map",
-    "union",
-];
-
-impl<'py> Kinds<'py> {
-    fn new(py: Python<'py>) -> Kinds<'py> {
-        Kinds { names: KINDS.iter().map(|k| PyString::intern(py, k)).collect() }
-    }
-
-    fn get(&self, kind: &str) -> &Bound<'py, PyString> {
-        let index = match kind {
-            "null" => 0,
-            "boolean" => 1,
-            "int" => 2,
-            "long" => 3,
-            "float" => 4,
-            "double" => 5,
-            "bytes" => 6,
-            "string" => 7,
-            "record" => 8,
-            "enum" => 9,
-            "fixed" => 10,
-            "array" => 11,
-            "map" => 12,
-            "union" => 13,
-            _ => unreachable!("not an Avro type: {kind}"),
-        };
-        &self.names[index]
+/// The interned name of an Avro type (the graph's `type` values: compared by identity in the
+/// walk's fast paths, and created once per process).
+fn type_name<'py>(py: Python<'py>, name: &str) -> &'py Bound<'py, PyString> {
+    match name {
+        "null" => intern!(py, "null"),
+        "boolean" => intern!(py, "boolean"),
+        "int" => intern!(py, "int"),
+        "long" => intern!(py, "long"),
+        "float" => intern!(py, "float"),
+        "double" => intern!(py, "double"),
+        "bytes" => intern!(py, "bytes"),
+        "string" => intern!(py, "string"),
+        "record" => intern!(py, "record"),
+        "enum" => intern!(py, "enum"),
+        "fixed" => intern!(py, "fixed"),
+        "array" => intern!(py, "array"),
+        "map" => intern!(py, "map"),
+        "union" => intern!(py, "union"),
+        _ => unreachable!("not an Avro type: {name}"),
     }
 }
 
@@ -175,7 +160,6 @@ struct Parser<'py, 'j> {
     node_cls: Bound<'py, PyType>,
     field_cls: Bound<'py, PyType>,
     empty: Bound<'py, PyTuple>,
-    kinds: Kinds<'py>,
     deferred: Vec<Deferred<'py, 'j>>,
     ambiguous: bool,
     /// The records this document defines, in definition order, and by full name.
@@ -219,7 +203,7 @@ impl<'py, 'j> Parser<'py, 'j> {
     fn node(&self, kind: &str, pointer: &str) -> PyResult<Node<'py>> {
         let py = self.py;
         let node = self.instance(&self.node_cls)?;
-        node.setattr(intern!(py, "type"), self.kinds.get(kind))?;
+        node.setattr(intern!(py, "type"), type_name(py, kind))?;
         node.setattr(intern!(py, "pointer"), pointer)?;
         node.setattr(intern!(py, "origin"), &self.origin)?;
         Ok(node)
@@ -416,7 +400,7 @@ impl<'py, 'j> Parser<'py, 'j> {
                 Some(kind) => kind.to_string(), // most branches: no need to ask the node
                 None => {
                     let kind = branch.getattr(intern!(py, "type"))?;
-                    if kind.eq(self.kinds.get("union"))? {
+                    if kind.eq(type_name(py, "union"))? {
                         return Err(self.fail("Nested union: a union may not directly contain a union", &item_ptr, None));
                     }
                     let full = branch.getattr(intern!(py, "fullname"))?;
@@ -683,7 +667,7 @@ impl<'py, 'j> Parser<'py, 'j> {
             };
             let (type_ref, leaf): (Bound<'py, PyAny>, bool) = match ftype {
                 // most fields: the primitive's name, its node built on first use (Field.type)
-                J::Str(t) if is_primitive(t) => (self.kinds.get(t).clone().into_any(), true),
+                J::Str(t) if is_primitive(t) => (type_name(py, t).clone().into_any(), true),
                 _ => self.parse(ftype, &format!("{f_ptr}/type"), ns)?,
             };
             let py_name = PyString::new(py, name);
@@ -891,7 +875,6 @@ pub fn parse_avro<'py>(
         node_cls,
         field_cls,
         empty,
-        kinds: Kinds::new(py),
         deferred: Vec::new(),
         ambiguous: false,
         records: Vec::new(),
