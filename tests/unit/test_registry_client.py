@@ -143,3 +143,31 @@ def test_schema_arguments_accept_text_dict_and_parsed() -> None:
     assert schema_text(Parsed()) == '{"type":"int"}'
     with pytest.raises(TypeError):
         schema_text(3)
+
+
+@pytest.mark.parametrize("variable", [None, "HTTP_PROXY", "all_proxy"])
+def test_plain_http_loads_no_ca_bundle_unless_a_proxy_may_use_tls(
+    monkeypatch: pytest.MonkeyPatch, variable: str | None
+) -> None:
+    """Loading the CA bundle costs ~25 ms per client and verifies nothing over plain http; a proxy
+    from the environment may be reached over TLS, and https always verifies."""
+    import ssl
+
+    loaded: list[object] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def spy(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loaded.append(args or kwargs)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    for name in ("all_proxy", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    if variable:
+        monkeypatch.setenv(variable, "https://proxy.invalid:3128")
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", spy)
+    Client("http://127.0.0.1:8081").close()
+    assert bool(loaded) == (variable is not None)
+    loaded.clear()
+    Client("https://127.0.0.1:8081").close()
+    assert loaded
