@@ -65,25 +65,35 @@ pub fn decimal_to_bytes(text: &str, precision: u32, scale: u32, size: Option<usi
         }
         fraction = &fraction[..scale];
     }
-    let mut digits: Vec<u8> = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').collect();
-    digits.extend(std::iter::repeat(0).take(scale - fraction.len()));
-    let first = digits.iter().position(|d| *d != 0).unwrap_or(digits.len());
-    let digits = &digits[first..];
-    if digits.len() > precision as usize {
+    let padding = scale - fraction.len();
+    let significant = |s: &str| s.trim_start_matches('0').len();
+    let length = if significant(whole) > 0 { significant(whole) + fraction.len() } else { significant(fraction) };
+    let length = if length > 0 { length + padding } else { 0 };
+    if length > precision as usize {
         return Err(format!("decimal {} has more than {precision} digit(s) (precision {precision})", short(text)));
     }
-    // magnitude, little-endian base 256, by multiplying by 10 and adding each digit
-    let mut magnitude: Vec<u8> = Vec::with_capacity(digits.len() / 2 + 1);
-    for d in digits {
-        let mut carry = u32::from(*d);
-        for byte in magnitude.iter_mut() {
-            let x = u32::from(*byte) * 10 + carry;
-            *byte = x as u8;
-            carry = x >> 8;
-        }
-        while carry > 0 {
-            magnitude.push(carry as u8);
-            carry >>= 8;
+    let digits = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').chain(std::iter::repeat(0).take(padding));
+    // magnitude, little-endian base 256: at most 38 digits fit a u128 (the usual case, no loop
+    // per byte); longer ones multiply a byte vector by 10 and add each digit
+    let mut magnitude: Vec<u8>;
+    if length <= 38 {
+        let n = digits.fold(0u128, |n, d| n * 10 + u128::from(d));
+        let used = 16 - (n.leading_zeros() / 8) as usize;
+        magnitude = Vec::with_capacity(used + 1);
+        magnitude.extend_from_slice(&n.to_le_bytes()[..used]);
+    } else {
+        magnitude = Vec::with_capacity(length / 2 + 2);
+        for d in digits {
+            let mut carry = u32::from(d);
+            for byte in magnitude.iter_mut() {
+                let x = u32::from(*byte) * 10 + carry;
+                *byte = x as u8;
+                carry = x >> 8;
+            }
+            while carry > 0 {
+                magnitude.push(carry as u8);
+                carry >>= 8;
+            }
         }
     }
     let mut bytes = magnitude;
@@ -225,6 +235,17 @@ mod tests {
         assert!(decimal_to_bytes("1.001", 9, 2, None).is_err());
         assert_eq!(decimal_to_bytes("1.000", 9, 2, None).unwrap(), decimal_to_bytes("1", 9, 2, None).unwrap());
         assert!(decimal_to_bytes("123", 2, 0, None).is_err());
+        // 38 digits take the u128 path, 39 the byte-vector path: both round trip, either sign
+        for text in ["99999999999999999999999999999999999999", "-99999999999999999999999999999999999999",
+                     "999999999999999999999999999999999999999", "-100000000000000000000000000000000000000",
+                     "340282366920938463463374607431768211455", "-0.000000000000000000000000000000000001"] {
+            let scale = text.split_once('.').map_or(0, |(_, f)| f.len() as u32);
+            let bytes = decimal_to_bytes(text, 40, scale, None).unwrap();
+            assert_eq!(bytes_to_decimal(&bytes, 40, scale).unwrap(), text);
+        }
+        assert_eq!(decimal_to_bytes("-0.00", 1, 2, None).unwrap(), vec![0]);
+        assert!(decimal_to_bytes("0010.5", 2, 1, None).is_err());
+        assert_eq!(decimal_to_bytes("0000.5", 1, 1, None).unwrap(), vec![5]);
         let big = "123456789012345678901234567890123456789012345";
         let bytes = decimal_to_bytes(big, 50, 0, None).unwrap();
         assert_eq!(bytes_to_decimal(&bytes, 50, 0).unwrap(), big);
