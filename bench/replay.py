@@ -12,8 +12,12 @@ embedded registry, with N records (default 200,000) of ~500-byte Avro values ove
 - memory: peak RSS of `govern replay` (a child process) on a file of M records (default 1,000,000).
   Target: < 300 MB.
 
+Each measurement runs `--repeat` times (default 3), ours right after its ceiling, and the verdict
+is the median of the rounds' ratios: on a shared two-core machine one round's ceiling moves by a
+fifth to a half from one round to the next, and ours with it.
+
     .venv/bin/python bench/replay.py                                  # full run (several minutes)
-    .venv/bin/python bench/replay.py --records 20000 --memory-records 100000   # quick run
+    .venv/bin/python bench/replay.py --records 20000 --memory-records 100000 --repeat 1  # quick run
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,6 +230,17 @@ def line(label: str, count: int, seconds: float | None, ceiling: float | None = 
     return text
 
 
+def verdict(what: str, ratios: list[float], target: float) -> str:
+    """The median of the rounds' ratios (ours / ceiling, each from one round) against the target."""
+    rounds = ", ".join(f"{r:.1%}" for r in ratios)
+    middle = statistics.median(ratios)
+    mark = "met" if middle >= target else "NOT met"
+    return (
+        f"  {what}: median {middle:.1%} of the ceiling over {len(ratios)} round(s) ({rounds}); "
+        f"target >= {target:.0%}: {mark}"
+    )
+
+
 def peak_rss_of_replay(bootstrap: str, registry: str, path: Path, topic: str) -> tuple[float, float]:
     """Peak RSS (MB) and wall time of `govern replay` in a child process."""
     started = time.perf_counter()
@@ -254,6 +270,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--memory-records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of replay and record (median ratio)")
     args = parser.parse_args()
     count = args.records
 
@@ -293,46 +310,57 @@ def main() -> None:
             registry_url=registry,
             options=ReplayOptions(topic=topic("warmup")),
         )
-        raw_topic = topic("raw")
-        ceiling = raw_produce(bootstrap, raw_topic, records, prefix)
         kcat = kcat_produce(bootstrap, topic("kcat"), kcat_input)
-        ours_topic = topic("ours")
-        started = time.perf_counter()
-        summary = replay(
-            [file_source(fixture)],
-            bootstrap=bootstrap,
-            registry_url=registry,
-            options=ReplayOptions(topic=ours_topic),
-        )
-        ours = time.perf_counter() - started
-        assert summary.records == count
         print("replay (produce)")
-        print(line("raw Producer, pre-encoded (ceiling)", count, ceiling))
-        print(line("kcat -P, same bytes", count, kcat, ceiling))
-        print(line("govern replay (validate+txn)", count, ours, ceiling))
-        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
-        print(f"    phases: {phases}")
-        print(f"    validation (Rust codec): {summary.phases['validate'] / count * 1e6:.2f} us per record")
-        print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
-        if kcat is not None:
-            print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
-            produced = rate(count, summary.phases["produce"])
-            print(f"  its produce pass vs kcat: {produced / rate(count, kcat):.2f}x")
+        replay_ratios, replayed = [], []
+        for round_ in range(1, args.repeat + 1):
+            ceiling = raw_produce(bootstrap, topic("raw"), records, prefix)
+            ours_topic = topic("ours")
+            started = time.perf_counter()
+            summary = replay(
+                [file_source(fixture)],
+                bootstrap=bootstrap,
+                registry_url=registry,
+                options=ReplayOptions(topic=ours_topic),
+            )
+            ours = time.perf_counter() - started
+            assert summary.records == count
+            replayed.append(ours_topic)
+            replay_ratios.append(ceiling / ours)
+            print(f"  round {round_} (load {os.getloadavg()[0]:.2f})")
+            print(line("raw Producer, pre-encoded (ceiling)", count, ceiling))
+            if round_ == 1:
+                print(line("kcat -P, same bytes", count, kcat, ceiling))
+            print(line("govern replay (validate+txn)", count, ours, ceiling))
+            phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
+            print(f"    phases: {phases}")
+            per_record = summary.phases["validate"] / count * 1e6
+            print(f"    validation (Rust codec): {per_record:.2f} us per record")
+            print(line("  its produce pass alone (spool->txn)", count, summary.phases["produce"], ceiling))
+            if kcat is not None:
+                print(f"  govern replay vs kcat: {rate(count, ours) / rate(count, kcat):.2f}x")
+        print(verdict("replay", replay_ratios, 0.60))
 
         del records
-        # all three read the topic the replay wrote (transactional: commit markers, read_committed)
-        ceiling = raw_consume(bootstrap, ours_topic, count)
-        kcat = kcat_consume(bootstrap, ours_topic)
-        started = time.perf_counter()
-        recorded = record_topics(
-            [ours_topic], workdir / "recorded.jsonl", bootstrap=bootstrap, registry_url=registry
-        )
-        ours = time.perf_counter() - started
-        assert recorded.records == count
+        # all read a topic the replay wrote (transactional: commit markers, read_committed)
         print("record (consume: confluent-kafka, decode: Rust codec)")
-        print(line("raw consumer loop (ceiling)", count, ceiling))
-        print(line("kcat -C", count, kcat, ceiling))
-        print(line("govern record (decode+write)", count, ours, ceiling))
+        kcat = kcat_consume(bootstrap, replayed[0])
+        record_ratios = []
+        for round_, source in enumerate(replayed, 1):
+            ceiling = raw_consume(bootstrap, source, count)
+            output = workdir / f"recorded-{round_}.jsonl"
+            started = time.perf_counter()
+            recorded = record_topics([source], output, bootstrap=bootstrap, registry_url=registry)
+            ours = time.perf_counter() - started
+            assert recorded.records == count
+            output.unlink()
+            record_ratios.append(ceiling / ours)
+            print(f"  round {round_} (load {os.getloadavg()[0]:.2f})")
+            print(line("raw consumer loop (ceiling)", count, ceiling))
+            if round_ == 1:
+                print(line("kcat -C", count, kcat, ceiling))
+            print(line("govern record (decode+write)", count, ours, ceiling))
+        print(verdict("record", record_ratios, 0.50))
 
         if args.memory_records:
             big = workdir / "memory.jsonl"
