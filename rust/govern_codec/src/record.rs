@@ -42,8 +42,6 @@ pub struct Recorder {
     pub warnings: Vec<(String, i32, i64, &'static str, String)>,
     /// Lines per topic and partition.
     pub counts: HashMap<String, HashMap<i32, u64>>,
-    /// Why the lines could not be appended to the output file, if they could not.
-    pub failed: Option<String>,
 }
 
 const WARNINGS_KEPT: usize = 5;
@@ -250,6 +248,10 @@ pub struct Pipeline {
     /// Schema ids added (the decoding thread may not have them yet).
     known: HashSet<u32>,
     recorder: Arc<Mutex<Recorder>>,
+    /// Why the lines could not be appended to the output file, if they could not: apart from
+    /// the recorder, which the decoding thread holds while it decodes a batch, so that taking
+    /// lines never waits for a batch to be decoded and written.
+    failed: Arc<Mutex<Option<String>>>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -266,7 +268,8 @@ impl Pipeline {
         // consumer batch), so a caller queueing batches cannot wait on it in turn
         let (done, decoded) = channel::<Batch>();
         let recorder = Arc::new(Mutex::new(Recorder::default()));
-        let shared = recorder.clone();
+        let failed = Arc::new(Mutex::new(None));
+        let (shared, failure) = (recorder.clone(), failed.clone());
         let worker = std::thread::Builder::new()
             .name("govern-record-decode".into())
             .spawn(move || {
@@ -283,14 +286,15 @@ impl Pipeline {
                             for c in &batch.messages {
                                 recorder.line(&batch.message(c), &mut lines);
                             }
+                            drop(recorder);
                             if let Some(file) = &mut output {
                                 if let Err(e) = file.write_all(&lines) {
-                                    recorder.failed.get_or_insert_with(|| format!("writing the lines failed: {e}"));
+                                    let mut failed = failure.lock().expect("the failure");
+                                    failed.get_or_insert_with(|| format!("writing the lines failed: {e}"));
                                 }
                                 lines.clear();
                             }
                             batch.lines = lines;
-                            drop(recorder);
                             if done.send(batch).is_err() {
                                 return;
                             }
@@ -306,6 +310,7 @@ impl Pipeline {
             pending: 0,
             known: HashSet::new(),
             recorder,
+            failed,
             worker: Some(worker),
         }
     }
@@ -349,7 +354,7 @@ impl Pipeline {
     /// The batches decoded so far (with `wait`, every batch sent), in order, with their lines
     /// (none once appended to a file); `reuse` them once their lines are read.
     pub fn take(&mut self, wait: bool) -> Result<Vec<Batch>, String> {
-        if let Some(failed) = self.recorder().failed.clone() {
+        if let Some(failed) = self.failed.lock().expect("the failure").clone() {
             return Err(failed);
         }
         let decoded = self.decoded.get_mut().expect("the receiver");
