@@ -157,10 +157,12 @@ fn messages<'py>(
         let prefix = prefixes
             .get(slot as usize)
             .ok_or_else(|| PyValueError::new_err(format!("no registered id for schema slot {slot}")))?;
-        let mut bytes = Vec::with_capacity(prefix.len() + data.len());
-        bytes.extend_from_slice(prefix);
-        bytes.extend_from_slice(data);
-        Ok(Some(PyBytes::new(py, &bytes)))
+        let framed = PyBytes::new_with(py, prefix.len() + data.len(), |buffer| {
+            buffer[..prefix.len()].copy_from_slice(prefix);
+            buffer[prefix.len()..].copy_from_slice(data);
+            Ok(())
+        })?;
+        Ok(Some(framed))
     };
     for r in records {
         let topic = r.topic as usize;
