@@ -149,6 +149,35 @@ def test_fewer_target_partitions_hash_keys_with_a_warning(
     assert kafka_admin.end_offsets(narrow)[0] == 11  # 10 records + the transaction marker
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device whose writes fail")
+def test_a_recording_that_cannot_be_written_fails_in_one_line_and_leaves_no_file(
+    kafka_cluster: str,
+    target: str,
+    own_registry: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recorder's decoding thread appends the lines after the first batch; when its writes
+    fail (a full disk), the recording stops with the output named and no file, even when only
+    the last writes failed."""
+    from govern.recording import record_topics
+    from govern.recording.format import FixtureWriter
+
+    replay(
+        [file_source(fixture_file(tmp_path / "in.jsonl", 3000))],
+        bootstrap=kafka_cluster,
+        registry_url=own_registry,
+        options=ReplayOptions(topic=target),
+    )
+    monkeypatch.setattr(FixtureWriter, "appending", lambda self: "/dev/full")
+    output = tmp_path / "out.jsonl"
+    with pytest.raises(EnvironmentProblem) as caught:
+        record_topics([target], output, bootstrap=kafka_cluster, registry_url=own_registry)
+    assert caught.value.message.startswith(f"{output}: cannot write the recording: ")
+    assert "No space left on device" in caught.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
 def test_unreachable_broker_fails_within_the_timeout(registry: str, tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(EnvironmentProblem):

@@ -352,11 +352,9 @@ impl Pipeline {
     }
 
     /// The batches decoded so far (with `wait`, every batch sent), in order, with their lines
-    /// (none once appended to a file); `reuse` them once their lines are read.
+    /// (none once appended to a file); `reuse` them once their lines are read. An error when
+    /// appending the lines of any batch sent so far to the file failed.
     pub fn take(&mut self, wait: bool) -> Result<Vec<Batch>, String> {
-        if let Some(failed) = self.failed.lock().expect("the failure").clone() {
-            return Err(failed);
-        }
         let decoded = self.decoded.get_mut().expect("the receiver");
         let mut done = Vec::new();
         while self.pending > 0 {
@@ -369,6 +367,11 @@ impl Pipeline {
             };
             self.pending -= 1;
             done.push(batch);
+        }
+        // after the batches: a batch comes back once its lines were written (or failed to be), so
+        // the last take, which waits for every batch, sees a failure of the last write too
+        if let Some(failed) = self.failed.lock().expect("the failure").clone() {
+            return Err(failed);
         }
         Ok(done)
     }
@@ -394,5 +397,50 @@ impl Drop for Pipeline {
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Message, Pipeline};
+    use std::time::{Duration, Instant};
+
+    fn send(pipeline: &mut Pipeline, offset: i64) {
+        let mut batch = pipeline.batch();
+        let m = Message { topic: "t", partition: 0, offset, timestamp: (0, 0), key: None, value: Some(b"v"), headers: vec![] };
+        batch.push(&m);
+        pipeline.lines(batch).unwrap();
+    }
+
+    #[test]
+    fn taking_lines_does_not_wait_for_the_batch_being_decoded() {
+        let mut pipeline = Pipeline::new();
+        // the recorder held elsewhere for 2 s, as the decoding thread holds it through a batch
+        let recorder = pipeline.recorder.clone();
+        let (locked, wait) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let _held = recorder.lock().unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+        });
+        wait.recv().unwrap();
+        send(&mut pipeline, 0);
+        let started = Instant::now();
+        assert!(pipeline.take(false).unwrap().is_empty());
+        assert!(started.elapsed() < Duration::from_secs(1), "take waited {:?}", started.elapsed());
+        holder.join().unwrap();
+        assert_eq!(pipeline.take(true).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_write_fails_the_take_that_collects_its_batch() {
+        if !std::path::Path::new("/dev/full").exists() {
+            return; // no device whose writes fail here
+        }
+        let mut pipeline = Pipeline::new();
+        pipeline.append_to("/dev/full").unwrap(); // every write fails: no space left on the device
+        send(&mut pipeline, 0);
+        let error = pipeline.take(true).err().expect("the write failed");
+        assert!(error.starts_with("writing the lines failed"), "{error}");
     }
 }
