@@ -233,8 +233,10 @@ enum Job {
 }
 
 /// Jobs queued for the decoding thread at most: bounded, so memory stays flat however far
-/// consuming runs ahead of decoding.
-const QUEUED: usize = 4;
+/// consuming runs ahead of decoding. 16 batches of 500 messages (consume.py's BATCH) are
+/// the 8,000 messages that 4 batches of 2,000 held before: as much slack for a decoding thread
+/// held up by a slow write, and the same memory.
+const QUEUED: usize = 16;
 
 /// The Recorder on a thread of its own: schemas and batches go in, in order; each batch comes
 /// back in the same order with its lines.
