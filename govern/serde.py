@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from fastavro._logical_readers import LOGICAL_READERS
 from fastavro._logical_writers import LOGICAL_WRITERS
 from fastavro.types import Schema as FastavroSchema
 
+from govern import _native
 from govern.avro import SchemaParseError, parse_schema
 from govern.errors import InputError
 from govern.registry.client import Client, Reference, RegisteredSchema, Schema, SchemaLike, schema_text
@@ -103,7 +103,6 @@ def _logical_reader(kind: str) -> Any:
 def _coder(subject: str, text: str, references: list[str], logical: Any, kind: str) -> Any:
     """The Rust codec's `Writer` or `Reader` (`kind`) for a schema, SerdeError if it cannot be used."""
     # imported here: govern.recording decodes through this module (an import cycle otherwise)
-    from govern import _native
     from govern.recording.codec import program
 
     try:
@@ -144,7 +143,6 @@ class Serializer:
         self.normalize = normalize
         self._id: int | None = None
         self._writer: Any = None
-        self._mismatch: type[Exception] = ValueError
         self._lock = threading.Lock()
 
     @property
@@ -176,7 +174,6 @@ class Serializer:
         )
         references = _referenced(self.client, self.references, set(), [])
         self._writer = _coder(self.subject, self.schema, references, _logical, "Writer")
-        self._mismatch = sys.modules["govern._native"].Mismatch
         self._registered = registered
         self._id = registered.id
 
@@ -185,7 +182,7 @@ class Serializer:
         schema_id = self.schema_id
         try:
             body = self._writer.write(record)
-        except self._mismatch as error:
+        except _native.Mismatch as error:
             path, message = error.args
             where = f"{self.subject}, at {path}" if path else self.subject
             raise SerdeError(f"record does not match the schema of {where}: {message}") from None
@@ -200,7 +197,6 @@ class Deserializer:
         self._reader = _parse(schema_text(reader_schema), {}) if reader_schema is not None else None
         self._writers: dict[int, FastavroSchema] = {}
         self._bodies: dict[int, Any] = {}  #: schema id -> the Rust reader of its bodies
-        self._decode_error: type[Exception] = ValueError
         self._lock = threading.Lock()
 
     def _registered(self, schema_id: int) -> Schema:
@@ -237,7 +233,6 @@ class Deserializer:
             reader = _coder(f"schema id {schema_id}", schema.schema, references, _logical_reader, "Reader")
             with self._lock:
                 self._bodies[schema_id] = reader
-                self._decode_error = sys.modules["govern._native"].DecodeError
         return reader
 
     def __call__(self, data: bytes | bytearray | memoryview) -> Any:
@@ -247,7 +242,7 @@ class Deserializer:
             reader = self._body_reader(schema_id)
             try:
                 return reader.read(body)
-            except self._decode_error as error:
+            except _native.DecodeError as error:
                 raise SerdeError(f"cannot decode the Avro body of schema id {schema_id}: {error}") from None
         writer = self.writer_schema(schema_id)
         try:
