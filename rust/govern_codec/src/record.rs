@@ -55,6 +55,13 @@ pub fn framed_id(data: &[u8]) -> Option<u32> {
     }
 }
 
+/// `,"<name>":` onto `out`: the start of a line's member after its first (names need no escaping).
+fn member(name: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 fn plain(data: &[u8], text: bool, out: &mut Vec<u8>) {
     if text {
         if let Ok(s) = std::str::from_utf8(data) {
@@ -73,20 +80,17 @@ impl Recorder {
     /// else `,"<what>":` and its bytes (null, a string or base64).
     fn payload(&mut self, m: &Message, data: Option<&[u8]>, what: &'static str, out: &mut Vec<u8>) {
         let Some(data) = data else {
-            out.extend_from_slice(b",\"");
-            out.extend_from_slice(what.as_bytes());
-            out.extend_from_slice(b"\":null");
+            member(what, out);
+            out.extend_from_slice(b"null");
             return;
         };
         if let Some(id) = framed_id(data) {
             let reason = match self.schemas.get(&id) {
                 Some(Known::Schema(name, schema)) => {
                     let mark = out.len();
-                    out.extend_from_slice(if what == "key" { b",\"key_schema\":" } else { b",\"schema\":" });
+                    member(if what == "key" { "key_schema" } else { "schema" }, out);
                     write_string(name, out);
-                    out.extend_from_slice(b",\"");
-                    out.extend_from_slice(what.as_bytes());
-                    out.extend_from_slice(b"\":");
+                    member(what, out);
                     match decode(schema, &data[5..], out) {
                         Ok(()) => return,
                         Err(e) => {
@@ -102,9 +106,7 @@ impl Recorder {
                 self.warnings.push((m.topic.to_string(), m.partition, m.offset, what, reason));
             }
         }
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(what.as_bytes());
-        out.extend_from_slice(b"\":");
+        member(what, out);
         plain(data, what == "key", out);
     }
 
