@@ -249,17 +249,18 @@ def print_round(
     round_: int,
     workdir: Path,
     count: int,
-    ceiling: float,
-    baselines: list[tuple[str, float | None]],
+    ceiling: tuple[str, float],
+    kcat: tuple[str, float | None],
     ours: tuple[str, float],
 ) -> None:
-    """A round's lines: the machine's state, the ceiling, kcat (first round only), ours."""
-    (ceiling_label, _), (kcat_label, kcat) = baselines
+    """A round's lines, each (label, seconds): the machine's state, the ceiling, kcat (first round
+    only), ours; the last two as a share of the ceiling."""
     print(f"  round {round_} ({machine(workdir)})")
-    print(line(ceiling_label, count, ceiling))
+    (ceiling_label, seconds), (kcat_label, kcat_seconds), (ours_label, ours_seconds) = ceiling, kcat, ours
+    print(line(ceiling_label, count, seconds))
     if round_ == 1:
-        print(line(kcat_label, count, kcat, ceiling))
-    print(line(ours[0], count, ours[1], ceiling))
+        print(line(kcat_label, count, kcat_seconds, seconds))
+    print(line(ours_label, count, ours_seconds, seconds))
 
 
 def verdict(what: str, ratios: list[float], target: float) -> str:
@@ -367,8 +368,14 @@ def main() -> None:
             assert summary.records == count
             replayed.append(ours_topic)
             replay_ratios.append(ceiling / ours)
-            rows = [("raw Producer, pre-encoded (ceiling)", None), ("kcat -P, same bytes", kcat)]
-            print_round(round_, workdir, count, ceiling, rows, ("govern replay (validate+txn)", ours))
+            print_round(
+                round_,
+                workdir,
+                count,
+                ("raw Producer, pre-encoded (ceiling)", ceiling),
+                ("kcat -P, same bytes", kcat),
+                ("govern replay (validate+txn)", ours),
+            )
             phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.phases.items())
             print(f"    phases: {phases}")
             per_record = summary.phases["validate"] / count * 1e6
@@ -392,8 +399,14 @@ def main() -> None:
             assert recorded.records == count
             output.unlink()
             record_ratios.append(ceiling / ours)
-            rows = [("raw consumer loop (ceiling)", None), ("kcat -C", kcat)]
-            print_round(round_, workdir, count, ceiling, rows, ("govern record (decode+write)", ours))
+            print_round(
+                round_,
+                workdir,
+                count,
+                ("raw consumer loop (ceiling)", ceiling),
+                ("kcat -C", kcat),
+                ("govern record (decode+write)", ours),
+            )
         print(verdict("record", record_ratios, 0.50))
 
         if args.memory_records:
