@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use base64::Engine;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::encode::{encode_json, seed, Mismatch};
@@ -373,19 +373,20 @@ impl Rules {
         let inline = RefCell::new(None);
         // a line checked as UTF-8 once spares the parser checking each string (and a line that
         // is not UTF-8 gets the parser's own error)
+        // filled in place: the envelope is several hundred bytes, and moving it out of serde's
+        // layers cost more than parsing a short line
+        let mut envelope = Envelope::default();
         let parsed = match std::str::from_utf8(line) {
-            Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, &inline),
-            Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, &inline),
+            Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, &inline, &mut envelope),
+            Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, &inline, &mut envelope),
         };
-        let Envelope { fields, mut unknown, encoded } = match parsed {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                return Err(match inline.into_inner() {
-                    Some((kind, name, m)) => payload_error(kind, &name, &m),
-                    None => json_error(e),
-                })
-            }
-        };
+        if let Err(e) = parsed {
+            return Err(match inline.into_inner() {
+                Some((kind, name, m)) => payload_error(kind, &name, &m),
+                None => json_error(e),
+            });
+        }
+        let Envelope { fields, unknown, encoded } = &mut envelope;
         unknown.sort();
         if let Some(k) = unknown.first() {
             return Err(format!("unknown key '{k}'"));
@@ -429,7 +430,7 @@ impl Rules {
         let schema = field(SCHEMA).map(|v| non_empty_string(v, "schema")).transpose()?;
         let key_schema = field(KEY_SCHEMA).map(|v| non_empty_string(v, "key_schema")).transpose()?;
         let headers = headers(field(HEADERS), out)?;
-        let [key_inline, value_inline] = encoded;
+        let [key_inline, value_inline] = std::mem::take(encoded);
         let key = match key_inline {
             Some((name, bytes)) if Some(name.as_ref()) == key_schema.as_deref() => Some(bytes),
             _ => self.payload(key_raw.unwrap_or("null"), key_schema.as_deref(), "key", out)?,
@@ -446,10 +447,10 @@ impl Rules {
         de: &mut serde_json::Deserializer<R>,
         out: &mut Vec<u8>,
         mismatch: &RefCell<Option<(&'static str, String, Mismatch)>>,
-    ) -> Result<Envelope<'a>, serde_json::Error> {
-        let envelope = EnvelopeSeed { rules: self, out, mismatch }.deserialize(&mut *de)?;
-        de.end()?;
-        Ok(envelope)
+        envelope: &mut Envelope<'a>,
+    ) -> Result<(), serde_json::Error> {
+        EnvelopeSeed { rules: self, out, mismatch, envelope }.deserialize(&mut *de)?;
+        de.end()
     }
 
     /// A key or value: its bytes (encoded through its schema when it names one) onto `out`.
@@ -461,6 +462,18 @@ impl Rules {
         out: &mut Vec<u8>,
     ) -> Result<Option<Range<usize>>, String> {
         let Some(name) = schema else {
+            // raw JSON the line's parser has checked: null and strings without escapes need no
+            // second parse (the usual key)
+            if text == "null" {
+                return Ok(None);
+            }
+            if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                if !inner.contains('\\') {
+                    let start = out.len();
+                    out.extend_from_slice(inner.as_bytes());
+                    return Ok(Some(start..out.len()));
+                }
+            }
             let v = J::parse(text.as_bytes()).map_err(|e| format!("{kind_name}: invalid JSON: {e}"))?;
             return plain_bytes(&v, kind_name, out);
         };
@@ -476,6 +489,17 @@ impl Rules {
         encode_json(compiled, text.as_bytes(), out).map_err(|e| payload_error(kind_name, name, &e))?;
         Ok(Some(start..out.len()))
     }
+}
+
+/// A partition, offset or timestamp from its raw JSON: an integer borrows its text (no number is
+/// built: under `arbitrary_precision` that allocates), anything else is parsed as before.
+fn integer_field(raw: &RawValue) -> Result<J<'_>, serde_json::Error> {
+    let text = raw.get();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(J::Num(Cow::Borrowed(text)));
+    }
+    J::parse(text.as_bytes())
 }
 
 /// A line's headers, their values appended to `out`.
@@ -514,6 +538,7 @@ fn payload_error(kind: &str, name: &str, e: &Mismatch) -> String {
 
 /// A record line: each known key's field at its place (a repeated key keeps its last value), the
 /// unknown keys, and the key and value encoded inline: (schema name, bytes in the thread's buffer).
+#[derive(Default)]
 struct Envelope<'a> {
     fields: [Option<Field<'a>>; 10],
     unknown: Vec<Cow<'a, str>>,
@@ -529,33 +554,32 @@ enum Field<'a> {
 }
 
 /// Parses a line into its Envelope; a key or value met after its schema is encoded at once.
-struct EnvelopeSeed<'l> {
+struct EnvelopeSeed<'l, 'de> {
     rules: &'l Rules,
     out: &'l mut Vec<u8>,
     /// ("key" | "value", schema name, mismatch) of an inline encoding that failed
     mismatch: &'l RefCell<Option<(&'static str, String, Mismatch)>>,
+    envelope: &'l mut Envelope<'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
-    type Value = Envelope<'de>;
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_, 'de> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Envelope<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
-    type Value = Envelope<'de>;
+impl<'de> Visitor<'de> for EnvelopeSeed<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a record line object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
-        let EnvelopeSeed { rules, out, mismatch } = self;
-        let mut fields: [Option<Field<'de>>; 10] = Default::default();
-        let mut unknown = Vec::new();
-        let mut encoded: [Option<(Cow<'de, str>, Range<usize>)>; 2] = [None, None];
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let EnvelopeSeed { rules, out, mismatch, envelope } = self;
+        let Envelope { fields, unknown, encoded } = envelope;
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let Some(at) = place_of(&key) else {
                 map.next_value::<IgnoredAny>()?;
@@ -589,10 +613,13 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
                     encoded[i] = None;
                     Field::Raw(map.next_value::<&'de RawValue>()?)
                 }
+                (None, _) if matches!(at, PARTITION | OFFSET | TIMESTAMP) => {
+                    Field::Small(integer_field(map.next_value::<&'de RawValue>()?).map_err(A::Error::custom)?)
+                }
                 (None, _) => Field::Small(map.next_value::<J<'de>>()?),
             });
         }
-        Ok(Envelope { fields, unknown, encoded })
+        Ok(())
     }
 }
 

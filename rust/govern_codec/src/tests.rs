@@ -128,6 +128,34 @@ fn lines_become_spool_records_and_errors_name_the_line() {
     assert!(partition.message.starts_with("partition:"));
 }
 
+/// Envelope integers and schemaless keys are read from their raw text; anything but a plain
+/// integer or an unescaped string goes the parsed way, with the same messages.
+#[test]
+fn raw_envelope_fields_read_as_parsed_ones() {
+    let mut spool = Vec::new();
+    let mut one = |line: &str| {
+        let mut lines = Lines::new(HashMap::new(), Some("t".into()), 1);
+        spool.clear();
+        lines.feed(format!("{line}\n").as_bytes(), &mut spool).map(|_| spooled(&spool).unwrap()[0].key.map(<[u8]>::to_vec))
+    };
+    assert_eq!(one(r#"{"key":"k\"\u00e9","value":null}"#).unwrap(), Some("k\"\u{e9}".as_bytes().to_vec()));
+    assert_eq!(one(r#"{"key":"plain é","value":null}"#).unwrap(), Some("plain é".as_bytes().to_vec()));
+    assert_eq!(one(r#"{"key":{"base64":"AAE="},"value":null}"#).unwrap(), Some(vec![0, 1]));
+    assert_eq!(one(r#"{"key":null,"partition":0,"timestamp":-5,"value":null}"#).unwrap(), None);
+    for (line, message) in [
+        (r#"{"partition":1.5,"value":null}"#, "partition: expected an integer >= 0"),
+        (r#"{"partition":-0,"value":null}"#, "partition: expected an integer >= 0"),
+        (r#"{"partition":"1","value":null}"#, "partition: expected an integer >= 0"),
+        (r#"{"partition":99999999999999999999999,"value":null}"#, "partition: 99999999999999999999999 is beyond 2147483647"),
+        (r#"{"offset":-1,"value":null}"#, "offset: expected an integer >= 0"),
+        (r#"{"timestamp":1e3,"value":null}"#, "timestamp: expected epoch milliseconds or an ISO-8601 string, got 1e+3"),
+        (r#"{"key":1,"value":null}"#, "key: expected null, a string or {\"base64\": \"...\"}, got 1"),
+        (r#"{"partition":01,"value":null}"#, "invalid JSON: invalid number at line 1 column 15"),
+    ] {
+        assert_eq!(one(line).unwrap_err().message, message, "{line}");
+    }
+}
+
 /// Lines of the bench's shape: `n` of them, the lines in `bad` (1-based) with a value that does not fit.
 fn many_lines(n: usize, bad: &[usize]) -> Vec<u8> {
     let mut text = Vec::new();
