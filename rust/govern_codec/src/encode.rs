@@ -3,6 +3,7 @@
 //! value is built. A value that does not fit its node leaves a `Mismatch` (message and path) in
 //! the shared slot and stops the parse.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -11,7 +12,7 @@ use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json::Text;
-use crate::numbers::{decimal_to_bytes, write_long};
+use crate::numbers::{write_decimal, write_long};
 use crate::schema::{Node, Schema};
 use crate::time::time_value;
 
@@ -123,6 +124,11 @@ fn put_count(out: &mut Vec<u8>, at: usize, count: usize) {
     }
 }
 
+/// Where records and maps note their entries' bytes while they are written: one stack per
+/// encoding (or per thread, kept from value to value), each record or map using the entries above
+/// the ones it found, and leaving the stack as it found it. No allocation per record or map.
+pub type Spans = Vec<(usize, usize, usize)>;
+
 /// Encode the JSON text `json` as node 0 of `schema` onto `out`; the mismatch, else serde_json's
 /// own error (invalid JSON) as a mismatch at the root.
 pub fn encode_json(schema: &Schema, json: &[u8], out: &mut Vec<u8>) -> Result<(), Mismatch> {
@@ -133,7 +139,8 @@ pub fn encode_at(schema: &Schema, node: usize, json: &[u8], out: &mut Vec<u8>) -
     let failure = RefCell::new(None);
     let start = out.len();
     let mut de = serde_json::Deserializer::from_slice(json);
-    let result = Enc { schema, node, out: &mut *out, depth: 0, failure: &failure }
+    let mut spans = Spans::new();
+    let result = Enc { schema, node, out: &mut *out, spans: &mut spans, depth: 0, failure: &failure }
         .deserialize(&mut de)
         .and_then(|()| de.end());
     result.map_err(|e| {
@@ -144,14 +151,20 @@ pub fn encode_at(schema: &Schema, node: usize, json: &[u8], out: &mut Vec<u8>) -
 
 /// The encoder of node 0 of `schema` as a serde seed (for a value inside a larger document);
 /// a mismatch is left in `failure`.
-pub fn seed<'s, 'o>(schema: &'s Schema, out: &'o mut Vec<u8>, failure: &'s RefCell<Option<Mismatch>>) -> Enc<'s, 'o> {
-    Enc { schema, node: 0, out, depth: 0, failure }
+pub fn seed<'s, 'o>(
+    schema: &'s Schema,
+    out: &'o mut Vec<u8>,
+    spans: &'o mut Spans,
+    failure: &'s RefCell<Option<Mismatch>>,
+) -> Enc<'s, 'o> {
+    Enc { schema, node: 0, out, spans, depth: 0, failure }
 }
 
 pub struct Enc<'s, 'o> {
     schema: &'s Schema,
     node: usize,
     out: &'o mut Vec<u8>,
+    spans: &'o mut Spans,
     depth: usize,
     failure: &'s RefCell<Option<Mismatch>>,
 }
@@ -171,7 +184,14 @@ impl<'s, 'o> Enc<'s, 'o> {
     }
 
     fn child<'c>(&'c mut self, node: usize) -> Enc<'s, 'c> {
-        Enc { schema: self.schema, node, out: &mut *self.out, depth: self.depth + 1, failure: self.failure }
+        Enc {
+            schema: self.schema,
+            node,
+            out: &mut *self.out,
+            spans: &mut *self.spans,
+            depth: self.depth + 1,
+            failure: self.failure,
+        }
     }
 
     fn node(&self) -> &'s Node {
@@ -277,11 +297,14 @@ impl<'s, 'o> Enc<'s, 'o> {
 
     fn decimal<E: de::Error>(&mut self, text: &str) -> Result<(), E> {
         let Node::Decimal { size, precision, scale } = self.node() else { unreachable!() };
-        let data = decimal_to_bytes(text, *precision, *scale, *size).map_err(|m| self.fail(m))?;
+        let at = self.out.len();
         if size.is_none() {
-            write_long(data.len() as i64, self.out);
+            self.out.push(0); // the length's place
         }
-        self.out.extend_from_slice(&data);
+        write_decimal(text, *precision, *scale, *size, self.out).map_err(|m| self.fail(m))?;
+        if size.is_none() {
+            put_count(self.out, at, self.out.len() - at - 1); // never 0: a decimal has a byte at least
+        }
         Ok(())
     }
 
@@ -338,12 +361,12 @@ impl<'s, 'o> Enc<'s, 'o> {
         let node = self.node();
         let Node::Record { name, fields, .. } = node else { unreachable!() };
         let start = self.out.len();
-        // each field's bytes, written in arrival order: (field, start, end)
-        let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(fields.len());
+        // each field's bytes, written in arrival order: (field, start, end) from `base` up
+        let base = self.spans.len();
         let mut key = first;
         while let Some(Text(k)) = key {
             // fields mostly come in the schema's order: try the next one before looking it up
-            let next = spans.len();
+            let next = self.spans.len() - base;
             let found = match fields.get(next) {
                 Some(f) if f.name == k.as_ref() => Some(next),
                 _ => node.field(k.as_ref()),
@@ -353,13 +376,15 @@ impl<'s, 'o> Enc<'s, 'o> {
             };
             let from = self.out.len();
             map.next_value_seed(self.child(fields[i].node)).map_err(|e| self.at(|| fields[i].name.clone(), e))?;
-            spans.push((i, from, self.out.len()));
+            self.spans.push((i, from, self.out.len()));
             key = map.next_key::<Text<'de>>()?;
         }
-        let in_order = spans.len() == fields.len() && spans.iter().enumerate().all(|(n, (i, _, _))| n == *i);
-        if in_order {
+        let written = &self.spans[base..];
+        if written.len() == fields.len() && written.iter().enumerate().all(|(n, (i, _, _))| n == *i) {
+            self.spans.truncate(base);
             return Ok(());
         }
+        let spans = self.spans.split_off(base);
         // out of order, repeated or missing fields: lay them out in the schema's order, the last
         // value of a repeated field, defaults for missing ones
         let written: Vec<u8> = self.out[start..].to_vec();
@@ -386,55 +411,55 @@ impl<'s, 'o> Enc<'s, 'o> {
     fn map<'de, A: MapAccess<'de>>(&mut self, first: Option<Text<'de>>, mut map: A, values: usize) -> Result<(), A::Error> {
         let start = self.out.len();
         self.out.push(0); // the count's place (put_count)
-        let mut spans: Vec<(usize, usize)> = Vec::new(); // each entry's key-and-value bytes
-        let mut keys: Vec<Text<'de>> = Vec::new();
+        // each entry from `base` up: (key start, key end, entry end); its length varint comes first
+        let base = self.spans.len();
         let mut hashed: Option<HashSet<Text<'de>>> = None; // past 16 keys: looked up by hashing
         let mut repeated = false;
         let mut key = first;
         while let Some(Text(k)) = key {
-            let from = self.out.len();
             write_long(k.len() as i64, self.out);
+            let key_start = self.out.len();
             self.out.extend_from_slice(k.as_bytes());
+            let key_end = self.out.len();
             map.next_value_seed(self.child(values)).map_err(|e| self.at(|| format!("[{}]", repr(&k)), e))?;
-            spans.push((from, self.out.len()));
             repeated |= match &mut hashed {
-                Some(set) => !set.insert(Text(k.clone())),
-                None => keys.iter().any(|Text(seen)| *seen == k),
+                Some(set) => !set.insert(Text(k)),
+                None => self.spans[base..].iter().any(|&(a, b, _)| &self.out[a..b] == k.as_bytes()),
             };
-            keys.push(Text(k));
-            if hashed.is_none() && keys.len() > 16 {
-                hashed = Some(keys.iter().map(|Text(k)| Text(k.clone())).collect());
+            self.spans.push((key_start, key_end, self.out.len()));
+            if hashed.is_none() && self.spans.len() - base > 16 {
+                let keys = self.spans[base..].iter().map(|&(a, b, _)| String::from_utf8_lossy(&self.out[a..b]));
+                hashed = Some(keys.map(|k| Text(Cow::Owned(k.into_owned()))).collect());
             }
             key = map.next_key::<Text<'de>>()?;
         }
         if !repeated {
-            put_count(self.out, start, spans.len());
+            put_count(self.out, start, self.spans.len() - base);
+            self.spans.truncate(base);
             self.out.push(0);
             return Ok(());
         }
+        let spans = self.spans.split_off(base);
         let body: Vec<u8> = self.out[start + 1..].to_vec();
         self.out.truncate(start);
-        let mut entries: Vec<(usize, usize)> = spans.iter().map(|(a, b)| (a - start - 1, b - start - 1)).collect();
-        {
-            // a repeated key keeps its last value at its first place (as Python's json reads it)
-            let mut place: HashMap<&str, usize> = HashMap::new();
-            let mut kept: Vec<(usize, usize)> = Vec::new();
-            for (Text(k), span) in keys.iter().zip(entries) {
-                match place.get(k.as_ref()) {
-                    Some(&p) => kept[p] = span,
-                    None => {
-                        place.insert(k.as_ref(), kept.len());
-                        kept.push(span);
-                    }
+        // a repeated key keeps its last value at its first place (as Python's json reads it)
+        let mut place: HashMap<&[u8], usize> = HashMap::new();
+        let mut kept: Vec<(usize, usize)> = Vec::new();
+        let mut from = 0;
+        for (key_start, key_end, to) in spans {
+            let (key, to) = (&body[key_start - start - 1..key_end - start - 1], to - start - 1);
+            match place.get(key) {
+                Some(&p) => kept[p] = (from, to),
+                None => {
+                    place.insert(key, kept.len());
+                    kept.push((from, to));
                 }
             }
-            entries = kept;
+            from = to;
         }
-        if !entries.is_empty() {
-            write_long(entries.len() as i64, self.out);
-            for (from, to) in entries {
-                self.out.extend_from_slice(&body[from..to]);
-            }
+        write_long(kept.len() as i64, self.out);
+        for (from, to) in kept {
+            self.out.extend_from_slice(&body[from..to]);
         }
         self.out.push(0);
         Ok(())

@@ -22,7 +22,7 @@ use base64::Engine;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::encode::{encode_json, seed, Mismatch};
+use crate::encode::{encode_json, seed, Mismatch, Spans};
 use crate::json::{integer_text, Text, J};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
@@ -337,12 +337,13 @@ impl Rules {
     /// The lines of one piece checked onto `buffer`, up to the first invalid one.
     fn check_piece<'a>(&self, piece: &'a [u8], buffer: &mut Vec<u8>) -> Piece<'a> {
         let mut records = Vec::with_capacity(piece.len() / 256);
+        let mut spans = Spans::new(); // the encoder's, kept from line to line
         let (mut start, mut index) = (0, 0);
         loop {
             let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |at| start + at);
             let line = &piece[start..end];
             if !line.iter().all(u8::is_ascii_whitespace) {
-                match self.check(line, buffer) {
+                match self.check(line, buffer, &mut spans) {
                     Ok(c) => records.push(c),
                     Err(message) => return Piece { records, lines: index, error: Some((index, message)) },
                 }
@@ -356,7 +357,7 @@ impl Rules {
     }
 
     /// One line parsed, checked and its key and value encoded onto `out`.
-    fn check<'a>(&self, line: &'a [u8], out: &mut Vec<u8>) -> Result<Checked<'a>, String> {
+    fn check<'a>(&self, line: &'a [u8], out: &mut Vec<u8>, spans: &mut Spans) -> Result<Checked<'a>, String> {
         let json_error = |e: serde_json::Error| {
             if e.is_eof() {
                 "truncated line (the file ends inside a JSON value)".to_string()
@@ -377,8 +378,8 @@ impl Rules {
         // layers cost more than parsing a short line
         let mut envelope = Envelope::default();
         let parsed = match std::str::from_utf8(line) {
-            Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, &inline, &mut envelope),
-            Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, &inline, &mut envelope),
+            Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, spans, &inline, &mut envelope),
+            Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, spans, &inline, &mut envelope),
         };
         if let Err(e) = parsed {
             return Err(match inline.into_inner() {
@@ -446,10 +447,11 @@ impl Rules {
         &self,
         de: &mut serde_json::Deserializer<R>,
         out: &mut Vec<u8>,
+        spans: &mut Spans,
         mismatch: &RefCell<Option<(&'static str, String, Mismatch)>>,
         envelope: &mut Envelope<'a>,
     ) -> Result<(), serde_json::Error> {
-        EnvelopeSeed { rules: self, out, mismatch, envelope }.deserialize(&mut *de)?;
+        EnvelopeSeed { rules: self, out, spans, mismatch, envelope }.deserialize(&mut *de)?;
         de.end()
     }
 
@@ -557,6 +559,7 @@ enum Field<'a> {
 struct EnvelopeSeed<'l, 'de> {
     rules: &'l Rules,
     out: &'l mut Vec<u8>,
+    spans: &'l mut Spans,
     /// ("key" | "value", schema name, mismatch) of an inline encoding that failed
     mismatch: &'l RefCell<Option<(&'static str, String, Mismatch)>>,
     envelope: &'l mut Envelope<'de>,
@@ -578,7 +581,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let EnvelopeSeed { rules, out, mismatch, envelope } = self;
+        let EnvelopeSeed { rules, out, spans, mismatch, envelope } = self;
         let Envelope { fields, unknown, encoded } = envelope;
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let Some(at) = place_of(&key) else {
@@ -600,7 +603,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_, 'de> {
                 (Some((i, kind, _)), Some((name, compiled))) => {
                     let failure = RefCell::new(None);
                     let start = out.len();
-                    if let Err(e) = map.next_value_seed(seed(compiled, &mut *out, &failure)) {
+                    if let Err(e) = map.next_value_seed(seed(compiled, &mut *out, &mut *spans, &failure)) {
                         if let Some(m) = failure.into_inner() {
                             *mismatch.borrow_mut() = Some((kind, name.into_owned(), m));
                         }

@@ -40,6 +40,13 @@ pub fn read_int(data: &[u8], pos: &mut usize) -> Result<i64, String> {
 /// at most `scale` fractional digits (more only when they are zeros), at most `precision` digits.
 /// `size`: the fixed size to sign-extend to, or None for the shortest form (bytes).
 pub fn decimal_to_bytes(text: &str, precision: u32, scale: u32, size: Option<usize>) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    write_decimal(text, precision, scale, size, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// `decimal_to_bytes` appended to `out` (nothing appended on an error).
+pub fn write_decimal(text: &str, precision: u32, scale: u32, size: Option<usize>, out: &mut Vec<u8>) -> Result<(), String> {
     let refuse = || format!("expected a decimal as a JSON string like \"12.50\", got the string {}", crate::encode::repr(&short(text)));
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -73,30 +80,39 @@ pub fn decimal_to_bytes(text: &str, precision: u32, scale: u32, size: Option<usi
         return Err(format!("decimal {} has more than {precision} digit(s) (precision {precision})", short(text)));
     }
     let digits = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').chain(std::iter::repeat(0).take(padding));
-    // magnitude, little-endian base 256: at most 38 digits fit a u128 (the usual case, no loop
-    // per byte); longer ones multiply a byte vector by 10 and add each digit
-    let mut magnitude: Vec<u8>;
+    let too_wide = || format!("decimal {} does not fit in {} bytes", short(text), size.unwrap_or_default());
     if length <= 38 {
-        let n = digits.fold(0u128, |n, d| n * 10 + u128::from(d));
-        let used = 16 - (n.leading_zeros() / 8) as usize;
-        magnitude = Vec::with_capacity(used + 1);
-        magnitude.extend_from_slice(&n.to_le_bytes()[..used]);
-    } else {
-        magnitude = Vec::with_capacity(length / 2 + 2);
-        for d in digits {
-            let mut carry = u32::from(d);
-            for byte in magnitude.iter_mut() {
-                let x = u32::from(*byte) * 10 + carry;
-                *byte = x as u8;
-                carry = x >> 8;
+        // the usual case: at most 38 digits fit an i128 with its sign, no byte vector is built
+        let n = digits.fold(0i128, |n, d| n * 10 + i128::from(d));
+        let n = if negative { -n } else { n };
+        let be = n.to_be_bytes();
+        let fill = if n < 0 { 0xff } else { 0 };
+        // shortest form: drop high bytes that only repeat the sign
+        let first = (0..15).find(|&i| be[i] != fill || (be[i + 1] & 0x80) != (fill & 0x80)).unwrap_or(15);
+        let bytes = &be[first..];
+        if let Some(size) = size {
+            if bytes.len() > size {
+                return Err(too_wide());
             }
-            while carry > 0 {
-                magnitude.push(carry as u8);
-                carry >>= 8;
-            }
+            out.resize(out.len() + size - bytes.len(), fill);
+        }
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
+    // longer ones: the magnitude as a little-endian byte vector, multiplied by 10 per digit
+    let mut bytes: Vec<u8> = Vec::with_capacity(length / 2 + 2);
+    for d in digits {
+        let mut carry = u32::from(d);
+        for byte in bytes.iter_mut() {
+            let x = u32::from(*byte) * 10 + carry;
+            *byte = x as u8;
+            carry = x >> 8;
+        }
+        while carry > 0 {
+            bytes.push(carry as u8);
+            carry >>= 8;
         }
     }
-    let mut bytes = magnitude;
     bytes.push(0); // room for the sign bit
     if negative {
         // two's complement: invert and add one
@@ -113,15 +129,14 @@ pub fn decimal_to_bytes(text: &str, precision: u32, scale: u32, size: Option<usi
         bytes.pop();
     }
     bytes.reverse();
-    match size {
-        None => Ok(bytes),
-        Some(size) if bytes.len() <= size => {
-            let mut out = vec![fill; size - bytes.len()];
-            out.extend_from_slice(&bytes);
-            Ok(out)
+    if let Some(size) = size {
+        if bytes.len() > size {
+            return Err(too_wide());
         }
-        Some(size) => Err(format!("decimal {} does not fit in {size} bytes", short(text))),
+        out.resize(out.len() + size - bytes.len(), fill);
     }
+    out.extend_from_slice(&bytes);
+    Ok(())
 }
 
 /// The text of a two's-complement big-endian decimal with `scale` fractional digits; an error

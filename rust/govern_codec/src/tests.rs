@@ -99,6 +99,28 @@ fn map_keys_are_deduplicated_keeping_the_last_value() {
     assert_eq!(decoded(&s, &body).unwrap(), r#"{"a":3,"b":2}"#);
 }
 
+/// Records and maps share one stack of entry spans: nested ones, fields out of order or left to
+/// their defaults, and repeated keys (before and after the map starts hashing them) all still lay
+/// out as the schema and Python's json say.
+#[test]
+fn nested_maps_and_records_with_repeats_and_defaults() {
+    let s = schema(r#"[["map",1],["record","R",[["a",2,false],["b",2,true,14]]],["long"]]"#);
+    let text = r#"{"x":{"b":2,"a":1},"y":{"a":3},"x":{"a":5,"b":6},"z":{"a":4,"b":4}}"#;
+    let body = encode(&s, text).unwrap();
+    assert_eq!(decoded(&s, &body).unwrap(), r#"{"x":{"a":5,"b":6},"y":{"a":3,"b":14},"z":{"a":4,"b":4}}"#);
+    let many: Vec<String> = (0..20).map(|i| format!(r#""k{i}":{{"a":{i}}}"#)).collect();
+    let text = format!(r#"{{{},"k3":{{"a":99}},"k19":{{"b":1,"a":0}}}}"#, many.join(","));
+    let decoded = decoded(&s, &encode(&s, &text).unwrap()).unwrap();
+    let expected: Vec<String> = (0..20)
+        .map(|i| match i {
+            3 => r#""k3":{"a":99,"b":14}"#.to_string(),
+            19 => r#""k19":{"a":0,"b":1}"#.to_string(),
+            _ => format!(r#""k{i}":{{"a":{i},"b":14}}"#),
+        })
+        .collect();
+    assert_eq!(decoded, format!("{{{}}}", expected.join(",")));
+}
+
 #[test]
 fn deep_recursion_is_refused() {
     let s = schema(r#"[["record","L",[["next",1,false]]],["union",false,[[null,2],["L",0]]],["null"]]"#);
