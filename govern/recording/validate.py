@@ -3,11 +3,13 @@
 Each source's lines go to the codec extension a block at a time (`_native.Lines`: parse, check the
 line's shape, encode key and value through their schemas); what comes back is appended to one
 temporary spool file as `u32 source, u32 length, batch`. Nothing is held in memory beyond a
-block. The first invalid line stops the replay with `file:line: field: reason` (exit 2).
+block. The first invalid line stops the replay with `file:line: field: reason` (exit 2); a spool
+that cannot be written stops it with exit 3.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import struct
 import zlib
@@ -17,11 +19,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from govern import _native
-from govern.errors import InputError
+from govern.errors import EnvironmentProblem, InputError
 from govern.recording.format import FixtureReader, FixtureRecord, Header, SchemaEntry, dumps_line
 from govern.recording.schemas import FixtureSchemas
 
-__all__ = ["Plan", "RecordSource", "file_source", "records_source", "spool_batches", "validate"]
+__all__ = [
+    "Plan",
+    "RecordSource",
+    "file_source",
+    "records_source",
+    "spool_batches",
+    "spool_problem",
+    "validate",
+]
 
 READ_BLOCK = 1 << 20
 """Bytes of a file handed to the extension at once (it keeps a line cut at the end for the next)."""
@@ -101,45 +111,76 @@ class Plan:
 
 
 def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes]) -> Plan:
-    """Validate every source into `spool`; InputError (exit 2) naming the first bad line."""
+    """Validate every source into `spool` (unbuffered, as replay opens it: no tail is left to fail
+    later); InputError (exit 2) naming the first bad line, EnvironmentProblem (exit 3) when the
+    spool cannot be written."""
     plan = Plan(list(sources))
     for index, source in enumerate(sources):
-        schemas = FixtureSchemas(source.header, f"{source.label}:1")
-        compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
-        topics = source.header.topics
-        default = topics[0].name if len(topics) == 1 else topic
-        lines = _native.Lines(compiled, default, source.first_line)
-        try:
-            for chunk in source.chunks():
-                _spool(spool, index, *lines.feed(chunk))
-            _spool(spool, index, *lines.finish())
-        except _native.LineError as error:
-            number, message = error.args
-            raise InputError(
-                f"{source.where(number)}: {message}",
-                hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
-                if "(schema '" in message
-                else "see docs/fixtures.md",
-            ) from None
-        except Unreadable as error:
-            raise InputError(
-                f"{source.where(lines.line)}: cannot read: {error}", hint="the file is damaged or cut short"
-            ) from None
-        recorded = {info.name: info.partitions or 0 for info in topics}
-        plan.schemas.append(schemas)
-        plan.topics.append(lines.topics)
-        needed = zip(lines.topics, lines.partitions, strict=True)
-        plan.partitions.append([max(seen, recorded.get(name, 0)) for name, seen in needed])
-        plan.counts.append(lines.counts)
-        plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
-        plan.count += lines.count
+        _validate_source(plan, index, source, topic, spool)
     return plan
+
+
+def _validate_source(
+    plan: Plan, index: int, source: RecordSource, topic: str | None, spool: IO[bytes]
+) -> None:
+    """One source's lines into the spool and its part of the plan."""
+    schemas = FixtureSchemas(source.header, f"{source.label}:1")
+    compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
+    topics = source.header.topics
+    default = topics[0].name if len(topics) == 1 else topic
+    lines = _native.Lines(compiled, default, source.first_line)
+    try:
+        for chunk in source.chunks():
+            _spool(spool, index, *lines.feed(chunk))
+        _spool(spool, index, *lines.finish())
+    except _native.LineError as error:
+        number, message = error.args
+        raise InputError(
+            f"{source.where(number)}: {message}",
+            hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
+            if "(schema '" in message
+            else "see docs/fixtures.md",
+        ) from None
+    except Unreadable as error:
+        raise InputError(
+            f"{source.where(lines.line)}: cannot read: {error}", hint="the file is damaged or cut short"
+        ) from None
+    recorded = {info.name: info.partitions or 0 for info in topics}
+    plan.schemas.append(schemas)
+    plan.topics.append(lines.topics)
+    needed = zip(lines.topics, lines.partitions, strict=True)
+    plan.partitions.append([max(seen, recorded.get(name, 0)) for name, seen in needed])
+    plan.counts.append(lines.counts)
+    plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
+    plan.count += lines.count
 
 
 def _spool(spool: IO[bytes], index: int, batch: bytes, count: int) -> None:
     if count:
-        spool.write(_BATCH.pack(index, len(batch)))
-        spool.write(batch)
+        try:
+            _write_all(spool, _BATCH.pack(index, len(batch)))
+            _write_all(spool, batch)
+        except OSError as error:
+            raise spool_problem(error) from None
+
+
+def spool_problem(error: OSError) -> EnvironmentProblem:
+    """The exit-3 error of a spool that cannot be created or written."""
+    return EnvironmentProblem(
+        f"cannot write replay's temporary spool file: {error.strerror or error}",
+        hint="it holds every validated record until they are produced; point TMPDIR at a "
+        "file system with room (about the fixture's size)",
+    )
+
+
+def _write_all(spool: IO[bytes], data: bytes) -> None:
+    """All of `data`: an unbuffered file may take part of it per call."""
+    view = memoryview(data)
+    while view:
+        written = spool.write(view)
+        if not written:  # a regular file takes at least a byte, or raises
+            raise OSError(errno.EIO, "the spool took no bytes")
+        view = view[written:]
 
 
 def spool_batches(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:

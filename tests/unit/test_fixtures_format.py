@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from govern.errors import InputError
+from govern.errors import EnvironmentProblem, InputError
 from govern.recording import (
     FixtureReader,
     FixtureRecord,
@@ -209,4 +209,22 @@ def test_a_gzip_file_cut_short_is_an_input_error(tmp_path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(InputError, match="cannot read"):
+        validate(path)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device whose writes fail")
+def test_a_spool_that_cannot_be_written_is_exit_3_not_a_traceback(tmp_path: Path) -> None:
+    from govern.recording.validate import validate as validate_into
+
+    path = write(tmp_path / "ok.jsonl", header(), *({"value": {"n": i}, "schema": "v"} for i in range(3)))
+    with open("/dev/full", "wb", buffering=0) as full, pytest.raises(EnvironmentProblem) as caught:
+        validate_into([file_source(path)], None, full)
+    assert caught.value.message == "cannot write replay's temporary spool file: No space left on device"
+    assert "TMPDIR" in (caught.value.hint or "")
+
+
+def test_a_spool_that_cannot_be_created_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "ok.jsonl", header(), {"value": {"n": 1}, "schema": "v"})
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))  # as a TMPDIR gone away
+    with pytest.raises(EnvironmentProblem, match="cannot write replay's temporary spool file"):
         validate(path)
