@@ -49,7 +49,7 @@ TOPICS_FILE = "topics.yaml"
 NOT_SERVICES = (TOPICS_FILE, "accepted-breaks.yaml")
 FORMAT_VERSION = 1
 
-_TOP_KEYS = ("version", "defaults", "topics")
+_TOP_KEYS = ("version", "defaults", "topics", "reference_subjects")
 _DEFAULT_KEYS = ("partitions", "compatibility", "cleanup_policy", "subject_strategy")
 _TOPIC_KEYS = ("description", "internal", "key", "key_schema", "value_schema", *_DEFAULT_KEYS)
 _SERVICE_KEYS = ("service", "description", "produces", "consumes")
@@ -253,8 +253,44 @@ def _settings(file: _File, mapping: LocatedMap, inherited: dict[str, Any]) -> di
     return merged
 
 
-def _load_topics(ctx: _Context, builtin: dict[str, Any]) -> tuple[list[dict[str, Any]], _File]:
-    """Parse topics.yaml into topic fields (without producers/consumers yet)."""
+def _reference_subjects(file: _File, ctx: _Context, doc: LocatedMap) -> dict[str, tuple[str, int]]:
+    """topics.yaml's `reference_subjects`: full type name -> (its subject, line)."""
+    if "reference_subjects" not in doc:
+        return {}
+    line = doc.line_of("reference_subjects")
+    block = file.mapping(doc["reference_subjects"], line, "reference_subjects")
+    out: dict[str, tuple[str, int]] = {}
+    used: dict[str, str] = {}
+    for name, subject in block.items():
+        at = block.line_of(name)
+        if not isinstance(name, str) or name not in ctx.index.owner:
+            file.fail(
+                at,
+                f"reference_subjects: {name!r} is not a named type of {ctx.schemas_dir}/",
+                hint="use the full name of a type defined there, e.g. com.acme.Address",
+            )
+        if not isinstance(subject, str) or not subject.strip() or subject != subject.strip():
+            file.fail(
+                at,
+                f"reference_subjects: the subject of {name!r} must be a subject name",
+                hint="e.g. `com.acme.Address: shared-address`",
+            )
+        if subject in used:
+            file.fail(
+                at,
+                f"reference_subjects: {used[subject]!r} and {name!r} both name subject {subject!r}",
+                hint="a subject holds one type: give each shared type its own",
+            )
+        used[subject] = name
+        out[name] = (subject, at)
+    return out
+
+
+def _load_topics(
+    ctx: _Context, builtin: dict[str, Any]
+) -> tuple[list[dict[str, Any]], _File, dict[str, tuple[str, int]]]:
+    """Parse topics.yaml into topic fields (without producers/consumers yet) and its
+    reference_subjects."""
     rel = f"{ctx.contracts_dir}/{TOPICS_FILE}"
     file = _File(ctx.tree.display(rel))
     text = ctx.tree.read(rel)
@@ -320,7 +356,7 @@ def _load_topics(ctx: _Context, builtin: dict[str, Any]) -> tuple[list[dict[str,
                 **settings,
             }
         )
-    return topics, file
+    return topics, file, _reference_subjects(file, ctx, doc)
 
 
 def _load_service(ctx: _Context, rel: str, topics: dict[str, dict[str, Any]]) -> Service:
@@ -446,7 +482,7 @@ def load_catalog(
     index = SchemaIndex(tree, schemas_dir, strict=validate, reuse=reuse)
     ctx = _Context(tree, index, contracts_dir, schemas_dir)
     builtin = {**_BUILTIN_DEFAULTS, "compatibility": config.default_compatibility.strip().upper()}
-    topic_rows, topics_file = _load_topics(ctx, builtin)
+    topic_rows, topics_file, reference_subjects = _load_topics(ctx, builtin)
     by_name = {row["name"]: row for row in topic_rows}
 
     services: dict[str, Service] = {}
@@ -488,14 +524,24 @@ def load_catalog(
             for ref in (topic.value_schema, topic.key_schema):
                 if ref is not None and ref.types:
                     parse_ref(index, ref)
+    subjects = _subjects(topics)
+    topic_subjects = {subject.name for subject in subjects}
+    for name, (subject, line) in reference_subjects.items():
+        if subject in topic_subjects:
+            topics_file.fail(
+                line,
+                f"reference_subjects: {subject!r} is a topic's subject, it cannot also hold {name!r}",
+                hint="a shared type has a subject of its own",
+            )
     return Catalog(
         root=tree.root,
         topics=tuple(topics),
         services=tuple(services[name] for name in sorted(services)),
         schemas=NamedTypes(index),
-        subjects=_subjects(topics),
+        subjects=subjects,
         sources=index,
         contracts_dir=contracts_dir,
+        reference_subjects={name: subject for name, (subject, _) in reference_subjects.items()},
     )
 
 

@@ -182,12 +182,19 @@ class Catalog:
     subjects: tuple[Subject, ...] = ()  #: every subject, topics.yaml order (value before key)
     sources: Any = field(default=None, compare=False, repr=False)  #: the SchemaIndex (parses)
     contracts_dir: str = "contracts"  #: relative to root (govern.toml's contracts_dir)
+    #: shared type -> the subject it is registered under as a reference, where not its full name
+    reference_subjects: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def parse(self, ref: SchemaRef) -> Any:
         """`ref` parsed by `govern.avro` (an AvroSchema) with positions in its files."""
         from govern.catalog.resolve import parse_ref
 
         return parse_ref(self.sources, ref)
+
+    def reference_subject(self, name: str) -> str:
+        """The subject shared type `name` is registered under when others reference it: its full
+        name, unless topics.yaml's `reference_subjects` names the one a registry already uses."""
+        return self.reference_subjects.get(name, name)
 
     def subject(self, name: str) -> Subject:
         """The subject called `name`; KeyError if there is none."""

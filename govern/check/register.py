@@ -12,9 +12,10 @@ Safe to point at production:
   self-contained (inlined) schemas inlined and registers new subjects with Confluent schema
   references for shared types; `always` / `never` force one form. With references, a named type
   a schema uses from elsewhere (another file, or a sibling in a multi-type file) is registered
-  once under a subject named by its full name, before the subjects that use it, with the union
-  of the levels of the topics using it; a multi-event topic under the topic strategy registers
-  the union of its event types that way. Subjects are named by each topic's strategy.
+  once under a subject of its own (its full name, or the one topics.yaml's `reference_subjects`
+  names), before the subjects that use it, with the union of the levels of the topics using it;
+  a multi-event topic under the topic strategy registers the union of its event types that way.
+  Subjects are named by each topic's strategy.
 - **Accepted breaks reach the registry.** A finding covered by an unexpired entry of the
   accepted-breaks ledger (in the contracts folder) lets that one version through: the subject's
   level is set to NONE for the single write and restored right after (also when the write fails).
@@ -115,7 +116,10 @@ def plan_units(catalog: Catalog, subjects: Sequence[Subject]) -> list[_Unit]:
                 users[dep.name] = []
                 order.append(dep)
             users[dep.name].append(subject.level)
-    units = {dep.name: _Unit(dep.name, "reference", dep, combined_level(users[dep.name])) for dep in order}
+    units = {}
+    for dep in order:
+        subject = catalog.reference_subject(dep.name)
+        units[subject] = _Unit(subject, "reference", dep, combined_level(users[dep.name]))
     for s in subjects:
         known = units.get(s.name)
         level = s.level if known is None else combined_level([known.level, s.level])
@@ -152,7 +156,7 @@ def plan_registration(
         for dep in catalog.dependencies(unit.ref)
     }
     for unit in units:
-        if unit.kind == "reference" and unit.subject not in needed:
+        if unit.kind == "reference" and unit.ref.name not in needed:
             continue
         form = forms.get(unit.subject, "references")
         entry = Registration(unit.subject, unit.kind, unit.ref.where, unit.level, form=form)
@@ -165,9 +169,9 @@ def plan_registration(
             entry.schema = json.dumps(unit.ref.expanded, separators=(",", ":"))
         else:
             entry.schema = json.dumps(unit.ref.schema, separators=(",", ":"))
-            uses = [planned[name] for name in unit.ref.references]
-            entry.references = [Reference(u.subject, u.subject, u.version or 0) for u in uses]
-            pending = any(u.status != "unchanged" for u in uses)
+            uses = {name: planned[name] for name in unit.ref.references}
+            entry.references = [Reference(name, u.subject, u.version or 0) for name, u in uses.items()]
+            pending = any(u.status != "unchanged" for u in uses.values())
         past = history.versions(unit.subject)
         entry.latest = past[-1][0] if past else None
         found = None if pending else _lookup(client, entry)
@@ -175,8 +179,8 @@ def plan_registration(
             entry.status, entry.version, entry.schema_id = "unchanged", found.version, found.id
         else:
             _judge(entry, unit, new, past, lines, live)
-        if unit.subject == unit.ref.name:  # a type others may reference by this subject
-            planned[unit.subject] = entry
+        if unit.kind == "reference" or unit.subject == unit.ref.name:  # others may reference it
+            planned[unit.ref.name] = entry
         out.append(entry)
     return out
 

@@ -83,8 +83,28 @@ def plan_files(
         ),
         default_level=estate.global_level,
         contracts_dir=contracts_dir,
+        reference_subjects=_reference_subjects(estate, notes),
     )
     return ImportPlan({**schemas.files, **contracts}, [t.name for t in topics], notes)
+
+
+def _reference_subjects(estate: Estate, notes: list[str]) -> dict[str, str]:
+    """Shared type -> the subject others reference it by, where that is not its full name (so
+    that `govern register` keeps using the registry's own subject instead of making one)."""
+    out: dict[str, str] = {}
+    for name in sorted(estate.subjects):
+        for ref in estate.subjects[name].references:
+            referenced = estate.subjects.get(ref.subject)
+            full = referenced.full_name if referenced is not None else None
+            if full is None or ref.subject == full:
+                continue
+            known = out.setdefault(full, ref.subject)
+            if known != ref.subject:
+                notes.append(
+                    f"type {full!r} is referenced under subjects {known!r} and {ref.subject!r}: "
+                    f"kept {known!r} in reference_subjects"
+                )
+    return out
 
 
 def _topics(estate: Estate, notes: list[str]) -> list[_Topic]:
@@ -104,7 +124,7 @@ def _topics(estate: Estate, notes: list[str]) -> list[_Topic]:
             entry = topics.setdefault(topic, _Topic(topic))
             entry.value.append(name)
             entry.value_strategy = "topic_record"
-        else:
+        elif name not in referenced:
             notes.append(
                 f"subject {name!r} follows no subject name strategy govern knows "
                 "(<topic>-value, <topic>-key, <full name>, <topic>-<full name>): its schema was written, "

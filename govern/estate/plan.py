@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,10 @@ def render(
     header: Sequence[str],
     default_level: str | None = None,
     contracts_dir: str = "contracts",
+    reference_subjects: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """contracts/topics.yaml and one contracts/<service>.yaml per service, as text."""
+    """contracts/topics.yaml (with `reference_subjects`: shared type -> its subject, where that is
+    not its full name) and one contracts/<service>.yaml per service, as text."""
     lines = [f"# {line}" for line in header]
     lines.append("version: 1")
     if default_level:
@@ -149,6 +151,10 @@ def render(
                 lines.append(f"    {name}: {yaml_scalar(getattr(topic, name))}")
         if topic.internal:
             lines.append("    internal: true")
+    if reference_subjects:
+        lines.append("reference_subjects:  # the subject each shared type is registered under")
+        for name, subject in sorted(reference_subjects.items()):
+            lines.append(f"  {yaml_scalar(name)}: {yaml_scalar(subject)}")
     files = {f"{contracts_dir}/topics.yaml": "\n".join(lines) + "\n"}
     for service in services:
         body = [f"# {line}" for line in service.header]

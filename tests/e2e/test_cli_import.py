@@ -1,6 +1,7 @@
 """`govern import`: a registry populated by confluent-kafka-python's own client (versions,
-references, strategies, a primitive key, per-subject levels, a soft-deleted version) becomes
-schemas/ and contracts/ that govern then finds nothing to check or register in."""
+references, a shared type under a subject named by its team, strategies, a primitive key,
+per-subject levels, a soft-deleted version) becomes schemas/ and contracts/ that govern then
+finds nothing to check or register in."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ PAID = record(
     [{"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}}],
 )
 REFUNDED = record("PaymentRefunded", [{"name": "reason", "type": "string"}])
+MONEY = record("Money", [{"name": "cents", "type": "long"}, {"name": "currency", "type": "string"}])
+REFUND = record("Refund", [{"name": "id", "type": "string"}, {"name": "amount", "type": "com.acme.Money"}])
 INVOICE = record(
     "Invoice",
     [
@@ -74,6 +77,9 @@ def populate(url: str) -> None:
     sr.register_schema("payments-com.acme.PaymentMade", avro(PAID))
     sr.register_schema("payments-com.acme.PaymentRefunded", avro(REFUNDED))
     sr.register_schema("invoices-value", avro(INVOICE))  # self-contained, a nested type inline
+    # a shared type under a subject its team named, not after the type
+    sr.register_schema("shared-money", avro(MONEY))
+    sr.register_schema("refunds-value", avro(REFUND, [SchemaReference("com.acme.Money", "shared-money", 1)]))
 
 
 def govern(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -118,6 +124,7 @@ def test_import_then_nothing_to_check_or_register(tmp_path: Path, url: str) -> N
     topics = written["contracts/topics.yaml"]
     assert "subject_strategy: topic_record" in topics and "key_schema: long" in topics
     assert "compatibility: FULL" in topics
+    assert "reference_subjects:" in topics and "com.acme.Money: shared-money" in topics
     assert "Kafka does not record who produces" in written["contracts/unassigned.yaml"]
     assert json.loads(written["schemas/com.acme.Order.avsc"]) == ORDER[1]  # v3 was soft-deleted
 

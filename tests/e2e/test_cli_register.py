@@ -93,6 +93,26 @@ def test_register_twice_second_run_changes_nothing(tree: Path, url: str) -> None
     assert text.returncode == 0 and "nothing to do" in text.stdout
 
 
+def test_a_shared_type_registers_under_the_subject_reference_subjects_names(tree: Path, url: str) -> None:
+    topics = tree / "contracts" / "topics.yaml"
+    text = topics.read_text().replace(
+        "version: 1\n",
+        "version: 1\nreference_subjects:\n  io.govern.exchange.TransactionType: shared-txn-type\n",
+        1,
+    )
+    topics.write_text(text)
+    code, first = register(tree, url)
+    assert code == 0
+    subjects = [s["subject"] for s in first["subjects"]]
+    assert "shared-txn-type" in subjects and "io.govern.exchange.TransactionType" not in subjects
+    success = next(s for s in first["subjects"] if s["subject"] == "transaction-success-value")
+    assert success["references"] == [
+        {"name": "io.govern.exchange.TransactionType", "subject": "shared-txn-type", "version": 1}
+    ]
+    code, second = register(tree, url)
+    assert code == 0 and second["changed"] is False
+
+
 def test_dry_run_shows_new_version_and_incompatible_without_writing(tree: Path, url: str) -> None:
     register(tree, url)
     add_field(tree, '{"name": "fee", "type": ["null", "int"], "default": null, "doc": "x"}')

@@ -343,6 +343,35 @@ def test_duplicate_service(tree: Path) -> None:
             "listed twice",
         ),
         ("topics.yaml", "  wallet:\n", "  wal let:\n", "wal let", "invalid topic name"),
+        (
+            "topics.yaml",
+            "version: 1\n",
+            "version: 1\nreference_subjects:\n  io.govern.exchange.Adress: shared-address\n",
+            "Adress",
+            "'io.govern.exchange.Adress' is not a named type of schemas/",
+        ),
+        (
+            "topics.yaml",
+            "version: 1\n",
+            "version: 1\nreference_subjects:\n  io.govern.exchange.Address: [a]\n",
+            "Address:",
+            "the subject of 'io.govern.exchange.Address' must be a subject name",
+        ),
+        (
+            "topics.yaml",
+            "version: 1\n",
+            "version: 1\nreference_subjects:\n  io.govern.exchange.Address: s\n"
+            "  io.govern.exchange.TransactionType: s\n",
+            "TransactionType:",
+            "both name subject 's'",
+        ),
+        (
+            "topics.yaml",
+            "version: 1\n",
+            "version: 1\nreference_subjects:\n  io.govern.exchange.Address: wallet-value\n",
+            "wallet-value",
+            "'wallet-value' is a topic's subject",
+        ),
     ],
 )
 def test_bad_contract_values(tree: Path, file: str, old: str, new: str, needle: str, words: str) -> None:
@@ -408,3 +437,14 @@ def test_cleanup_policy_list_is_normalised(tree: Path) -> None:
         "    cleanup_policy: delete, compact\n",
     )
     assert load_catalog(tree).topic("account").cleanup_policy == "compact,delete"
+
+
+def test_reference_subjects_name_the_subject_a_shared_type_is_registered_under(tree: Path) -> None:
+    edit(
+        tree / "contracts" / "topics.yaml",
+        "version: 1\n",
+        "version: 1\nreference_subjects:\n  io.govern.exchange.Address: shared-address\n",
+    )
+    loaded = load_catalog(tree)
+    assert loaded.reference_subject("io.govern.exchange.Address") == "shared-address"
+    assert loaded.reference_subject("io.govern.exchange.Wallet") == "io.govern.exchange.Wallet"
