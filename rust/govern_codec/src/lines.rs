@@ -372,11 +372,11 @@ impl Rules {
         // the line's fields as raw JSON; a key or value whose schema came before it is encoded
         // while the line is parsed, the others from their text below
         let inline = RefCell::new(None);
-        // a line checked as UTF-8 once spares the parser checking each string (and a line that
-        // is not UTF-8 gets the parser's own error)
         // filled in place: the envelope is several hundred bytes, and moving it out of serde's
         // layers cost more than parsing a short line
         let mut envelope = Envelope::default();
+        // a line checked as UTF-8 once spares the parser checking each string (and a line that
+        // is not UTF-8 gets the parser's own error)
         let parsed = match std::str::from_utf8(line) {
             Ok(text) => self.envelope(&mut serde_json::Deserializer::from_str(text), out, spans, &inline, &mut envelope),
             Err(_) => self.envelope(&mut serde_json::Deserializer::from_slice(line), out, spans, &inline, &mut envelope),
