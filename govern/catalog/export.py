@@ -30,7 +30,8 @@ def _subjects(catalog: Catalog, topic: Topic) -> list[dict[str, Any]]:
 
 
 def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
-    """`{"topics": [...], "services": [...]}` with the fields scripts rely on (and a few extra)."""
+    """`{"topics": [...], "services": [...], "reference_subjects": {...}}` with the fields scripts
+    rely on (and a few extra)."""
     return {
         "format_version": JSON_FORMAT_VERSION,
         "topics": [
@@ -63,4 +64,5 @@ def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
             }
             for service in catalog.services
         ],
+        "reference_subjects": dict(catalog.reference_subjects),  # shared type -> its own subject
     }

@@ -448,3 +448,4 @@ def test_reference_subjects_name_the_subject_a_shared_type_is_registered_under(t
     loaded = load_catalog(tree)
     assert loaded.reference_subject("io.govern.exchange.Address") == "shared-address"
     assert loaded.reference_subject("io.govern.exchange.Wallet") == "io.govern.exchange.Wallet"
+    assert catalog_to_dict(loaded)["reference_subjects"] == {"io.govern.exchange.Address": "shared-address"}
