@@ -116,43 +116,36 @@ def validate(sources: Sequence[RecordSource], topic: str | None, spool: IO[bytes
     spool cannot be written."""
     plan = Plan(list(sources))
     for index, source in enumerate(sources):
-        _validate_source(plan, index, source, topic, spool)
+        schemas = FixtureSchemas(source.header, f"{source.label}:1")
+        compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
+        topics = source.header.topics
+        default = topics[0].name if len(topics) == 1 else topic
+        lines = _native.Lines(compiled, default, source.first_line)
+        try:
+            for chunk in source.chunks():
+                _spool(spool, index, *lines.feed(chunk))
+            _spool(spool, index, *lines.finish())
+        except _native.LineError as error:
+            number, message = error.args
+            raise InputError(
+                f"{source.where(number)}: {message}",
+                hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
+                if "(schema '" in message
+                else "see docs/fixtures.md",
+            ) from None
+        except Unreadable as error:
+            raise InputError(
+                f"{source.where(lines.line)}: cannot read: {error}", hint="the file is damaged or cut short"
+            ) from None
+        recorded = {info.name: info.partitions or 0 for info in topics}
+        plan.schemas.append(schemas)
+        plan.topics.append(lines.topics)
+        needed = zip(lines.topics, lines.partitions, strict=True)
+        plan.partitions.append([max(seen, recorded.get(name, 0)) for name, seen in needed])
+        plan.counts.append(lines.counts)
+        plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
+        plan.count += lines.count
     return plan
-
-
-def _validate_source(
-    plan: Plan, index: int, source: RecordSource, topic: str | None, spool: IO[bytes]
-) -> None:
-    """One source's lines into the spool and its part of the plan."""
-    schemas = FixtureSchemas(source.header, f"{source.label}:1")
-    compiled = {name: codec.compiled for name, codec in schemas.codecs.items()}
-    topics = source.header.topics
-    default = topics[0].name if len(topics) == 1 else topic
-    lines = _native.Lines(compiled, default, source.first_line)
-    try:
-        for chunk in source.chunks():
-            _spool(spool, index, *lines.feed(chunk))
-        _spool(spool, index, *lines.finish())
-    except _native.LineError as error:
-        number, message = error.args
-        raise InputError(
-            f"{source.where(number)}: {message}",
-            hint="make the value match its schema; the JSON mapping is in docs/fixtures.md"
-            if "(schema '" in message
-            else "see docs/fixtures.md",
-        ) from None
-    except Unreadable as error:
-        raise InputError(
-            f"{source.where(lines.line)}: cannot read: {error}", hint="the file is damaged or cut short"
-        ) from None
-    recorded = {info.name: info.partitions or 0 for info in topics}
-    plan.schemas.append(schemas)
-    plan.topics.append(lines.topics)
-    needed = zip(lines.topics, lines.partitions, strict=True)
-    plan.partitions.append([max(seen, recorded.get(name, 0)) for name, seen in needed])
-    plan.counts.append(lines.counts)
-    plan.slots.append([(t, schemas.entries[name], kind) for t, kind, name in lines.slots])
-    plan.count += lines.count
 
 
 def _spool(spool: IO[bytes], index: int, batch: bytes, count: int) -> None:
