@@ -11,7 +11,7 @@ use std::fmt;
 use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::json::Text;
+use crate::json::{is_integer, Text};
 use crate::numbers::{write_decimal, write_long};
 use crate::schema::{Node, Schema};
 use crate::time::time_value;
@@ -103,10 +103,6 @@ impl fmt::Display for Seen<'_> {
             Seen::Obj => f.write_str("an object"),
         }
     }
-}
-
-fn is_integer(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
 /// Avro writes a block's item count before its items, but the count is known only after them:

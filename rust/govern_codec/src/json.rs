@@ -74,10 +74,15 @@ impl<'a> J<'a> {
     }
 }
 
+/// Whether the text of a JSON number (valid JSON) is an integer: no fraction, no exponent.
+pub fn is_integer(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+}
+
 /// The text of a JSON number when it is an integer (no fraction, no exponent).
 pub fn integer_text<'a>(v: &'a J<'_>) -> Option<&'a str> {
     match v {
-        J::Num(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(t),
+        J::Num(t) if is_integer(t) => Some(t),
         _ => None,
     }
 }

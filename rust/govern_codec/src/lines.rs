@@ -23,7 +23,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 use serde_json::value::RawValue;
 
 use crate::encode::{encode_json, seed, Mismatch, Spans};
-use crate::json::{integer_text, Text, J};
+use crate::json::{integer_text, is_integer, Text, J};
 use crate::schema::{Schema, Time};
 use crate::time::time_value;
 
@@ -497,8 +497,7 @@ impl Rules {
 /// built: under `arbitrary_precision` that allocates), anything else is parsed as before.
 fn integer_field(raw: &RawValue) -> Result<J<'_>, serde_json::Error> {
     let text = raw.get();
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if is_integer(text) {
         return Ok(J::Num(Cow::Borrowed(text)));
     }
     J::parse(text.as_bytes())
