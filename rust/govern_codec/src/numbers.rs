@@ -80,62 +80,58 @@ pub fn write_decimal(text: &str, precision: u32, scale: u32, size: Option<usize>
         return Err(format!("decimal {} has more than {precision} digit(s) (precision {precision})", short(text)));
     }
     let digits = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').chain(std::iter::repeat(0).take(padding));
-    let too_wide = || format!("decimal {} does not fit in {} bytes", short(text), size.unwrap_or_default());
-    if length <= 38 {
+    // the two's-complement big-endian bytes in their shortest form (high bytes that only repeat
+    // the sign dropped), and the sign's fill byte
+    let small: [u8; 16];
+    let large: Vec<u8>;
+    let (bytes, fill): (&[u8], u8) = if length <= 38 {
         // the usual case: at most 38 digits fit an i128 with its sign, no byte vector is built
         let n = digits.fold(0i128, |n, d| n * 10 + i128::from(d));
         let n = if negative { -n } else { n };
-        let be = n.to_be_bytes();
+        small = n.to_be_bytes();
         let fill = if n < 0 { 0xff } else { 0 };
-        // shortest form: drop high bytes that only repeat the sign
-        let first = (0..15).find(|&i| be[i] != fill || (be[i + 1] & 0x80) != (fill & 0x80)).unwrap_or(15);
-        let bytes = &be[first..];
-        if let Some(size) = size {
-            if bytes.len() > size {
-                return Err(too_wide());
+        let first = (0..15).find(|&i| small[i] != fill || (small[i + 1] & 0x80) != (fill & 0x80)).unwrap_or(15);
+        (&small[first..], fill)
+    } else {
+        // longer ones: the magnitude as a little-endian byte vector, multiplied by 10 per digit
+        let mut bytes: Vec<u8> = Vec::with_capacity(length / 2 + 2);
+        for d in digits {
+            let mut carry = u32::from(d);
+            for byte in bytes.iter_mut() {
+                let x = u32::from(*byte) * 10 + carry;
+                *byte = x as u8;
+                carry = x >> 8;
             }
-            out.resize(out.len() + size - bytes.len(), fill);
+            while carry > 0 {
+                bytes.push(carry as u8);
+                carry >>= 8;
+            }
         }
-        out.extend_from_slice(bytes);
-        return Ok(());
-    }
-    // longer ones: the magnitude as a little-endian byte vector, multiplied by 10 per digit
-    let mut bytes: Vec<u8> = Vec::with_capacity(length / 2 + 2);
-    for d in digits {
-        let mut carry = u32::from(d);
-        for byte in bytes.iter_mut() {
-            let x = u32::from(*byte) * 10 + carry;
-            *byte = x as u8;
-            carry = x >> 8;
+        bytes.push(0); // room for the sign bit
+        if negative {
+            // two's complement: invert and add one
+            let mut carry = 1u16;
+            for byte in bytes.iter_mut() {
+                let x = u16::from(!*byte) + carry;
+                *byte = x as u8;
+                carry = x >> 8;
+            }
         }
-        while carry > 0 {
-            bytes.push(carry as u8);
-            carry >>= 8;
+        let fill = if negative { 0xff } else { 0 };
+        while bytes.len() > 1 && bytes[bytes.len() - 1] == fill && (bytes[bytes.len() - 2] & 0x80 == fill & 0x80) {
+            bytes.pop();
         }
-    }
-    bytes.push(0); // room for the sign bit
-    if negative {
-        // two's complement: invert and add one
-        let mut carry = 1u16;
-        for byte in bytes.iter_mut() {
-            let x = u16::from(!*byte) + carry;
-            *byte = x as u8;
-            carry = x >> 8;
-        }
-    }
-    // shortest form: drop high bytes that only repeat the sign
-    let fill = if negative { 0xff } else { 0 };
-    while bytes.len() > 1 && bytes[bytes.len() - 1] == fill && (bytes[bytes.len() - 2] & 0x80 == fill & 0x80) {
-        bytes.pop();
-    }
-    bytes.reverse();
+        bytes.reverse();
+        large = bytes;
+        (&large, fill)
+    };
     if let Some(size) = size {
         if bytes.len() > size {
-            return Err(too_wide());
+            return Err(format!("decimal {} does not fit in {size} bytes", short(text)));
         }
         out.resize(out.len() + size - bytes.len(), fill);
     }
-    out.extend_from_slice(&bytes);
+    out.extend_from_slice(bytes);
     Ok(())
 }
 
