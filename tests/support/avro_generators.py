@@ -430,7 +430,7 @@ def add_field(
         fld["default"] = gen.default(ftype)
     rec["fields"].insert(rng.randint(0, len(rec["fields"])), fld)
     is_root = target is recs[0]
-    enum_quirk = isinstance(ftype, dict) and ftype.get("type") == "enum" and "default" in ftype
+    enum_quirk = _defaulted_enum(ftype, new)
     rules = frozenset({"READER_FIELD_MISSING_DEFAULT_VALUE", "TYPE_MISMATCH", "MISSING_UNION_BRANCH"})
     return new, Evolution(
         "add_field" if with_default else "add_field_no_default",
@@ -455,11 +455,7 @@ def remove_field(doc: dict[str, Any], rng: Rng) -> tuple[dict[str, Any], Evoluti
     del fields[index]
     if _still_referenced(victim, new):
         return None
-    enum_quirk = (
-        isinstance(victim["type"], dict)
-        and victim["type"].get("type") == "enum"
-        and "default" in victim["type"]
-    )
+    enum_quirk = _defaulted_enum(victim["type"], new)
     has_default = "default" in victim
     return new, Evolution(
         "remove_field",
@@ -503,6 +499,14 @@ def promote(doc: dict[str, Any], rng: Rng) -> tuple[dict[str, Any], Evolution] |
         root=site.node is new,
         detail={"from": old_type, "to": new_type, "field": fld["name"]},
     )
+
+
+def _defaulted_enum(ftype: Any, doc: dict[str, Any]) -> bool:
+    """Whether a field's type is an enum with a default, given inline or by its full name (Java's
+    quirk, TYPE_MISMATCH instead of READER_FIELD_MISSING_DEFAULT_VALUE, applies to both)."""
+    if isinstance(ftype, str):
+        ftype = next((s.node for s in walk(doc) if s.node.get("__full") == ftype), None)
+    return isinstance(ftype, dict) and ftype.get("type") == "enum" and "default" in ftype
 
 
 def _enums(doc: dict[str, Any]) -> list[Site]:
