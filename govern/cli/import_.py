@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.options import RegistryOption
+from govern.cli.options import KafkaConfigOption, RegistryOption
 from govern.errors import InputError
 
 
@@ -24,6 +24,7 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    kafka_config: KafkaConfigOption = None,
     root: Annotated[
         Path, typer.Option("--root", metavar="DIR", help="Where to write schemas/ and contracts/.")
     ] = Path("."),
@@ -71,6 +72,7 @@ def import_command(
     from govern.config import load_config
     from govern.estate import plan_files, survey_cluster, survey_registry, write_files
     from govern.estate.asyncapi import load_documents, plan_from_asyncapi
+    from govern.kafka.settings import connection_settings
     from govern.registry.credentials import connect
 
     config = load_config(root, registry_url=registry, bootstrap_servers=bootstrap)
@@ -88,6 +90,7 @@ def import_command(
         for note in plan.notes:
             typer.echo(f"note: {note}")
         return
+    connection = connection_settings(kafka_config or ()) if bootstrap else {}
     if not config.registry_url:
         raise InputError(
             "no registry to import from",
@@ -100,7 +103,7 @@ def import_command(
     with connect(config.registry_url, vars(config), retries=1) as client:
         estate = survey_registry(client, subjects, progress)
         if bootstrap:
-            survey_cluster(estate, bootstrap, topics=topics, progress=progress)
+            survey_cluster(estate, bootstrap, topics=topics, connection=connection, progress=progress)
     plan = plan_files(estate, **dirs)
     write_files(root, plan, force=force, validate=validate)
     typer.echo(

@@ -47,6 +47,18 @@ RootOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 """`--format text|json`, for commands whose help needs say no more."""
 
+KafkaConfigOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kafka-config",
+        metavar="KEY=VALUE",
+        help="A Kafka client setting for a secured cluster (repeatable; librdkafka's names, e.g. "
+        "security.protocol=SASL_SSL, sasl.mechanism=PLAIN, sasl.username=..., sasl.password=@FILE: a value "
+        "@FILE is read from FILE). Over the settings file GOVERN_KAFKA_CONFIG names.",
+        show_default=False,
+    ),
+]
+
 RegistryOption = Annotated[
     str | None,
     typer.Option(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.options import OutputFormat, RegistryOption, err_console
+from govern.cli.options import KafkaConfigOption, OutputFormat, RegistryOption, err_console
 from govern.errors import EnvironmentProblem, InputError
 
 
@@ -106,6 +106,7 @@ def record_command(
         str | None,
         typer.Option("--bootstrap", help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)."),
     ] = None,
+    kafka_config: KafkaConfigOption = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as text or json.")
     ] = OutputFormat.text,
@@ -117,6 +118,7 @@ def record_command(
     Exit 0 done, 2 bad input (unknown topic), 3 cluster or registry unreachable / no progress.
     """
     from govern.config import load_config
+    from govern.kafka.settings import connection_settings
     from govern.recording import StartAt, record_topics
 
     if sum(x for x in (from_beginning, from_offset is not None, from_time is not None)) > 1:
@@ -126,6 +128,7 @@ def record_command(
         start = StartAt.offset(from_offset)
     elif from_time is not None:
         start = StartAt.time(_parse_time(from_time))
+    connection = connection_settings(kafka_config or ())
     server = resolve_bootstrap_flag(bootstrap)
     registry_url = load_config(".", registry_url=registry).registry_url
     path = output or Path("+".join(topics) + ".jsonl")
@@ -140,6 +143,7 @@ def record_command(
             timeout=timeout,
             follow=follow,
             progress=progress,
+            connection=connection,
         )
     partitions = [
         {"topic": t, "partition": p, "records": n} for (t, p), n in sorted(summary.per_partition.items())

@@ -126,6 +126,7 @@ def serve(
 def _kafka_store(store: str, settings: list[str], url: str) -> object:
     """Open a `KafkaStore` from `--store kafka://...` and `--kafka-config KEY=VALUE` settings."""
     from govern.errors import EnvironmentProblem
+    from govern.kafka.settings import parse_setting
     from govern.registry.errors import StoreError
     from govern.registry.kafka_store import KafkaStore, parse_store_url
 
@@ -134,18 +135,7 @@ def _kafka_store(store: str, settings: list[str], url: str) -> object:
     except ValueError as error:
         raise InputError(str(error), hint="write --store kafka://HOST:PORT[?topic=_schemas]") from None
     for setting in settings:
-        name, sep, value = setting.partition("=")
-        if not sep or not name:
-            raise InputError(
-                f"--kafka-config {name or setting!r} is not KEY=VALUE", hint="e.g. sasl.mechanism=PLAIN"
-            )
-        if value.startswith("@"):
-            try:
-                value = Path(value[1:]).read_text(encoding="utf-8").strip()
-            except OSError as error:
-                raise InputError(
-                    f"--kafka-config {name}: cannot read {value[1:]}: {error.strerror}"
-                ) from None
+        name, value = parse_setting(setting, "--kafka-config")
         config[name] = value
     try:
         return KafkaStore(bootstrap, topic=topic, url=url, settings=config)

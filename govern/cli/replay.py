@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from govern.cli.options import OutputFormat, err_console
+from govern.cli.options import KafkaConfigOption, OutputFormat, err_console
 from govern.cli.record import progress_bar, resolve_bootstrap_flag
 
 
@@ -42,6 +42,7 @@ def replay_command(
         str | None,
         typer.Option("--bootstrap", help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)."),
     ] = None,
+    kafka_config: KafkaConfigOption = None,
     partitions: Annotated[
         PartitionMode,
         typer.Option(
@@ -83,8 +84,10 @@ def replay_command(
     field named), 3 cluster or registry unreachable.
     """
     from govern.config import load_config
+    from govern.kafka.settings import connection_settings
     from govern.recording import ReplayOptions, file_source, replay
 
+    connection = connection_settings(kafka_config or ())
     registry_url = load_config(".", registry_url=registry).registry_url
     server = None if dry_run else resolve_bootstrap_flag(bootstrap)
     options = ReplayOptions(
@@ -107,7 +110,12 @@ def replay_command(
         raise
     with progress_bar("replaying") as progress:
         summary = replay(
-            sources, bootstrap=server, registry_url=registry_url, options=options, progress=progress
+            sources,
+            bootstrap=server,
+            registry_url=registry_url,
+            options=options,
+            progress=progress,
+            connection=connection,
         )
     for warning in summary.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)

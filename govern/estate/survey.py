@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,18 +103,19 @@ def survey_cluster(
     bootstrap: str,
     *,
     topics: str | None = None,
-    config: dict[str, Any] | None = None,
+    connection: Mapping[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> None:
     """Add the cluster's non-internal topics (those matching the full-match regex `topics`), their
-    settings, the consumer groups reading them and the schema ids in their newest records."""
+    settings, the consumer groups reading them and the schema ids in their newest records.
+    `connection`: a secured cluster's client settings (govern.kafka.settings)."""
     from confluent_kafka.admin import AdminClient, ConfigResource
 
     from govern.errors import EnvironmentProblem
     from govern.kafka import ADMIN_TIMEOUT_S, client_config
 
     matcher = _regex(topics, "--topics")
-    admin = AdminClient(client_config(bootstrap, **(config or {})))
+    admin = AdminClient(client_config(bootstrap, connection=connection))
     try:
         metadata = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
     except Exception as error:  # noqa: BLE001 - librdkafka's KafkaException: the cluster is not there
@@ -136,7 +137,7 @@ def survey_cluster(
     groups = _readers(admin, set(names))
     if progress:
         progress(f"sampling the newest records of {len(names)} topic(s)")
-    keys, values = _sample_ids(bootstrap, partitions, config)
+    keys, values = _sample_ids(bootstrap, partitions, connection)
     estate.topics = {
         name: KafkaTopic(
             name,
@@ -175,7 +176,7 @@ def _readers(admin: Any, topics: set[str]) -> dict[str, set[str]]:
 
 
 def _sample_ids(
-    bootstrap: str, partitions: dict[str, int], config: dict[str, Any] | None
+    bootstrap: str, partitions: dict[str, int], connection: Mapping[str, str] | None
 ) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
     """topic -> schema ids in the Confluent wire prefix of its newest keys, and of its values.
 
@@ -186,8 +187,11 @@ def _sample_ids(
 
     from govern.kafka import client_config
 
-    settings = {"group.id": "govern-import", "enable.auto.commit": False, **(config or {})}
-    consumer = Consumer(client_config(bootstrap, **settings))
+    consumer = Consumer(
+        client_config(
+            bootstrap, connection=connection, **{"group.id": "govern-import", "enable.auto.commit": False}
+        )
+    )
     keys: dict[str, set[int]] = {}
     values: dict[str, set[int]] = {}
     try:

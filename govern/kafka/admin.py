@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, KafkaException, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    IsolationLevel,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from govern.errors import EnvironmentProblem
@@ -30,13 +37,16 @@ LIBRDKAFKA_LOGGER = logging.getLogger("govern.kafka.librdkafka")
 LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())  # silent unless the application configures logging
 
 
-def client_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
+def client_config(
+    bootstrap: str, *, connection: Mapping[str, str] | None = None, **overrides: Any
+) -> dict[str, Any]:
     """A confluent_kafka config for `bootstrap` whose librdkafka logs go to Python logging.
 
-    Keys in `overrides` use librdkafka's dotted names; pass them as a dict splat, e.g.
-    `client_config(b, **{"group.id": "g"})`.
+    `connection`: how to reach a secured cluster (govern.kafka.settings: SASL, TLS), for every
+    client of that cluster. Keys in `overrides` use librdkafka's dotted names and win over it (what
+    a client needs to do its job); pass them as a dict splat, e.g. `client_config(b, **{"group.id": "g"})`.
     """
-    return {"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOGGER, **overrides}
+    return {"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOGGER, **(connection or {}), **overrides}
 
 
 def wait_for_cluster(
@@ -44,13 +54,17 @@ def wait_for_cluster(
     timeout: float,
     *,
     check_alive: Callable[[], None] | None = None,
+    connection: Mapping[str, str] | None = None,
 ) -> None:
     """Block until `bootstrap` answers a real metadata request listing at least one broker.
 
     `check_alive` is called between attempts and raises when the process behind the cluster is gone,
-    so a crashed broker fails at once instead of at the deadline. Raises EnvironmentProblem on timeout.
+    so a crashed broker fails at once instead of at the deadline. Raises EnvironmentProblem on
+    timeout, with librdkafka's own reason when it gave one (a refused login, a TLS handshake
+    with a plain listener) rather than only "transport failure".
     """
-    admin = AdminClient(client_config(bootstrap))
+    reasons: list[Any] = []  # KafkaErrors from the client's error callback, served by poll()
+    admin = AdminClient(client_config(bootstrap, connection=connection, error_cb=reasons.append))
     deadline = time.monotonic() + timeout
     last_error = "no answer"
     while True:
@@ -58,10 +72,7 @@ def wait_for_cluster(
             check_alive()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise EnvironmentProblem(
-                f"Kafka at {bootstrap} did not answer a metadata request within {timeout:g} s ({last_error})",
-                hint="check that the cluster runs and that the address is reachable from here",
-            )
+            raise _unreachable(bootstrap, timeout, last_error, reasons)
         try:
             metadata = admin.list_topics(timeout=min(2.0, max(remaining, 0.1)))
             if metadata.brokers:
@@ -69,7 +80,26 @@ def wait_for_cluster(
             last_error = "metadata listed no broker"
         except KafkaException as error:
             last_error = str(error.args[0]) if error.args else str(error)
+            admin.poll(0)
         time.sleep(min(READY_POLL_S, max(deadline - time.monotonic(), 0)))
+
+
+def _unreachable(bootstrap: str, timeout: float, last_error: str, reasons: list[Any]) -> EnvironmentProblem:
+    """The timeout's error: the client's most telling reason (one that is not merely "all brokers
+    are down"), and what to check for it."""
+    telling = [r for r in reasons if r.code() != KafkaError._ALL_BROKERS_DOWN]
+    reason = telling[-1] if telling else None
+    if reason is not None and reason.code() == KafkaError._AUTHENTICATION:
+        hint = "the cluster refused the login: check the SASL settings (--kafka-config, GOVERN_KAFKA_CONFIG)"
+    else:
+        hint = (
+            "check that the cluster runs and that the address is reachable from here; a cluster that "
+            "needs a login or TLS takes its settings from --kafka-config or GOVERN_KAFKA_CONFIG"
+        )
+    detail = reason.str() if reason is not None else last_error
+    return EnvironmentProblem(
+        f"Kafka at {bootstrap} did not answer a metadata request within {timeout:g} s ({detail})", hint=hint
+    )
 
 
 def is_reachable(bootstrap: str, timeout: float = 5.0) -> bool:
@@ -84,10 +114,18 @@ def is_reachable(bootstrap: str, timeout: float = 5.0) -> bool:
 class KafkaAdmin:
     """Topic administration for tests and tools: create and wait, delete, end offsets, bounded reads."""
 
-    def __init__(self, bootstrap: str, *, timeout: float = ADMIN_TIMEOUT_S, **settings: Any) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        timeout: float = ADMIN_TIMEOUT_S,
+        connection: Mapping[str, str] | None = None,
+        **settings: Any,
+    ) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self._admin = AdminClient(client_config(bootstrap, **settings))
+        self.connection = dict(connection or {})
+        self._admin = AdminClient(client_config(bootstrap, connection=self.connection, **settings))
         self.created: list[str] = []
 
     def create_topic(
@@ -168,7 +206,11 @@ class KafkaAdmin:
         """
         isolation = "read_committed" if committed else "read_uncommitted"
         consumer = Consumer(
-            client_config(self.bootstrap, **{"group.id": "govern-end-offsets", "isolation.level": isolation})
+            client_config(
+                self.bootstrap,
+                connection=self.connection,
+                **{"group.id": "govern-end-offsets", "isolation.level": isolation},
+            )
         )
         try:
             result = {}
@@ -190,7 +232,9 @@ class KafkaAdmin:
         config: dict[str, Any] | None = None,
     ) -> list[Any]:
         """Read `count` records of `name` from the beginning, failing after `timeout` seconds."""
-        return consume(self.bootstrap, name, count, timeout=timeout, config=config)
+        return consume(
+            self.bootstrap, name, count, timeout=timeout, config={**self.connection, **(config or {})}
+        )
 
     def close(self) -> None:
         """Nothing to release today; kept so callers can treat the admin as a resource."""

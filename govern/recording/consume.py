@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -48,13 +48,19 @@ class StartAt:
         return cls("time", epoch_ms)
 
 
-def reach(consumer: Consumer, bootstrap: str, topic: str, timeout: float) -> None:
+def reach(
+    consumer: Consumer,
+    bootstrap: str,
+    topic: str,
+    timeout: float,
+    connection: Mapping[str, str] | None = None,
+) -> None:
     """Return once the cluster answers the consumer's metadata request (a few ms without sparse
     connections); when it does not, `wait_for_cluster`, started alongside, decides and words the
     error as for every command. On success nothing waits for that check (its own new client
     takes ~55 ms; it ends by itself)."""
     pool = ThreadPoolExecutor(1, thread_name_prefix="govern-record-reach")
-    check = pool.submit(wait_for_cluster, bootstrap, timeout)
+    check = pool.submit(wait_for_cluster, bootstrap, timeout, connection=connection)
     pool.shutdown(wait=False)
     with suppress(KafkaException):
         if consumer.list_topics(topic, timeout=timeout).brokers:
@@ -62,15 +68,16 @@ def reach(consumer: Consumer, bootstrap: str, topic: str, timeout: float) -> Non
     check.result()
 
 
-def open_consumer(bootstrap: str) -> Consumer:
+def open_consumer(bootstrap: str, connection: Mapping[str, str] | None = None) -> Consumer:
     """A read_committed consumer for explicit assignment (a throwaway group; nothing committed)."""
-    return Consumer(consumer_config(bootstrap))
+    return Consumer(consumer_config(bootstrap, connection))
 
 
-def consumer_config(bootstrap: str) -> dict[str, Any]:
-    """The recorder's consumer settings."""
+def consumer_config(bootstrap: str, connection: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The recorder's consumer settings (`connection`: a secured cluster's, govern.kafka.settings)."""
     return client_config(
         bootstrap,
+        connection=connection,
         **{
             "group.id": f"govern-record-{uuid.uuid4().hex}",
             "enable.auto.commit": False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -47,10 +47,11 @@ class OpenProducer:
         """Nothing to release early: confluent-kafka's Producer closes when collected."""
 
 
-def open_producer(bootstrap: str, options: ReplayOptions, count: int | None) -> OpenProducer:
+def open_producer(
+    bootstrap: str, options: ReplayOptions, count: int | None, connection: Mapping[str, str] | None = None
+) -> OpenProducer:
     """An idempotent (by default transactional) producer for a replay of `count` records (None when
     unknown yet: only a --rate needs it, for the transaction timeout), connected and initialised.
-
     """
     errors: list[str] = []
     settings: dict[str, Any] = {
@@ -71,7 +72,7 @@ def open_producer(bootstrap: str, options: ReplayOptions, count: int | None) -> 
         settings["transaction.timeout.ms"] = int(
             min(MAX_TRANSACTION_TIMEOUT_MS, max(60_000, 2 * estimate_ms))
         )
-    config = client_config(bootstrap, **settings)
+    config = client_config(bootstrap, connection=connection, **settings)
 
     def on_delivery(error: KafkaError | None, message: Any) -> None:
         if error is not None and len(errors) < 5:
@@ -98,9 +99,12 @@ class Cluster:
     before validation passed: a replay that fails validation only opened connections.
     """
 
-    def __init__(self, bootstrap: str, options: ReplayOptions) -> None:
+    def __init__(
+        self, bootstrap: str, options: ReplayOptions, connection: Mapping[str, str] | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.options = options
+        self.connection = connection  # a secured cluster's client settings (govern.kafka.settings)
         self.admin: KafkaAdmin | None = None
         self.producer: OpenProducer | None = None
         self.topics: dict[str, int] = {}  # topic -> partitions, as listed (and created) by this replay
@@ -115,11 +119,16 @@ class Cluster:
         admin: KafkaAdmin | None = None
         producer: OpenProducer | None = None
         try:
-            wait_for_cluster(self.bootstrap, self.options.timeout)
-            admin = KafkaAdmin(self.bootstrap, timeout=self.options.timeout, **NO_SPARSE_CONNECTIONS)
+            wait_for_cluster(self.bootstrap, self.options.timeout, connection=self.connection)
+            admin = KafkaAdmin(
+                self.bootstrap,
+                timeout=self.options.timeout,
+                connection=self.connection,
+                **NO_SPARSE_CONNECTIONS,
+            )
             self.topics = admin.partition_counts()
             if self.options.rate is None and self.options.transactional_id is None:
-                producer = open_producer(self.bootstrap, self.options, None)
+                producer = open_producer(self.bootstrap, self.options, None, self.connection)
         except BaseException as error:  # raised to the replay by ready()
             self._error = error
         with self._lock:
@@ -154,7 +163,9 @@ class Cluster:
     def take_producer(self, count: int) -> OpenProducer:
         """The producer opened alongside validation, else one opened now for `count` records."""
         producer, self.producer = self.producer, None
-        return producer if producer is not None else open_producer(self.bootstrap, self.options, count)
+        if producer is None:
+            producer = open_producer(self.bootstrap, self.options, count, self.connection)
+        return producer
 
     def await_visible(self, topics: Sequence[str]) -> None:
         """Return once read_committed readers can see everything written, so a replay followed at once

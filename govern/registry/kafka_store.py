@@ -21,7 +21,6 @@ transaction are never applied.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -39,7 +38,6 @@ log = logging.getLogger("govern.registry.kafka")
 DEFAULT_TOPIC = "_schemas"
 SESSION_TIMEOUT_MS = 6000  # the broker's default group.min.session.timeout.ms: fastest failover
 WRITE_TIMEOUT_S = 30.0
-_SECRET_WORDS = ("password", "secret", "token", "key")
 
 
 def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
@@ -58,10 +56,6 @@ def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
 def redact(url: str) -> str:
     """A store URL fit for logs: the query (client settings, maybe credentials) left out."""
     return url.split("?", 1)[0]
-
-
-def is_secret(name: str) -> bool:
-    return any(word in name.lower() for word in _SECRET_WORDS)
 
 
 class KafkaStore:
@@ -405,8 +399,3 @@ class KafkaStore:
                 client.close()
             except RuntimeError:
                 pass
-
-
-def describe_settings(settings: Mapping[str, str]) -> str:
-    """Client settings for a log line, secrets masked."""
-    return json.dumps({k: ("***" if is_secret(k) else v) for k, v in settings.items()})

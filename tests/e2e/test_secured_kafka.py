@@ -1,0 +1,193 @@
+"""record, replay, import and the registry's Kafka store on a cluster that requires a login
+(SASL/PLAIN on real Kafka).
+
+The broker is our local one with a second listener that only takes SASL/PLAIN logins; the
+records are seeded and checked through its plain listener, every govern command goes through the
+secured one with settings from `--kafka-config` or the file GOVERN_KAFKA_CONFIG names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from confluent_kafka import Producer
+
+from govern.kafka import KafkaAdmin, LocalBroker, client_config, start_local_broker
+from govern.registry import Client
+from govern.serde import Serializer
+
+pytestmark = pytest.mark.kafka
+
+PASSWORD = "s3cret-for-govern"
+SCHEMA = {"type": "record", "name": "Login", "namespace": "e2e", "fields": [{"name": "n", "type": "long"}]}
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    broker = start_local_broker(
+        tmp_path_factory.mktemp("sasl-broker"), die_with_parent=True, sasl_users={"govern": PASSWORD}
+    )
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def govern(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GOVERN_REGISTRY_URL", "KAFKA_BOOTSTRAP_SERVERS", "GOVERN_KAFKA_CONFIG")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "govern", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **(env or {})},
+    )
+
+
+def login(password_file: Path) -> list[str]:
+    password_file.write_text(PASSWORD + "\n")
+    settings = ["security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=govern"]
+    return [arg for s in [*settings, f"sasl.password=@{password_file}"] for arg in ("--kafka-config", s)]
+
+
+def test_record_replay_and_import_log_in_with_the_settings_given(
+    secured: LocalBroker, registry: str, tmp_path: Path
+) -> None:
+    assert secured.sasl_bootstrap is not None
+    admin = KafkaAdmin(secured.bootstrap)
+    source = admin.create_topic("orders", 2)
+    with Client(registry) as client:
+        serialize = Serializer(client, f"{source}-value", SCHEMA)
+        producer = Producer(client_config(secured.bootstrap))
+        for i in range(10):
+            producer.produce(source, serialize({"n": i}), f"k{i}".encode(), partition=i % 2)
+        producer.flush(30)
+    common = ("--bootstrap", secured.sasl_bootstrap, "--registry", registry, "--format", "json")
+
+    recorded = govern("record", source, "-o", "orders.jsonl", *common, *login(tmp_path / "pw"), cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    assert json.loads(recorded.stdout)["records"] == 10
+
+    # the same settings from a file, as a CI secret would hold them
+    (tmp_path / "client.properties").write_text(
+        "# a secured cluster\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+        f"sasl.username=govern\nsasl.password={PASSWORD}\n"
+    )
+    from_file = {"GOVERN_KAFKA_CONFIG": str(tmp_path / "client.properties")}
+    replayed = govern(
+        "replay", "orders.jsonl", "--topic", "orders-copy", "--create", *common, cwd=tmp_path, env=from_file
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["records"] == 10
+    assert len(admin.consume("orders-copy", 10, config={"isolation.level": "read_committed"})) == 10
+
+    imported = govern(
+        "import", "--registry", registry, "--bootstrap", secured.sasl_bootstrap, "--root", "estate",
+        cwd=tmp_path, env=from_file,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    topics = (tmp_path / "estate" / "contracts" / "topics.yaml").read_text()
+    assert "orders-copy" in topics and "partitions: 2" in topics
+    for result in (recorded, replayed, imported):
+        assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_without_a_login_or_with_a_wrong_one_the_cluster_is_unreachable_exit_3(
+    secured: LocalBroker, tmp_path: Path
+) -> None:
+    assert secured.sasl_bootstrap is not None
+    (tmp_path / "pw").write_text("not-the-password")
+    wrong = [
+        *("--kafka-config", "security.protocol=SASL_PLAINTEXT", "--kafka-config", "sasl.mechanism=PLAIN"),
+        *("--kafka-config", "sasl.username=govern", "--kafka-config", f"sasl.password=@{tmp_path / 'pw'}"),
+    ]
+    for extra, reason in (([], "needs a login or TLS"), (wrong, "SASL authentication error")):
+        result = govern(
+            "record", "orders", "--bootstrap", secured.sasl_bootstrap, "--timeout", "3", *extra, cwd=tmp_path
+        )
+        assert result.returncode == 3, result.stderr
+        assert "did not answer" in result.stderr and reason in result.stderr
+        assert "not-the-password" not in result.stdout + result.stderr
+        assert not (tmp_path / "orders.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("sasl.pasword=x", 'No such configuration property: "sasl.pasword"'),
+        ("security.protocol=SASL_PLAINTEX", 'Invalid value "SASL_PLAINTEX"'),
+        ("bootstrap.servers=a:9092", "bootstrap.servers is not a client setting here"),
+        ("sasl.password", "'sasl.password' is not KEY=VALUE"),
+        ("sasl.password=@missing-file", "sasl.password: cannot read missing-file"),
+    ],
+)
+def test_bad_settings_exit_2_before_reaching_any_cluster(setting: str, message: str, tmp_path: Path) -> None:
+    result = govern("record", "t", "--bootstrap", "127.0.0.1:9", "--kafka-config", setting, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_a_bad_line_of_the_settings_file_is_named_by_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "client.properties").write_text("security.protocol=SASL_SSL\n\nnot a setting\n")
+    result = govern(
+        "replay", "x.jsonl", "--bootstrap", "127.0.0.1:9", cwd=tmp_path,
+        env={"GOVERN_KAFKA_CONFIG": str(tmp_path / "client.properties")},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"{tmp_path / 'client.properties'}:3: 'not a setting' is not KEY=VALUE" in result.stderr
+
+
+def test_the_registry_keeps_its_schemas_topic_on_the_secured_cluster(
+    secured: LocalBroker, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "govern", "registry", "serve", "--port", str(port)),
+            *("--store", f"kafka://{secured.sasl_bootstrap}?topic=_schemas_secured"),
+            *login(tmp_path / "pw"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                httpx.get(url + "/subjects", timeout=1).raise_for_status()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the registry did not start"
+                time.sleep(0.2)
+        schema = json.dumps(SCHEMA)
+        answer = httpx.post(url + "/subjects/logins-value/versions", json={"schema": schema}, timeout=30)
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    stored = KafkaAdmin(secured.bootstrap).consume(
+        "_schemas_secured", 2
+    )  # a NOOP (the leader's mark), the schema
+    assert any(b"logins-value" in record.key() for record in stored)
+    assert PASSWORD not in out + err
