@@ -7,6 +7,10 @@ Fixtures:
 - `kafka_admin` (function): a `KafkaAdmin` for the test that deletes the topics it created.
 - `unique_topic` (function): a factory of topic names unique to the test: `unique_topic("orders")`.
 - `kafka_provider` (session): the provider behind `kafka_cluster` (name, bootstrap, check_alive).
+- `kafka_connection` (session): the client settings `kafka_cluster` needs, for the clients a test
+  makes (`client_config(kafka_cluster, connection=kafka_connection)`): for an external cluster that
+  requires a login or TLS, those of the file `GOVERN_KAFKA_CONFIG` names; none otherwise. Every
+  fixture here uses them.
 - `registry` (session): base URL of an embedded schema registry (a thread, over a SQLite file).
 - `registry_client` (function): a `govern.registry.Client` for it.
 - `replay(source, topic=None, *, schemas=None, subject_strategy="topic", ...)`: replays a fixture
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
 
 SchemasArg = Mapping[str, str | Path | dict[str, Any]] | Sequence[dict[str, Any]] | None
 
-KAFKA_FIXTURES = frozenset({"kafka_provider", "kafka_cluster", "kafka_admin"})
+KAFKA_FIXTURES = frozenset({"kafka_provider", "kafka_cluster", "kafka_connection", "kafka_admin"})
 """Fixtures whose users need a broker, and so get the `kafka` marker."""
 
 TOPIC_NAME_MAX = 249
@@ -114,12 +118,20 @@ def kafka_cluster(kafka_provider: KafkaProvider) -> str:
     return kafka_provider.bootstrap
 
 
+@pytest.fixture(scope="session")
+def kafka_connection(kafka_provider: KafkaProvider) -> Mapping[str, str]:
+    """Client settings to reach `kafka_cluster` (govern.kafka.settings); empty unless it is secured."""
+    return kafka_provider.connection
+
+
 @pytest.fixture
-def kafka_admin(kafka_provider: KafkaProvider, kafka_cluster: str) -> Iterator[KafkaAdmin]:
+def kafka_admin(
+    kafka_provider: KafkaProvider, kafka_cluster: str, kafka_connection: Mapping[str, str]
+) -> Iterator[KafkaAdmin]:
     """Topic admin for one test; deletes the topics it created when the test ends."""
     from govern.kafka import KafkaAdmin
 
-    admin = KafkaAdmin(kafka_cluster)
+    admin = KafkaAdmin(kafka_cluster, connection=kafka_connection)
     yield admin
     admin.delete_created_topics()
 
@@ -180,7 +192,9 @@ def registry_client(registry: str) -> Iterator[Client]:
 
 
 @pytest.fixture
-def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
+def replay(
+    kafka_cluster: str, kafka_connection: Mapping[str, str], registry: str
+) -> Callable[..., ReplaySummary]:
     """Replay a fixture file or a list of records into the session's Kafka (and registry)."""
     from govern.recording import ReplayOptions, file_source, records_source
     from govern.recording import replay as replay_sources
@@ -206,18 +220,33 @@ def replay(kafka_cluster: str, registry: str) -> Callable[..., ReplaySummary]:
             transactional=transactional,
             create_topics=True,
         )
-        return replay_sources(sources, bootstrap=kafka_cluster, registry_url=registry, options=options)
+        return replay_sources(
+            sources,
+            bootstrap=kafka_cluster,
+            registry_url=registry,
+            options=options,
+            connection=kafka_connection,
+        )
 
     return run
 
 
 @pytest.fixture
-def topic_reader(kafka_cluster: str, registry: str) -> Callable[..., list[dict[str, Any]]]:
+def topic_reader(
+    kafka_cluster: str, kafka_connection: Mapping[str, str], registry: str
+) -> Callable[..., list[dict[str, Any]]]:
     """Read a topic's committed records back, decoded: `topic_reader("orders", count=3)`."""
     from govern.recording import read_topic
 
     def read(topic: str, *, count: int | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
-        return read_topic(kafka_cluster, topic, registry_url=registry, count=count, timeout=timeout)
+        return read_topic(
+            kafka_cluster,
+            topic,
+            registry_url=registry,
+            count=count,
+            timeout=timeout,
+            connection=kafka_connection,
+        )
 
     return read
 

@@ -11,7 +11,9 @@ import functools
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from govern.config import load_config
@@ -19,6 +21,7 @@ from govern.errors import EnvironmentProblem, InputError
 from govern.kafka.admin import wait_for_cluster
 from govern.kafka.broker import BROKER_STARTUP_TIMEOUT_S, LocalBroker, start_local_broker
 from govern.kafka.distribution import KAFKA_VERSION
+from govern.kafka.settings import connection_settings
 from govern.kafka.state import read_state
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -36,6 +39,9 @@ DOCKER_PING_TIMEOUT_S = 3
 
 PROVIDERS = ("jvm", "testcontainers")
 
+NO_SETTINGS: Mapping[str, str] = MappingProxyType({})
+"""The client settings of a cluster govern starts itself: a plain listener needs none."""
+
 
 class KafkaProvider(Protocol):
     """Something that gives a reachable cluster for a while: start it, check it, stop it."""
@@ -43,6 +49,8 @@ class KafkaProvider(Protocol):
     name: str
     bootstrap: str | None
     """The bootstrap address once `start` returned (None before)."""
+    connection: Mapping[str, str]
+    """Client settings to reach it (govern.kafka.settings): a secured external cluster's."""
 
     def start(self) -> str:
         """Make the cluster available and return its bootstrap address once it answers metadata."""
@@ -65,10 +73,13 @@ class ExternalKafka:
     def __init__(self, bootstrap: str, *, timeout: float = EXTERNAL_READY_TIMEOUT_S) -> None:
         self.bootstrap: str | None = bootstrap
         self.timeout = timeout
+        self.connection: Mapping[str, str] = NO_SETTINGS
 
     def start(self) -> str:
+        """Check that it answers, with the settings GOVERN_KAFKA_CONFIG names when it is secured."""
         assert self.bootstrap is not None
-        wait_for_cluster(self.bootstrap, self.timeout)
+        self.connection = connection_settings()
+        wait_for_cluster(self.bootstrap, self.timeout, connection=self.connection)
         return self.bootstrap
 
     def check_alive(self) -> None:
@@ -82,6 +93,7 @@ class JvmKafka:
     """A one-node Apache Kafka from Maven Central jars, in `workdir` (a temp folder by default)."""
 
     name = "jvm"
+    connection = NO_SETTINGS
 
     def __init__(
         self,
@@ -123,6 +135,7 @@ class TestcontainersKafka:
     """Kafka in Docker through testcontainers' KafkaContainer in KRaft mode (needs a Docker engine)."""
 
     name = "testcontainers"
+    connection = NO_SETTINGS
     __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, image: str | None = None) -> None:

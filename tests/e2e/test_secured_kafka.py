@@ -191,3 +191,53 @@ def test_the_registry_keeps_its_schemas_topic_on_the_secured_cluster(
     )  # a NOOP (the leader's mark), the schema
     assert any(b"logins-value" in record.key() for record in stored)
     assert PASSWORD not in out + err
+
+
+INNER_TESTS = """
+from confluent_kafka import Producer
+
+from govern.kafka import client_config
+
+
+def test_replay_then_read_back(replay, topic_reader, unique_topic):
+    topic = unique_topic("logins")
+    schema = {"type": "record", "name": "Login", "fields": [{"name": "n", "type": "long"}]}
+    records = [{"schema": "login", "value": {"n": n}, "key": k} for n, k in ((1, "a"), (2, "b"))]
+    replay(records, topic=topic, schemas={"login": schema})
+    assert [r["value"] for r in topic_reader(topic, count=2)] == [{"n": 1}, {"n": 2}]
+
+
+def test_a_test_makes_its_own_client(kafka_cluster, kafka_connection, kafka_admin, unique_topic):
+    assert kafka_connection["sasl.username"] == "govern"
+    topic = kafka_admin.create_topic(unique_topic("raw"))
+    producer = Producer(client_config(kafka_cluster, connection=kafka_connection))
+    producer.produce(topic, b"x")
+    assert producer.flush(30) == 0
+    assert len(kafka_admin.consume(topic, 1)) == 1
+"""
+
+
+def test_the_pytest_plugin_runs_a_teams_tests_on_the_secured_cluster(
+    secured: LocalBroker, tmp_path: Path
+) -> None:
+    assert secured.sasl_bootstrap is not None
+    (tmp_path / "test_service.py").write_text(INNER_TESTS)
+    (tmp_path / "client.properties").write_text(
+        f"security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=govern\nsasl.password={PASSWORD}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_KAFKA_PROVIDER")}
+    env |= {
+        "KAFKA_BOOTSTRAP_SERVERS": secured.sasl_bootstrap,
+        "GOVERN_KAFKA_CONFIG": str(tmp_path / "client.properties"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_service.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+    assert PASSWORD not in result.stdout + result.stderr
