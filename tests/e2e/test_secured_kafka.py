@@ -1,13 +1,16 @@
-"""record, replay, import and the registry's Kafka store on a cluster that requires a login
-(SASL/PLAIN on real Kafka).
+"""record, replay, import, the registry's Kafka store and the pytest plugin on a cluster that
+requires a login over TLS (SASL_SSL with PLAIN, the shape of most managed Kafka), on real Kafka.
 
-The broker is our local one with a second listener that only takes SASL/PLAIN logins; the
-records are seeded and checked through its plain listener, every govern command goes through the
-secured one with settings from `--kafka-config` or the file GOVERN_KAFKA_CONFIG names.
+The broker is our local one with a second listener that only takes SASL/PLAIN logins over TLS,
+with a certificate made here; the records are seeded and checked through its plain listener,
+every govern command goes through the secured one with settings from `--kafka-config` or the
+file GOVERN_KAFKA_CONFIG names.
 """
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import signal
@@ -21,6 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 from confluent_kafka import Producer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from govern.kafka import KafkaAdmin, LocalBroker, client_config, start_local_broker
 from govern.registry import Client
@@ -32,10 +39,47 @@ PASSWORD = "s3cret-for-govern"
 SCHEMA = {"type": "record", "name": "Login", "namespace": "e2e", "fields": [{"name": "n", "type": "long"}]}
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """(the broker's PEM keystore: key then certificate, the certificate alone for clients)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    keystore, ca = directory / "broker-keystore.pem", directory / "ca.pem"
+    unencrypted = serialization.NoEncryption()
+    keystore.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, unencrypted) + pem
+    )
+    ca.write_bytes(pem)
+    return keystore, ca
+
+
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory, tls: tuple[Path, Path]) -> Iterator[LocalBroker]:
     broker = start_local_broker(
-        tmp_path_factory.mktemp("sasl-broker"), die_with_parent=True, sasl_users={"govern": PASSWORD}
+        tmp_path_factory.mktemp("secured-broker"),
+        die_with_parent=True,
+        sasl_users={"govern": PASSWORD},
+        tls_keystore=tls[0],
     )
     try:
         yield broker
@@ -59,16 +103,32 @@ def govern(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
     )
 
 
-def login(password_file: Path) -> list[str]:
+def login(password_file: Path, ca: Path) -> list[str]:
+    """`--kafka-config` flags for the secured listener, the password read from a file."""
     password_file.write_text(PASSWORD + "\n")
-    settings = ["security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=govern"]
-    return [arg for s in [*settings, f"sasl.password=@{password_file}"] for arg in ("--kafka-config", s)]
+    settings = [
+        "security.protocol=SASL_SSL",
+        f"ssl.ca.location={ca}",
+        "sasl.mechanism=PLAIN",
+        "sasl.username=govern",
+        f"sasl.password=@{password_file}",
+    ]
+    return [arg for setting in settings for arg in ("--kafka-config", setting)]
+
+
+def properties(path: Path, ca: Path) -> Path:
+    """The same settings as a properties file, as a CI secret would hold them."""
+    path.write_text(
+        f"# a secured cluster\nsecurity.protocol=SASL_SSL\nssl.ca.location={ca}\nsasl.mechanism=PLAIN\n"
+        f"sasl.username=govern\nsasl.password={PASSWORD}\n"
+    )
+    return path
 
 
 def test_record_replay_and_import_log_in_with_the_settings_given(
-    secured: LocalBroker, registry: str, tmp_path: Path
+    secured: LocalBroker, tls: tuple[Path, Path], registry: str, tmp_path: Path
 ) -> None:
-    assert secured.sasl_bootstrap is not None
+    assert secured.secured_bootstrap is not None
     admin = KafkaAdmin(secured.bootstrap)
     source = admin.create_topic("orders", 2)
     with Client(registry) as client:
@@ -77,18 +137,15 @@ def test_record_replay_and_import_log_in_with_the_settings_given(
         for i in range(10):
             producer.produce(source, serialize({"n": i}), f"k{i}".encode(), partition=i % 2)
         producer.flush(30)
-    common = ("--bootstrap", secured.sasl_bootstrap, "--registry", registry, "--format", "json")
+    common = ("--bootstrap", secured.secured_bootstrap, "--registry", registry, "--format", "json")
 
-    recorded = govern("record", source, "-o", "orders.jsonl", *common, *login(tmp_path / "pw"), cwd=tmp_path)
+    recorded = govern(
+        "record", source, "-o", "orders.jsonl", *common, *login(tmp_path / "pw", tls[1]), cwd=tmp_path
+    )
     assert recorded.returncode == 0, recorded.stderr
     assert json.loads(recorded.stdout)["records"] == 10
 
-    # the same settings from a file, as a CI secret would hold them
-    (tmp_path / "client.properties").write_text(
-        "# a secured cluster\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
-        f"sasl.username=govern\nsasl.password={PASSWORD}\n"
-    )
-    from_file = {"GOVERN_KAFKA_CONFIG": str(tmp_path / "client.properties")}
+    from_file = {"GOVERN_KAFKA_CONFIG": str(properties(tmp_path / "client.properties", tls[1]))}
     replayed = govern(
         "replay", "orders.jsonl", "--topic", "orders-copy", "--create", *common, cwd=tmp_path, env=from_file
     )
@@ -97,7 +154,7 @@ def test_record_replay_and_import_log_in_with_the_settings_given(
     assert len(admin.consume("orders-copy", 10, config={"isolation.level": "read_committed"})) == 10
 
     imported = govern(
-        "import", "--registry", registry, "--bootstrap", secured.sasl_bootstrap, "--root", "estate",
+        "import", "--registry", registry, "--bootstrap", secured.secured_bootstrap, "--root", "estate",
         cwd=tmp_path, env=from_file,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
@@ -107,18 +164,30 @@ def test_record_replay_and_import_log_in_with_the_settings_given(
         assert PASSWORD not in result.stdout + result.stderr
 
 
-def test_without_a_login_or_with_a_wrong_one_the_cluster_is_unreachable_exit_3(
-    secured: LocalBroker, tmp_path: Path
+def test_without_a_login_a_wrong_one_or_an_untrusted_certificate_exit_3_saying_why(
+    secured: LocalBroker, tls: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    assert secured.sasl_bootstrap is not None
+    assert secured.secured_bootstrap is not None
     (tmp_path / "pw").write_text("not-the-password")
-    wrong = [
-        *("--kafka-config", "security.protocol=SASL_PLAINTEXT", "--kafka-config", "sasl.mechanism=PLAIN"),
-        *("--kafka-config", "sasl.username=govern", "--kafka-config", f"sasl.password=@{tmp_path / 'pw'}"),
+    sasl = ["sasl.mechanism=PLAIN", "sasl.username=govern", f"sasl.password=@{tmp_path / 'pw'}"]
+    wrong_password = ["security.protocol=SASL_SSL", f"ssl.ca.location={tls[1]}", *sasl]
+    untrusted = ["security.protocol=SASL_SSL", *sasl]  # the system's CAs do not know our certificate
+    cases = [
+        ([], "needs a login or TLS"),
+        (wrong_password, "SASL authentication error"),
+        (untrusted, "certificate verify failed"),
     ]
-    for extra, reason in (([], "needs a login or TLS"), (wrong, "SASL authentication error")):
+    for settings, reason in cases:
+        extra = [arg for setting in settings for arg in ("--kafka-config", setting)]
         result = govern(
-            "record", "orders", "--bootstrap", secured.sasl_bootstrap, "--timeout", "3", *extra, cwd=tmp_path
+            "record",
+            "orders",
+            "--bootstrap",
+            secured.secured_bootstrap,
+            "--timeout",
+            "3",
+            *extra,
+            cwd=tmp_path,
         )
         assert result.returncode == 3, result.stderr
         assert "did not answer" in result.stderr and reason in result.stderr
@@ -153,7 +222,7 @@ def test_a_bad_line_of_the_settings_file_is_named_by_file_and_line(tmp_path: Pat
 
 
 def test_the_registry_keeps_its_schemas_topic_on_the_secured_cluster(
-    secured: LocalBroker, tmp_path: Path
+    secured: LocalBroker, tls: tuple[Path, Path], tmp_path: Path
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -161,8 +230,8 @@ def test_the_registry_keeps_its_schemas_topic_on_the_secured_cluster(
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "govern", "registry", "serve", "--port", str(port)),
-            *("--store", f"kafka://{secured.sasl_bootstrap}?topic=_schemas_secured"),
-            *login(tmp_path / "pw"),
+            *("--store", f"kafka://{secured.secured_bootstrap}?topic=_schemas_secured"),
+            *login(tmp_path / "pw", tls[1]),
         ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -186,9 +255,7 @@ def test_the_registry_keeps_its_schemas_topic_on_the_secured_cluster(
     finally:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=30)
-    stored = KafkaAdmin(secured.bootstrap).consume(
-        "_schemas_secured", 2
-    )  # a NOOP (the leader's mark), the schema
+    stored = KafkaAdmin(secured.bootstrap).consume("_schemas_secured", 2)  # a NOOP (a leader's mark), ours
     assert any(b"logins-value" in record.key() for record in stored)
     assert PASSWORD not in out + err
 
@@ -218,17 +285,14 @@ def test_a_test_makes_its_own_client(kafka_cluster, kafka_connection, kafka_admi
 
 
 def test_the_pytest_plugin_runs_a_teams_tests_on_the_secured_cluster(
-    secured: LocalBroker, tmp_path: Path
+    secured: LocalBroker, tls: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    assert secured.sasl_bootstrap is not None
+    assert secured.secured_bootstrap is not None
     (tmp_path / "test_service.py").write_text(INNER_TESTS)
-    (tmp_path / "client.properties").write_text(
-        f"security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=govern\nsasl.password={PASSWORD}\n"
-    )
     env = {k: v for k, v in os.environ.items() if k not in ("GOVERN_REGISTRY_URL", "GOVERN_KAFKA_PROVIDER")}
     env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": secured.sasl_bootstrap,
-        "GOVERN_KAFKA_CONFIG": str(tmp_path / "client.properties"),
+        "KAFKA_BOOTSTRAP_SERVERS": secured.secured_bootstrap,
+        "GOVERN_KAFKA_CONFIG": str(properties(tmp_path / "client.properties", tls[1])),
     }
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_service.py"],
