@@ -9,8 +9,6 @@ file GOVERN_KAFKA_CONFIG names.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import signal
@@ -23,11 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from certificates import self_signed
 from confluent_kafka import Producer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from govern.kafka import KafkaAdmin, LocalBroker, client_config, start_local_broker
 from govern.registry import Client
@@ -39,38 +34,14 @@ PASSWORD = "s3cret-for-govern"
 SCHEMA = {"type": "record", "name": "Login", "namespace": "e2e", "fields": [{"name": "n", "type": "long"}]}
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """(the broker's PEM keystore: key then certificate, the certificate alone for clients)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    keystore, ca = directory / "broker-keystore.pem", directory / "ca.pem"
-    unencrypted = serialization.NoEncryption()
-    keystore.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, unencrypted) + pem
-    )
-    ca.write_bytes(pem)
-    return keystore, ca
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return self_signed(tmp_path_factory.mktemp("tls"))
+    """(the broker's PEM keystore: the key, then the certificate; the certificate for clients)."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = self_signed(directory)
+    keystore = directory / "broker-keystore.pem"
+    keystore.write_bytes(key.read_bytes() + cert.read_bytes())
+    return keystore, cert
 
 
 @pytest.fixture(scope="module")
