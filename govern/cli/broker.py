@@ -54,6 +54,26 @@ def up(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the broker to answer metadata.", min=1)
     ] = BROKER_STARTUP_TIMEOUT_S,
+    sasl_user: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sasl-user",
+            metavar="NAME:PASSWORD",
+            help="Also listen for SASL/PLAIN logins of this user (repeatable): a local stand-in for a "
+            "secured cluster, to try --kafka-config settings on.",
+            show_default=False,
+        ),
+    ] = None,
+    tls_keystore: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-keystore",
+            metavar="PEM",
+            help="Serve that listener over TLS: a PEM file with the unencrypted private key, then the "
+            "certificate chain (SASL_SSL with --sasl-user, else SSL).",
+            show_default=False,
+        ),
+    ] = None,
     output: FormatOption = OutputFormat.text,
 ) -> None:
     """Start the project's broker (fetching Kafka's jars the first time) and print its bootstrap address."""
@@ -80,11 +100,16 @@ def up(
     if current is not None and current.is_running():
         _emit(output, _describe(current, root, running=True), [*_lines(current, root), "(already running)"])
         return
+    users = _sasl_users(sasl_user or [])
+    if tls_keystore is not None and not tls_keystore.is_file():
+        raise InputError(f"--tls-keystore {tls_keystore}: no such file")
     clear_state(root)
     ensure_state_dir(root)
     started = time.monotonic()
     try:
-        broker = start_local_broker(broker_workdir(root), timeout=timeout)
+        broker = start_local_broker(
+            broker_workdir(root), timeout=timeout, sasl_users=users, tls_keystore=tls_keystore
+        )
     except BrokerError as error:
         _print_log_tail(error)
         raise EnvironmentProblem(error.message, hint=error.hint) from error
@@ -106,12 +131,13 @@ def up(
 def status(root: RootOption = Path("."), output: FormatOption = OutputFormat.text) -> None:
     """Say whether the project's Kafka is up (exit 0) or not (exit 3), with bootstrap, pid and log path."""
     from govern.kafka import is_reachable, read_state, state_path
+    from govern.kafka.settings import connection_settings
 
     root = root.resolve()
     external = _configured_cluster(root)
     if external is not None:
         bootstrap, source = external
-        reachable = is_reachable(bootstrap, STATUS_REACH_TIMEOUT_S)
+        reachable = is_reachable(bootstrap, STATUS_REACH_TIMEOUT_S, connection=connection_settings())
         word = "reachable" if reachable else f"not reachable within {STATUS_REACH_TIMEOUT_S:g} s"
         _emit(
             output,
@@ -184,6 +210,23 @@ def fetch(output: FormatOption = OutputFormat.text) -> None:
     )
 
 
+def _sasl_users(items: list[str]) -> dict[str, str]:
+    """`--sasl-user NAME:PASSWORD` flags as {name: password}, checked as the broker needs them."""
+    from govern.kafka.broker import check_sasl_users
+
+    users: dict[str, str] = {}
+    for item in items:
+        name, sep, password = item.partition(":")
+        if not sep:
+            raise InputError(f"--sasl-user {item!r}: expected NAME:PASSWORD")
+        users[name] = password
+    try:
+        check_sasl_users(users)
+    except ValueError as error:
+        raise InputError(f"--sasl-user: {error}") from None
+    return users
+
+
 def _configured_cluster(root: Path) -> tuple[str, str] | None:
     """(bootstrap, where it was set) when the environment or govern.toml names a cluster."""
     from govern.kafka import BOOTSTRAP_ENV
@@ -207,6 +250,7 @@ def _lines(broker: LocalBroker, root: Path) -> list[str]:
     return [
         f"running: Apache Kafka {broker.version} (KRaft, one node)",
         f"bootstrap: {broker.bootstrap}",
+        *([f"secured listener: {broker.secured_bootstrap}"] if broker.secured_bootstrap else []),
         f"pid: {broker.pid}",
         f"log: {broker.log_path}",
         f"data: {broker.data_dir}",

@@ -102,10 +102,12 @@ def _unreachable(bootstrap: str, timeout: float, last_error: str, reasons: list[
     )
 
 
-def is_reachable(bootstrap: str, timeout: float = 5.0) -> bool:
+def is_reachable(
+    bootstrap: str, timeout: float = 5.0, *, connection: Mapping[str, str] | None = None
+) -> bool:
     """True when `bootstrap` answers a metadata request within `timeout` seconds."""
     try:
-        wait_for_cluster(bootstrap, timeout)
+        wait_for_cluster(bootstrap, timeout, connection=connection)
     except EnvironmentProblem:
         return False
     return True

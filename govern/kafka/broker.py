@@ -251,14 +251,21 @@ def _secured_listener(
     return added
 
 
+def check_sasl_users(users: Mapping[str, str]) -> None:
+    """ValueError unless every name is [A-Za-z0-9._-]+ and every password is non-empty without
+    spaces, quotes or backslashes (they go into a JAAS line of server.properties as they are)."""
+    for name, password in users.items():
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            raise ValueError(f"user {name!r}: a name is letters, digits, '.', '_' or '-'")
+        if not re.fullmatch(r'[^\s"\\]+', password):
+            raise ValueError(
+                f"user {name!r}: a password is not empty and has no spaces, quotes or backslashes"
+            )
+
+
 def _plain_jaas(users: Mapping[str, str]) -> str:
     """The broker's JAAS line accepting `users` (name -> password) over SASL/PLAIN."""
-    for name, password in users.items():
-        if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or re.search(r'["\\\s]', password) or not password:
-            raise ValueError(
-                f"SASL user {name!r}: names are [A-Za-z0-9._-]+, passwords non-empty without quotes, "
-                "backslashes or spaces"
-            )
+    check_sasl_users(users)
     accepted = " ".join(f'user_{name}="{password}"' for name, password in users.items())
     return f"org.apache.kafka.common.security.plain.PlainLoginModule required {accepted};"
 

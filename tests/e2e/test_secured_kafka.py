@@ -276,3 +276,33 @@ def test_the_pytest_plugin_runs_a_teams_tests_on_the_secured_cluster(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_broker_up_serves_a_secured_listener_and_status_reaches_it_with_the_settings(
+    tls: tuple[Path, Path], tmp_path: Path
+) -> None:
+    bad = govern("broker", "up", "--root", str(tmp_path), "--sasl-user", "govern:has space", cwd=tmp_path)
+    assert bad.returncode == 2 and "--sasl-user: user 'govern': a password" in bad.stderr, bad.stderr
+    assert "has space" not in bad.stderr
+
+    up = govern(
+        "broker", "up", "--root", str(tmp_path), "--sasl-user", f"govern:{PASSWORD}",
+        "--tls-keystore", str(tls[0]), "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert up.returncode == 0, up.stderr
+    secured_bootstrap = json.loads(up.stdout)["secured_bootstrap"]
+    try:
+        external = {"KAFKA_BOOTSTRAP_SERVERS": secured_bootstrap}
+        settings = {
+            **external,
+            "GOVERN_KAFKA_CONFIG": str(properties(tmp_path / "client.properties", tls[1])),
+        }
+        reached = govern("broker", "status", "--root", str(tmp_path), cwd=tmp_path, env=settings)
+        assert reached.returncode == 0 and "reachable" in reached.stdout, reached.stdout + reached.stderr
+        unreached = govern("broker", "status", "--root", str(tmp_path), cwd=tmp_path, env=external)
+        assert unreached.returncode == 3, unreached.stdout + unreached.stderr
+        status = govern("broker", "status", "--root", str(tmp_path), cwd=tmp_path)
+        assert f"secured listener: {secured_bootstrap}" in status.stdout
+    finally:
+        down = govern("broker", "down", "--root", str(tmp_path), cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
