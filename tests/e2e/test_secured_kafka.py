@@ -26,6 +26,7 @@ from confluent_kafka import Producer
 
 from govern.kafka import KafkaAdmin, LocalBroker, client_config, start_local_broker
 from govern.registry import Client
+from govern.registry.server import serve_in_thread
 from govern.serde import Serializer
 
 pytestmark = pytest.mark.kafka
@@ -42,6 +43,13 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     keystore = directory / "broker-keystore.pem"
     keystore.write_bytes(key.read_bytes() + cert.read_bytes())
     return keystore, cert
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A registry of this module's own: `import` reads every subject of the one it is given."""
+    with serve_in_thread(tmp_path_factory.mktemp("registry") / "registry.sqlite") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
