@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from govern.errors import InputError
+from govern.redaction import MASK
 
 KAFKA_CONFIG_ENV = "GOVERN_KAFKA_CONFIG"
 """Names a properties file of client settings for the cluster (a CI secret file, say)."""
 
-MASK = "***"
 _SECRET_WORDS = ("password", "secret", "token", "key")
 _GIVEN_ELSEWHERE = {"bootstrap.servers": "--bootstrap", "metadata.broker.list": "--bootstrap"}
 _QUIET = logging.getLogger("govern.kafka.settings")
