@@ -163,8 +163,11 @@ def test_a_recording_that_cannot_be_written_fails_in_one_line_and_leaves_no_file
     from govern.recording import record_topics
     from govern.recording.format import FixtureWriter
 
+    # enough records that the decoding thread must append some: consuming gets at most 16 batches
+    # of 500 ahead of it (record.rs QUEUED) before the first lines are taken and appending starts;
+    # with 3,000 a slow decoding thread could be handed all of them before that (a flaky pass)
     replay(
-        [file_source(fixture_file(tmp_path / "in.jsonl", 3000))],
+        [file_source(fixture_file(tmp_path / "in.jsonl", 20_000))],
         bootstrap=kafka_cluster,
         registry_url=own_registry,
         options=ReplayOptions(topic=target),
